@@ -1,0 +1,59 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// SonoDual: self-supervised learning from fetal ultrasound video and sonographer speech.
+///
+/// Layering (see docs/ARCHITECTURE.md): C libraries are wrapped by exactly one module each
+/// (CFFmpeg → SonoMedia, CFFTW3f → SonoSpectral, COpenBLAS → SonoTensor, SQLite → SonoCatalog
+/// through GRDB); stage modules build on those; executables only parse arguments.
+let package = Package(
+    name: "SonoDual",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "sono-ingest", targets: ["sono-ingest"]),
+        .executable(name: "sono-sample", targets: ["sono-sample"]),
+        .executable(name: "sono-inspect", targets: ["sono-inspect"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+    ],
+    targets: [
+        // C libraries, one system-library target per family.
+        .systemLibrary(name: "CFFmpeg", pkgConfig: "libavformat",
+                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev",
+                                         "libswresample-dev", "libswscale-dev"])]),
+        .systemLibrary(name: "CFFTW3f", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // Library modules, in data-flow order.
+        .target(name: "SonoCore"),
+        .target(name: "SonoMedia", dependencies: ["CFFmpeg", "SonoCore"]),
+        .target(name: "SonoSpectral", dependencies: ["CFFTW3f", "SonoCore"]),
+        .target(name: "SonoTensor", dependencies: ["COpenBLAS", "SonoCore"]),
+        .target(name: "SonoCatalog", dependencies: ["SonoCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "SonoIngest", dependencies: ["SonoCore", "SonoMedia", "SonoCatalog"]),
+        .target(name: "SonoSample", dependencies: ["SonoCore", "SonoMedia"]),
+        .target(name: "SonoCLI", dependencies: [
+            "SonoCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Executables: parse arguments, call a module.
+        .executableTarget(name: "sono-ingest", dependencies: [
+            "SonoIngest", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "sono-sample", dependencies: [
+            "SonoSample", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "sono-inspect", dependencies: [
+            "SonoMedia", "SonoCatalog", "SonoSpectral", "SonoTensor", "SonoCLI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "SonoCoreTests", dependencies: ["SonoCore"]),
+        .testTarget(name: "SonoMediaTests", dependencies: ["SonoMedia", "SonoSample", "SonoCore"]),
+        .testTarget(name: "SonoIngestTests", dependencies: ["SonoIngest", "SonoCatalog", "SonoSample", "SonoCore"]),
+        .testTarget(name: "SonoCLITests", dependencies: ["SonoCore", "SonoSample"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

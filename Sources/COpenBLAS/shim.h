@@ -1,0 +1,4 @@
+#ifndef SONODUAL_COPENBLAS_SHIM_H
+#define SONODUAL_COPENBLAS_SHIM_H
+#include <cblas.h>
+#endif

@@ -1,0 +1,70 @@
+/// What a probe learns about a recording: plain values, stored in the catalog as JSON.
+
+/// Facts about a recording's video stream, as the container and codec headers state them.
+public struct VideoStreamInfo: Hashable, Sendable, Codable {
+    public var codec: String
+    /// Coded size, before rotation.
+    public var width: Int
+    public var height: Int
+    public var pixelFormat: String
+    /// `avg_frame_rate`: frames ÷ duration; nil when the container does not say.
+    public var averageFrameRate: Rational?
+    /// `r_frame_rate`: the lowest rate that represents all timestamps; can be absurd for VFR.
+    public var realFrameRate: Rational?
+    /// Frames in the stream where the container records it (MP4 does; MKV often does not).
+    public var frameCount: Int64?
+    /// Clockwise rotation to apply for display: 0, 90, 180 or 270.
+    public var rotation: Int
+    public var timeBase: Rational
+    /// Presentation time of the first frame (µs).
+    public var startTime: Microseconds
+    /// Stream duration (µs) where known.
+    public var duration: Microseconds?
+
+    public init(codec: String, width: Int, height: Int, pixelFormat: String, averageFrameRate: Rational?,
+                realFrameRate: Rational?, frameCount: Int64?, rotation: Int, timeBase: Rational,
+                startTime: Microseconds, duration: Microseconds?) {
+        self.codec = codec; self.width = width; self.height = height; self.pixelFormat = pixelFormat
+        self.averageFrameRate = averageFrameRate; self.realFrameRate = realFrameRate
+        self.frameCount = frameCount; self.rotation = rotation; self.timeBase = timeBase
+        self.startTime = startTime; self.duration = duration
+    }
+
+    /// Frame size as displayed, after rotation.
+    public var displayWidth: Int { rotation % 180 == 0 ? width : height }
+    public var displayHeight: Int { rotation % 180 == 0 ? height : width }
+}
+
+/// Facts about the audio stream a scan's speech comes from.
+public struct AudioStreamInfo: Hashable, Sendable, Codable {
+    /// The file holding it (the video itself or a separate audio file).
+    public var path: String
+    public var codec: String
+    public var sampleRate: Int
+    public var channels: Int
+    /// Presentation time of the first sample on the video's timeline (µs), offset included.
+    public var startTime: Microseconds
+    public var duration: Microseconds?
+
+    public init(path: String, codec: String, sampleRate: Int, channels: Int, startTime: Microseconds, duration: Microseconds?) {
+        self.path = path; self.codec = codec; self.sampleRate = sampleRate; self.channels = channels
+        self.startTime = startTime; self.duration = duration
+    }
+}
+
+/// Everything `probe` learns about a recording.
+public struct ProbeResult: Hashable, Sendable, Codable {
+    /// Demuxer name, e.g. "mov,mp4,m4a,3gp,3g2,mj2" or "matroska,webm".
+    public var container: String
+    /// Container duration (µs) where known. Clips are planned on `video`'s span, not this.
+    public var containerDuration: Microseconds?
+    public var video: VideoStreamInfo
+    public var audio: AudioStreamInfo
+
+    public init(container: String, containerDuration: Microseconds?, video: VideoStreamInfo, audio: AudioStreamInfo) {
+        self.container = container; self.containerDuration = containerDuration; self.video = video; self.audio = audio
+    }
+
+    /// End of the video's own span: start + duration (µs), or nil when unknown.
+    public var videoEnd: Microseconds? { video.duration.map { video.startTime + $0 } }
+}

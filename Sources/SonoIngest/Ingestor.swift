@@ -1,0 +1,148 @@
+import Foundation
+import SonoCatalog
+import SonoCore
+import SonoMedia
+
+/// What one ingest run did, printed at the end and stored with the run.
+public struct IngestSummary: Codable, Sendable {
+    public struct Failure: Codable, Sendable, Equatable {
+        public var scanID: String
+        public var kind: String
+        public var message: String
+    }
+
+    public var added: [String] = []
+    public var updated: [String] = []
+    public var unchanged: [String] = []
+    public var failed: [Failure] = []
+    public var seconds: Double = 0
+
+    public var allSucceeded: Bool { failed.isEmpty }
+
+    /// Human-readable lines for the end of a run.
+    public var report: String {
+        var lines = ["ingest: \(added.count) added, \(updated.count) updated, \(unchanged.count) unchanged, \(failed.count) failed (\(String(format: "%.1f", seconds)) s)"]
+        for f in failed { lines.append("  FAILED \(f.scanID): \(f.message)") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Probes every recording of a manifest into the catalog.
+///
+/// Each scan is probed and saved on its own (a crash loses only scans in flight); unchanged
+/// files (same fingerprint, same manifest row) are skipped; a file that cannot be read is saved
+/// as failed with its reason and the others go on.
+public struct Ingestor: Sendable {
+    public var jobs: Int
+    public var showProgress: Bool
+
+    public init(jobs: Int = 2, showProgress: Bool = true) {
+        self.jobs = max(1, jobs)
+        self.showProgress = showProgress
+    }
+
+    public func ingest(manifest: [ManifestEntry], into catalog: Catalog, runID: Int64?) throws -> IngestSummary {
+        let started = Date()
+        let progress = ProgressReporter(label: "ingest", total: manifest.count, enabled: showProgress)
+        let outcomes = OutcomeList(count: manifest.count)
+        let existing = try Dictionary(uniqueKeysWithValues: catalog.recordings().map { ($0.scanID, $0) })
+        let errors = ErrorBox()
+
+        let queue = OperationQueue()
+        queue.maxConcurrentOperationCount = jobs
+        for (i, entry) in manifest.enumerated() {
+            let previous = existing[entry.scanID]
+            queue.addOperation {
+                do {
+                    let outcome = try ingestOne(entry, previous: previous, catalog: catalog, runID: runID)
+                    outcomes.set(i, outcome)
+                } catch {
+                    errors.record(error)  // catalog write failure: fatal for the run
+                }
+                progress.advance(note: entry.scanID)
+            }
+        }
+        queue.waitUntilAllOperationsAreFinished()
+        progress.finish()
+        if let error = errors.first { throw error }
+
+        var summary = IngestSummary()
+        for (entry, outcome) in zip(manifest, outcomes.all) {
+            switch outcome {
+            case .added: summary.added.append(entry.scanID)
+            case .updated: summary.updated.append(entry.scanID)
+            case .unchanged: summary.unchanged.append(entry.scanID)
+            case .failed(let kind, let message):
+                summary.failed.append(.init(scanID: entry.scanID, kind: kind, message: message))
+            case nil: break
+            }
+        }
+        summary.seconds = Date().timeIntervalSince(started)
+        return summary
+    }
+
+    enum Outcome: Sendable { case added, updated, unchanged, failed(kind: String, message: String) }
+
+    func ingestOne(_ entry: ManifestEntry, previous: RecordingRecord?, catalog: Catalog, runID: Int64?) throws -> Outcome {
+        let source = entry.source
+        var videoPrint: String? = nil, audioPrint: String? = nil
+        do {
+            videoPrint = try FileFingerprint(path: source.videoPath).text
+            if let audio = source.audioPath { audioPrint = try FileFingerprint(path: audio).text }
+        } catch let error as InputError {
+            let row = RecordingRecord.failed(scanID: entry.scanID, source: source, errorKind: MediaError.Kind.notFound.rawValue,
+                                             error: error.description, videoFingerprint: videoPrint, audioFingerprint: audioPrint, runID: runID)
+            try catalog.save(row)
+            return .failed(kind: MediaError.Kind.notFound.rawValue, message: error.description)
+        }
+        if let previous, previous.status == .ingested, previous.source == source,
+           previous.videoFingerprint == videoPrint, previous.audioFingerprint == audioPrint {
+            return .unchanged
+        }
+        do {
+            let probe = try MediaProbe.probe(source)
+            let row = RecordingRecord.ingested(scanID: entry.scanID, source: source, probe: probe,
+                                               videoFingerprint: videoPrint ?? "", audioFingerprint: audioPrint, runID: runID)
+            try catalog.save(row)
+            return previous == nil ? .added : .updated
+        } catch let error as MediaError {
+            let row = RecordingRecord.failed(scanID: entry.scanID, source: source, errorKind: error.kind.rawValue,
+                                             error: error.description, videoFingerprint: videoPrint, audioFingerprint: audioPrint, runID: runID)
+            try catalog.save(row)
+            return .failed(kind: error.kind.rawValue, message: error.description)
+        }
+    }
+}
+
+private final class OutcomeList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [Ingestor.Outcome?]
+    init(count: Int) { items = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ o: Ingestor.Outcome) { lock.lock(); items[i] = o; lock.unlock() }
+    var all: [Ingestor.Outcome?] { lock.lock(); defer { lock.unlock() }; return items }
+}
+
+private final class ErrorBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var errors: [Error] = []
+    func record(_ e: Error) { lock.lock(); errors.append(e); lock.unlock() }
+    var first: Error? { lock.lock(); defer { lock.unlock() }; return errors.first }
+}
+
+extension Ingestor {
+    /// The `sono-ingest` stage: loads the manifest, records the run, ingests, and closes the run
+    /// as succeeded or partial. Manifest errors throw before anything is written.
+    public func runStage(catalogPath: String, manifestPath: String, arguments: [String]) throws -> IngestSummary {
+        let entries = try RecordingManifest.load(manifestPath)
+        let catalog = try Catalog(path: catalogPath)
+        let runID = try catalog.beginRun(stage: "ingest", arguments: arguments)
+        do {
+            let summary = try ingest(manifest: entries, into: catalog, runID: runID)
+            try catalog.finishRun(runID, status: summary.allSucceeded ? .succeeded : .partial, summary: summary)
+            return summary
+        } catch {
+            try? catalog.finishRun(runID, status: .failed, summary: ["error": "\(error)"])
+            throw error
+        }
+    }
+}

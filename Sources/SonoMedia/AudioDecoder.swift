@@ -1,0 +1,243 @@
+import CFFmpeg
+import SonoCore
+
+/// A scan's speech as mono Float32 on the video's timeline: sample 0 sits at `origin`.
+public struct AudioTrack: Sendable {
+    public var sampleRate: Int
+    /// Presentation time (µs) of sample 0, normally the video's start time.
+    public var origin: Microseconds
+    public var samples: [Float]
+    /// Index of the first and one past the last decoded sample (nil when no audio at all);
+    /// outside it are zeros placed before a late start or after the audio ended.
+    public var audioSpan: Range<Int>?
+    public var stats: AudioDecodeStats
+
+    /// True when the audio ends before the requested span does (the tail was zero-padded).
+    public var isPaddedAtEnd: Bool { (audioSpan?.upperBound ?? 0) < samples.count }
+}
+
+public struct AudioDecodeStats: Hashable, Sendable, Codable {
+    public var corruptPackets = 0
+    /// Gaps in the timestamps that were zero-filled, and overlaps that were dropped.
+    public var gapsFilled = 0
+    public var overlapsDropped = 0
+    public var readError: String?
+}
+
+/// Decodes one audio stream to mono Float32 at a chosen rate, placed by timestamps.
+///
+/// - Mono is the mean of the channels, (L+R)/2 for stereo, as librosa and PANNs compute it
+///   (swresample's default downmix would weight by 1/√2; we set the matrix ourselves).
+/// - Resampling is swresample's.
+/// - Placement: a frame whose timestamp is more than 1 ms after where the previous one ended
+///   starts after a zero-filled gap; one that overlaps by more than 1 ms loses the overlap.
+///   Within 1 ms, frames are joined back to back, so rounding never inserts clicks.
+public final class AudioDecoder {
+    public let path: String
+    public let info: AudioStreamInfo
+    public let sampleRate: Int
+
+    private let input: FormatContext
+    private let codec: CodecContext
+    private let streamIndex: Int32
+    private let offset: Microseconds
+    /// Frame timestamps are in the stream's time base (set as the decoder's `pkt_timebase`).
+    private let streamTimeBase: Rational
+    private var resampler: OpaquePointer?
+    private let packet = Packet()
+    private let frame = Frame()
+
+    /// - Parameters:
+    ///   - path: the file with the audio (the video itself or a separate audio file).
+    ///   - offset: where the file's time 0 lands on the video timeline (µs).
+    ///   - sampleRate: output rate, e.g. 32000 for CNN14.
+    public init(path: String, offset: Microseconds = 0, sampleRate: Int) throws {
+        precondition(sampleRate > 0, "sample rate must be positive")
+        self.path = path
+        self.offset = offset
+        self.sampleRate = sampleRate
+        input = try FormatContext(path: path)
+        guard let index = input.bestStream(AVMEDIA_TYPE_AUDIO) else {
+            throw MediaError(.noAudioStream, path: path, reason: "no audio stream")
+        }
+        streamIndex = index
+        streamTimeBase = input.stream(index).pointee.time_base.rational
+        info = try MediaProbe.audioInfo(input, index, offset: offset)
+        input.discardAll(except: [index])
+        codec = try CodecContext(stream: input.stream(index), path: path, threads: 1)
+    }
+
+    deinit { swr_free(&resampler) }
+
+    /// Builds the resampler for the current input format: mean of channels → mono at `sampleRate`.
+    private func makeResampler(for f: UnsafeMutablePointer<AVFrame>) throws {
+        swr_free(&resampler)
+        var outLayout = AVChannelLayout()
+        av_channel_layout_default(&outLayout, 1)
+        defer { av_channel_layout_uninit(&outLayout) }
+        var swr: OpaquePointer? = nil
+        try check(swr_alloc_set_opts2(&swr, &outLayout, AV_SAMPLE_FMT_FLT, Int32(sampleRate),
+                                      &f.pointee.ch_layout, AVSampleFormat(rawValue: f.pointee.format),
+                                      f.pointee.sample_rate, 0, nil),
+                  "swr_alloc_set_opts2", path: path, kind: .unsupported)
+        let channels = max(Int(f.pointee.ch_layout.nb_channels), 1)
+        let matrix = [Double](repeating: 1.0 / Double(channels), count: channels)
+        try check(swr_set_matrix(swr, matrix, Int32(channels)), "swr_set_matrix", path: path, kind: .unsupported)
+        try check(swr_init(swr), "swr_init", path: path, kind: .unsupported)
+        resampler = swr
+    }
+
+    /// Decodes the whole stream into `length` samples starting at `origin` (µs on the video
+    /// timeline); audio before the origin or after the end is dropped, missing audio is zeros.
+    /// With `length` nil, the track ends where the audio ends.
+    public func decodeTrack(origin: Microseconds, length: Int?) throws -> AudioTrack {
+        var out = PlacedSamples(capacity: length ?? 0, tolerance: max(1, sampleRate / 1000))
+        var stats = AudioDecodeStats()
+        var inputRate: Int32 = 0
+        var inputLayout = AVChannelLayout()
+        defer { av_channel_layout_uninit(&inputLayout) }
+        var converted = [Float]()
+        var inputEnded = false
+        let tb = streamTimeBase
+
+        func drainResampler() throws {
+            guard let swr = resampler else { return }
+            while true {
+                let pending = Int(swr_get_delay(swr, Int64(sampleRate))) + 32
+                if converted.count < pending { converted = [Float](repeating: 0, count: pending) }
+                let n = try converted.withUnsafeMutableBufferPointer { buf -> Int32 in
+                    var outPtr: UnsafeMutablePointer<UInt8>? = UnsafeMutableRawPointer(buf.baseAddress!).assumingMemoryBound(to: UInt8.self)
+                    return try check(swr_convert(swr, &outPtr, Int32(buf.count), nil, 0), "swr_convert", path: path)
+                }
+                if n <= 0 { break }
+                out.append(converted, count: Int(n))
+            }
+        }
+
+        func consume(_ f: UnsafeMutablePointer<AVFrame>) throws {
+            let layoutChanged = av_channel_layout_compare(&inputLayout, &f.pointee.ch_layout) != 0
+            if resampler == nil || f.pointee.sample_rate != inputRate || layoutChanged {
+                try drainResampler()
+                try makeResampler(for: f)
+                inputRate = f.pointee.sample_rate
+                av_channel_layout_uninit(&inputLayout)
+                av_channel_layout_copy(&inputLayout, &f.pointee.ch_layout)
+            }
+            guard let swr = resampler else { return }
+            // Where this frame belongs, in output samples after the origin.
+            let raw = f.pointee.best_effort_timestamp
+            if raw != FFmpegCodes.noPTS, let t = tb.scale(raw, toUnit: 1_000_000) {
+                let position = TimeMath.sampleIndex(at: t + offset - origin, rate: sampleRate)
+                let expected = out.written + Int64(swr_get_delay(swr, Int64(sampleRate)))
+                switch out.place(position, expected: expected) {
+                case .gap:
+                    try drainResampler()
+                    try makeResampler(for: f)
+                    out.zeroFill(to: position)
+                    stats.gapsFilled += 1
+                case .overlap(let k):
+                    out.dropNext(k)
+                    stats.overlapsDropped += 1
+                case .contiguous: break
+                }
+            }
+            let nIn = Int(f.pointee.nb_samples)
+            let capacity = Int(swr_get_delay(swr, Int64(sampleRate))) + nIn * sampleRate / max(Int(f.pointee.sample_rate), 1) + 64
+            if converted.count < capacity { converted = [Float](repeating: 0, count: capacity) }
+            let n = try converted.withUnsafeMutableBufferPointer { buf -> Int32 in
+                var outPtr: UnsafeMutablePointer<UInt8>? = UnsafeMutableRawPointer(buf.baseAddress!).assumingMemoryBound(to: UInt8.self)
+                let inPtr = UnsafeMutableRawPointer(f.pointee.extended_data).assumingMemoryBound(to: UnsafePointer<UInt8>?.self)
+                return try check(swr_convert(swr, &outPtr, Int32(buf.count), inPtr, Int32(nIn)), "swr_convert", path: path)
+            }
+            out.append(converted, count: Int(n))
+        }
+
+        while true {
+            let received = avcodec_receive_frame(codec.pointer, frame.pointer)
+            if received == 0 {
+                defer { av_frame_unref(frame.pointer) }
+                try consume(frame.pointer)
+                if let length, out.written >= Int64(length) + 1 << 16 { break }  // past the span: stop early
+                continue
+            }
+            if received == FFmpegCodes.eof || (received == FFmpegCodes.again && inputEnded) { break }
+            if received != FFmpegCodes.again {
+                try check(received, "avcodec_receive_frame", path: path)
+            }
+            let rc = av_read_frame(input.pointer, packet.pointer)
+            if rc < 0 {
+                if rc != FFmpegCodes.eof { stats.readError = "\(ffmpegErrorText(rc)) (av_read_frame)" }
+                inputEnded = true
+                _ = avcodec_send_packet(codec.pointer, nil)
+                continue
+            }
+            defer { av_packet_unref(packet.pointer) }
+            guard packet.pointer.pointee.stream_index == streamIndex else { continue }
+            if avcodec_send_packet(codec.pointer, packet.pointer) < 0 { stats.corruptPackets += 1 }
+        }
+        try drainResampler()
+        return out.finish(length: length, sampleRate: sampleRate, origin: origin, stats: stats)
+    }
+}
+
+/// Output samples with their bookkeeping: how much is real audio, where it lies.
+struct PlacedSamples {
+    enum Placement { case contiguous, gap, overlap(Int) }
+
+    private(set) var samples: [Float] = []
+    /// Output position of the next appended sample (may be negative before the origin).
+    private(set) var written: Int64 = 0
+    private var pendingDrop = 0
+    private var firstDecoded: Int?
+    private var lastDecoded: Int = 0
+    let tolerance: Int
+
+    init(capacity: Int, tolerance: Int) {
+        samples.reserveCapacity(capacity)
+        self.tolerance = tolerance
+    }
+
+    func place(_ position: Int64, expected: Int64) -> Placement {
+        if position > expected + Int64(tolerance) { return .gap }
+        if position < expected - Int64(tolerance) { return .overlap(Int(expected - position)) }
+        return .contiguous
+    }
+
+    mutating func zeroFill(to position: Int64) {
+        while written < position {
+            if written >= 0 { samples.append(0) }
+            written += 1
+        }
+    }
+
+    mutating func dropNext(_ n: Int) { pendingDrop += n }
+
+    mutating func append(_ source: [Float], count: Int) {
+        var i = 0
+        if pendingDrop > 0 {
+            let k = min(pendingDrop, count)
+            pendingDrop -= k
+            i = k
+        }
+        while i < count {
+            if written >= 0 {
+                samples.append(source[i])
+                if firstDecoded == nil { firstDecoded = samples.count - 1 }
+                lastDecoded = samples.count
+            }
+            written += 1
+            i += 1
+        }
+    }
+
+    func finish(length: Int?, sampleRate: Int, origin: Microseconds, stats: AudioDecodeStats) -> AudioTrack {
+        var s = samples
+        var span: Range<Int>? = firstDecoded.map { $0..<lastDecoded }
+        if let length {
+            if s.count > length { s.removeSubrange(length...) }
+            if s.count < length { s.append(contentsOf: repeatElement(0, count: length - s.count)) }
+            if let r = span { span = r.lowerBound < length ? r.lowerBound..<min(r.upperBound, length) : nil }
+        }
+        return AudioTrack(sampleRate: sampleRate, origin: origin, samples: s, audioSpan: span, stats: stats)
+    }
+}

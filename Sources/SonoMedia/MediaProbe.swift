@@ -1,0 +1,147 @@
+import CFFmpeg
+import Foundation
+import SonoCore
+
+/// Reads a recording's stream facts without decoding it, then checks that the file really
+/// holds the packets its headers promise (a truncated file otherwise passes a header probe).
+public enum MediaProbe {
+    public static func probe(_ source: RecordingSource) throws -> ProbeResult {
+        let input = try FormatContext(path: source.videoPath)
+        guard let videoIndex = input.bestStream(AVMEDIA_TYPE_VIDEO) else {
+            throw MediaError(.noVideoStream, path: source.videoPath, reason: "no video stream")
+        }
+        let video = try videoInfo(input, videoIndex)
+        if let crop = source.crop, !crop.fits(width: video.displayWidth, height: video.displayHeight) {
+            throw MediaError(.absurdMetadata, path: source.videoPath,
+                             reason: "crop \(crop) does not fit the \(video.displayWidth)×\(video.displayHeight) frame")
+        }
+        try checkNotTruncated(input, videoIndex, video)
+
+        let audio: AudioStreamInfo
+        if let audioPath = source.audioPath {
+            let audioInput = try FormatContext(path: audioPath)
+            guard let audioIndex = audioInput.bestStream(AVMEDIA_TYPE_AUDIO) else {
+                throw MediaError(.noAudioStream, path: audioPath, reason: "no audio stream in the separate audio file")
+            }
+            audio = try audioInfo(audioInput, audioIndex, offset: source.audioOffset)
+        } else {
+            guard let audioIndex = input.bestStream(AVMEDIA_TYPE_AUDIO) else {
+                throw MediaError(.noAudioStream, path: source.videoPath,
+                                 reason: "no audio stream (the sonographer's speech is required; give a separate audio file in the manifest if it was recorded apart)")
+            }
+            audio = try audioInfo(input, audioIndex, offset: 0)
+        }
+        return ProbeResult(container: input.formatName, containerDuration: input.duration, video: video, audio: audio)
+    }
+
+    static func videoInfo(_ input: FormatContext, _ index: Int32) throws -> VideoStreamInfo {
+        let st = input.stream(index)
+        guard let par = st.pointee.codecpar else {
+            throw MediaError(.unsupported, path: input.path, reason: "video stream has no codec parameters")
+        }
+        let tb = st.pointee.time_base.rational
+        guard tb.isPositive else {
+            throw MediaError(.absurdMetadata, path: input.path, reason: "video time base \(tb) is not positive")
+        }
+        let width = Int(par.pointee.width), height = Int(par.pointee.height)
+        guard width > 0, height > 0, width <= 16384, height <= 16384 else {
+            throw MediaError(.absurdMetadata, path: input.path, reason: "video size \(width)×\(height) is not plausible")
+        }
+        let pixFmt = AVPixelFormat(rawValue: par.pointee.format)
+        let pixName = av_get_pix_fmt_name(pixFmt).map { String(cString: $0) } ?? "unknown"
+        let rotation = try displayRotation(st, path: input.path)
+        let start = st.pointee.start_time == FFmpegCodes.noPTS ? 0 : (tb.scale(st.pointee.start_time, toUnit: 1_000_000) ?? 0)
+        var duration: Microseconds? = nil
+        if st.pointee.duration != FFmpegCodes.noPTS, st.pointee.duration > 0 {
+            duration = tb.scale(st.pointee.duration, toUnit: 1_000_000)
+        } else if let d = input.duration {
+            duration = d - start
+        }
+        func rate(_ r: AVRational) -> Rational? { r.rational.isPositive ? r.rational : nil }
+        return VideoStreamInfo(
+            codec: String(cString: avcodec_get_name(par.pointee.codec_id)),
+            width: width, height: height, pixelFormat: pixName,
+            averageFrameRate: rate(st.pointee.avg_frame_rate), realFrameRate: rate(st.pointee.r_frame_rate),
+            frameCount: st.pointee.nb_frames > 0 ? st.pointee.nb_frames : nil,
+            rotation: rotation, timeBase: tb, startTime: start, duration: duration)
+    }
+
+    static func audioInfo(_ input: FormatContext, _ index: Int32, offset: Microseconds) throws -> AudioStreamInfo {
+        let st = input.stream(index)
+        guard let par = st.pointee.codecpar else {
+            throw MediaError(.unsupported, path: input.path, reason: "audio stream has no codec parameters")
+        }
+        let tb = st.pointee.time_base.rational
+        let rate = Int(par.pointee.sample_rate)
+        let channels = Int(par.pointee.ch_layout.nb_channels)
+        guard rate >= 1000, rate <= 768_000 else {
+            throw MediaError(.absurdMetadata, path: input.path, reason: "audio sample rate \(rate) Hz is not plausible")
+        }
+        guard channels >= 1, channels <= 64 else {
+            throw MediaError(.absurdMetadata, path: input.path, reason: "audio channel count \(channels) is not plausible")
+        }
+        let start = st.pointee.start_time == FFmpegCodes.noPTS ? 0 : (tb.scale(st.pointee.start_time, toUnit: 1_000_000) ?? 0)
+        var duration: Microseconds? = nil
+        if st.pointee.duration != FFmpegCodes.noPTS, st.pointee.duration > 0 {
+            duration = tb.scale(st.pointee.duration, toUnit: 1_000_000)
+        } else if let d = input.duration {
+            duration = d - start
+        }
+        return AudioStreamInfo(path: input.path, codec: String(cString: avcodec_get_name(par.pointee.codec_id)),
+                               sampleRate: rate, channels: channels, startTime: start + offset, duration: duration)
+    }
+
+    /// Clockwise degrees to rotate the decoded picture for display (what `ffmpeg` autorotate does).
+    static func displayRotation(_ st: UnsafeMutablePointer<AVStream>, path: String) throws -> Int {
+        let ccw = shim_stream_rotation(st)
+        if ccw.isNaN { return 0 }
+        var cw = -ccw
+        cw -= 360 * (cw / 360).rounded(.down)
+        let quarter = (cw / 90).rounded()
+        guard abs(cw - quarter * 90) < 1 else {
+            throw MediaError(.unsupported, path: path, reason: "display rotation of \(cw)° is not a multiple of 90°")
+        }
+        return Int(quarter * 90) % 360
+    }
+
+    /// Reads the packets of the last seconds of the video stream and checks they reach the
+    /// stream's stated end: a file cut short keeps its headers but loses these packets.
+    static func checkNotTruncated(_ input: FormatContext, _ index: Int32, _ video: VideoStreamInfo) throws {
+        guard let duration = video.duration, duration > 0 else { return }
+        let end = video.startTime + duration
+        let st = input.stream(index)
+        let tb = video.timeBase
+        let lookBack: Microseconds = 3_000_000
+        let target = max(video.startTime, end - lookBack)
+        let targetTS = Rational(tb.den, tb.num * 1_000_000).scale(target, toUnit: 1) ?? 0
+        if av_seek_frame(input.pointer, index, targetTS, AVSEEK_FLAG_BACKWARD) < 0 {
+            _ = av_seek_frame(input.pointer, -1, 0, AVSEEK_FLAG_BACKWARD)
+        }
+        input.discardAll(except: [index])
+        defer { input.discardAll(except: Set((0..<Int32(input.streamCount)).map { $0 })) }
+        let packet = Packet()
+        var lastEnd: Microseconds? = nil
+        var readError: Int32 = 0
+        while true {
+            let rc = av_read_frame(input.pointer, packet.pointer)
+            if rc < 0 { readError = rc; break }
+            defer { av_packet_unref(packet.pointer) }
+            guard packet.pointer.pointee.stream_index == index else { continue }
+            let pts = packet.pointer.pointee.pts
+            guard pts != FFmpegCodes.noPTS, let t = tb.scale(pts, toUnit: 1_000_000) else { continue }
+            let d = tb.scale(packet.pointer.pointee.duration, toUnit: 1_000_000) ?? 0
+            lastEnd = max(lastEnd ?? .min, t + d)
+        }
+        _ = st
+        // Tolerate a few frames of slack: stated durations are rounded and B-frame reorder shifts pts.
+        let slack: Microseconds = 500_000
+        guard let lastEnd else {
+            throw MediaError(.truncated, path: input.path,
+                             reason: "truncated: no video packets in the last \(lookBack / 1_000_000) s of a stream said to last \(String(format: "%.3f", TimeMath.seconds(duration))) s (\(ffmpegErrorText(readError)))")
+        }
+        if lastEnd < end - slack {
+            throw MediaError(.truncated, path: input.path,
+                             reason: "truncated: video data ends at \(String(format: "%.3f", TimeMath.seconds(lastEnd))) s but the stream is said to end at \(String(format: "%.3f", TimeMath.seconds(end))) s")
+        }
+    }
+}

@@ -1,0 +1,160 @@
+import CFFmpeg
+import SonoCore
+
+/// One decoded frame's place in the stream.
+public struct FrameTiming: Hashable, Sendable {
+    /// 0-based position in presentation order: the frame index stored as provenance.
+    public var index: Int
+    /// Presentation time (µs) on the recording's timeline.
+    public var pts: Microseconds
+}
+
+/// Counters a caller should look at after a pass: what the decoder had to tolerate.
+public struct DecodeStats: Hashable, Sendable, Codable {
+    public var frames = 0
+    /// Packets the decoder rejected (corrupt data); decoding went on, as `ffmpeg` does.
+    public var corruptPackets = 0
+    /// Frames without a timestamp, placed one nominal frame after their predecessor.
+    public var missingTimestamps = 0
+    /// Frames whose timestamp did not increase, moved to 1 µs after their predecessor.
+    public var nonIncreasingTimestamps = 0
+    /// A read error (not end of file) that ended the pass early, in FFmpeg's words.
+    public var readError: String?
+}
+
+/// Decodes a recording's video stream in presentation order, one sequential pass, with
+/// FFmpeg's frame threading. The caller looks at each frame's time first and converts only the
+/// frames it needs (conversion costs more than a skip).
+///
+/// ```swift
+/// let decoder = try VideoDecoder(path: "scan.mp4")
+/// let gray = GrayConversion(size: 128)
+/// while let frame = try decoder.nextFrame() {
+///     if wanted(frame.pts) { let image = try decoder.currentImage(gray) }
+/// }
+/// ```
+/// Not thread-safe: one decoder per thread.
+public final class VideoDecoder {
+    public let path: String
+    public let info: VideoStreamInfo
+    public private(set) var stats = DecodeStats()
+
+    private let input: FormatContext
+    private let codec: CodecContext
+    private let streamIndex: Int32
+    private let packet = Packet()
+    private let frame = Frame()
+    private let scaler = LumaScaler()
+    private var inputEnded = false
+    private var finished = false
+    private var hasCurrentFrame = false
+    private var lastPTS: Microseconds?
+    private let nominalFrameDuration: Microseconds
+
+    /// - Parameter threads: decoder threads (frame threading); 2 matches this machine's cores.
+    public init(path: String, threads: Int = 2) throws {
+        self.path = path
+        input = try FormatContext(path: path)
+        guard let index = input.bestStream(AVMEDIA_TYPE_VIDEO) else {
+            throw MediaError(.noVideoStream, path: path, reason: "no video stream")
+        }
+        streamIndex = index
+        info = try MediaProbe.videoInfo(input, index)
+        input.discardAll(except: [index])
+        codec = try CodecContext(stream: input.stream(index), path: path, threads: threads)
+        let rate = info.averageFrameRate ?? info.realFrameRate ?? Rational(30, 1)
+        nominalFrameDuration = Rational(rate.den, rate.num).scale(1, toUnit: 1_000_000) ?? 33_333
+    }
+
+    /// Decodes the next frame in presentation order; nil at the end of the stream.
+    public func nextFrame() throws -> FrameTiming? {
+        if hasCurrentFrame {
+            av_frame_unref(frame.pointer)
+            hasCurrentFrame = false
+        }
+        guard !finished else { return nil }
+        while true {
+            let received = avcodec_receive_frame(codec.pointer, frame.pointer)
+            if received == 0 {
+                hasCurrentFrame = true
+                return timing()
+            }
+            if received == FFmpegCodes.eof {
+                finished = true
+                return nil
+            }
+            if received != FFmpegCodes.again {
+                try check(received, "avcodec_receive_frame", path: path)
+            }
+            if inputEnded {  // flushed, yet no end-of-stream: never spin.
+                finished = true
+                return nil
+            }
+            try feedDecoder()
+        }
+    }
+
+    /// Reads packets until one of the video stream is accepted by the decoder (or sends the
+    /// end-of-stream flush, so frames held back by reordering and threading come out).
+    private func feedDecoder() throws {
+        guard !inputEnded else { return }
+        while true {
+            let rc = av_read_frame(input.pointer, packet.pointer)
+            if rc < 0 {
+                if rc != FFmpegCodes.eof { stats.readError = "\(ffmpegErrorText(rc)) (av_read_frame)" }
+                inputEnded = true
+                try check(avcodec_send_packet(codec.pointer, nil), "avcodec_send_packet", path: path)
+                return
+            }
+            defer { av_packet_unref(packet.pointer) }
+            guard packet.pointer.pointee.stream_index == streamIndex else { continue }
+            let sent = avcodec_send_packet(codec.pointer, packet.pointer)
+            if sent == 0 { return }
+            if sent == FFmpegCodes.again {
+                // Not expected: the caller drains frames before feeding. Treat as corrupt rather than spin.
+                stats.corruptPackets += 1
+                return
+            }
+            stats.corruptPackets += 1
+        }
+    }
+
+    private func timing() -> FrameTiming {
+        var pts: Microseconds
+        let raw = frame.pointer.pointee.best_effort_timestamp
+        if raw != FFmpegCodes.noPTS, let t = info.timeBase.scale(raw, toUnit: 1_000_000) {
+            pts = t
+        } else {
+            stats.missingTimestamps += 1
+            pts = (lastPTS ?? info.startTime - nominalFrameDuration) + nominalFrameDuration
+        }
+        if let last = lastPTS, pts <= last {
+            stats.nonIncreasingTimestamps += 1
+            pts = last + 1
+        }
+        lastPTS = pts
+        defer { stats.frames += 1 }
+        return FrameTiming(index: stats.frames, pts: pts)
+    }
+
+    /// Converts the current frame (the one `nextFrame` returned last) into `buffer`
+    /// (`conversion.width × conversion.height` bytes, row-major).
+    public func convertCurrentFrame(_ conversion: GrayConversion, into buffer: UnsafeMutableBufferPointer<UInt8>) throws {
+        precondition(hasCurrentFrame, "convertCurrentFrame needs a frame from nextFrame()")
+        try scaler.convert(frame.pointer, rotation: info.rotation, conversion: conversion, into: buffer, path: path)
+    }
+
+    /// The current frame as a new gray image.
+    public func currentImage(_ conversion: GrayConversion) throws -> GrayImage {
+        var pixels = [UInt8](repeating: 0, count: conversion.width * conversion.height)
+        try pixels.withUnsafeMutableBufferPointer { try convertCurrentFrame(conversion, into: $0) }
+        return GrayImage(width: conversion.width, height: conversion.height, pixels: pixels)
+    }
+
+    /// The current frame's coded size and pixel format name (they may change mid-stream).
+    public var currentFrameFormat: (width: Int, height: Int, pixelFormat: String) {
+        let f = frame.pointer.pointee
+        let name = av_get_pix_fmt_name(AVPixelFormat(rawValue: f.format)).map { String(cString: $0) } ?? "unknown"
+        return (Int(f.width), Int(f.height), name)
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import SonoCore
+
+/// Makes PULSE-like sample recordings: H.264 ultrasound-like video at a fixed frame rate with
+/// AAC speech, plus a JSON file with the true speech intervals. The demo and the tests use it.
+public enum SampleGenerator {
+    public struct Output: Sendable {
+        public var videoPath: String
+        public var annotationPath: String
+        public var annotation: SampleAnnotation
+    }
+
+    /// A font for the machine's text band; the band stays blank where none is installed.
+    static let fontFile = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
+
+    /// Writes `<name>.mp4` and `<name>.speech.json` into `directory`.
+    public static func generate(_ spec: SampleSpec, into directory: String) throws -> Output {
+        guard spec.width >= 64, spec.height >= 64, spec.width % 2 == 0, spec.height % 2 == 0 else {
+            throw InputError(path: directory, reason: "sample frame size \(spec.width)×\(spec.height) must be even and at least 64×64")
+        }
+        guard spec.seconds > 0, spec.framesPerSecond > 0, spec.sampleRate >= 8000, (1...8).contains(spec.channels) else {
+            throw InputError(path: directory, reason: "sample duration, frame rate, sample rate or channels out of range")
+        }
+        let dir = URL(fileURLWithPath: directory)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let work = dir.appendingPathComponent(".\(spec.name).work")
+        try? FileManager.default.removeItem(at: work)
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+
+        // Sound first: it is small, and written to a raw file that ffmpeg reads beside the video pipe.
+        let speech = try SpeechTrack(spec: spec, workDirectory: work)
+        let audioFile = work.appendingPathComponent("audio.f32")
+        var interleaved = [Float](repeating: 0, count: spec.sampleCount * spec.channels)
+        for c in 0..<spec.channels {
+            for i in 0..<spec.sampleCount { interleaved[i * spec.channels + c] = speech.samples[c][i] }
+        }
+        try interleaved.withUnsafeBytes { try Data($0).write(to: audioFile) }
+
+        let videoName = "\(spec.name).mp4"
+        let partial = dir.appendingPathComponent(".\(videoName).partial.mp4")
+        let final = dir.appendingPathComponent(videoName)
+        let video = UltrasoundVideo(spec: spec)
+        var filter = "format=yuv420p"
+        if FileManager.default.fileExists(atPath: fontFile) {
+            let label = "SONODUAL US  GA 20w3d  MI 0.9  TIb 0.2  "
+                + spec.name.uppercased().filter { $0.isLetter || $0.isNumber || $0 == "_" }
+            let size = max(8, video.bandHeight * 3 / 5)
+            filter += ",drawtext=fontfile=\(fontFile):text='\(label)':x=8:y=(\(video.bandHeight)-th)/2:fontsize=\(size):fontcolor=white"
+        }
+        let args = [
+            "-hide_banner", "-loglevel", "error", "-y",
+            "-f", "rawvideo", "-pix_fmt", "gray", "-s", "\(spec.width)x\(spec.height)",
+            "-framerate", "\(spec.framesPerSecond)", "-i", "pipe:0",
+            "-f", "f32le", "-ar", "\(spec.sampleRate)", "-ac", "\(spec.channels)", "-i", audioFile.path,
+            "-filter:v", filter,
+            "-c:v", "libx264", "-preset", "veryfast", "-crf", "\(spec.crf)", "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-b:a", "128k",
+            "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
+            "-f", "mp4", partial.path,
+        ]
+        try ExternalTool.run("ffmpeg", args) { pipe in
+            var pixels = [UInt8](repeating: 0, count: spec.width * spec.height)
+            for index in 0..<spec.frameCount {
+                video.render(frame: index, fps: spec.framesPerSecond, into: &pixels)
+                try pipe.write(contentsOf: pixels)
+            }
+        }
+        _ = try? FileManager.default.removeItem(at: final)
+        try FileManager.default.moveItem(at: partial, to: final)
+
+        let annotation = SampleAnnotation(spec: spec, video: videoName, utterances: speech.utterances)
+        let annotationURL = dir.appendingPathComponent("\(spec.name).speech.json")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(annotation).write(to: annotationURL)
+        return Output(videoPath: final.path, annotationPath: annotationURL.path, annotation: annotation)
+    }
+}
+
+extension SampleGenerator {
+    /// Writes a recording manifest (scan_id,video) for generated samples, with paths relative
+    /// to the manifest's folder.
+    public static func writeManifest(for outputs: [Output], to manifestPath: String) throws {
+        let manifestDir = URL(fileURLWithPath: manifestPath).deletingLastPathComponent().standardizedFileURL.path
+        var text = "scan_id,video\n"
+        for output in outputs {
+            let video = URL(fileURLWithPath: output.videoPath).standardizedFileURL.path
+            let relative = video.hasPrefix(manifestDir + "/") ? String(video.dropFirst(manifestDir.count + 1)) : video
+            text += "\(output.annotation.spec.name),\(relative)\n"
+        }
+        try FileManager.default.createDirectory(atPath: manifestDir, withIntermediateDirectories: true)
+        try text.write(toFile: manifestPath, atomically: true, encoding: .utf8)
+    }
+}

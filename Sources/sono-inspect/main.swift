@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import SonoCatalog
+import SonoCLI
+import SonoCore
+import SonoMedia
+import SonoSpectral
+import SonoTensor
+
+/// `sono-inspect`: look at what the pipeline made.
+struct SonoInspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sono-inspect",
+        abstract: "Inspect the catalog, recordings and (later) shards.",
+        subcommands: [Decode.self, Schema.self, Versions.self])
+}
+
+extension SonoInspect {
+    /// Decodes every ingested recording once, as the extractor will, and prints what came out.
+    struct Decode: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Decode ingested recordings end to end and print a summary per scan.")
+
+        @Option(help: "Catalog path.") var catalog: String
+        @Option(help: "Only this scan.") var scan: String?
+        @Option(help: "Output frame size (square).") var size = 128
+        @Option(help: "Audio sample rate for the decode (Hz).") var sampleRate = 32000
+        @Option(help: "Decoder threads.") var threads = 2
+
+        func run() throws {
+            let rows = try Catalog(path: catalog).recordings().filter { scan == nil || $0.scanID == scan }
+            guard !rows.isEmpty else { throw ValidationError("no recordings\(scan.map { " named \($0)" } ?? "") in \(catalog)") }
+            var failures = 0
+            for row in rows where row.status == .ingested {
+                let conversion = GrayConversion(size: size, crop: row.source.crop)
+                do {
+                    let s = try RecordingSummary.decode(row.source, conversion: conversion, sampleRate: sampleRate, threads: threads)
+                    let fps = s.measuredFrameRate.map { String(format: "%.3f", $0) } ?? "-"
+                    print("\(row.scanID): \(s.frames) frames (\(fps) fps, pts \(s.firstPTS ?? 0)…\(s.lastPTS ?? 0) µs), "
+                        + "mean gray \(String(format: "%.1f", s.meanGray)), audio \(String(format: "%.3f", s.audioSeconds)) s "
+                        + "RMS \(String(format: "%.4f", s.audioRMS))\(s.audioPaddedAtEnd ? " (padded at end)" : ""), "
+                        + "\(s.video.corruptPackets + s.audio.corruptPackets) corrupt packets, "
+                        + "decoded in \(String(format: "%.2f", s.decodeSeconds)) s (\(String(format: "%.0f", Double(s.frames) / max(s.decodeSeconds, 1e-9))) frames/s)")
+                } catch let error as MediaError {
+                    failures += 1
+                    printError("error: \(row.scanID): \(error)")
+                }
+            }
+            for row in rows where row.status == .failed {
+                print("\(row.scanID): not ingested: \(row.error ?? "")")
+            }
+            if failures > 0 { throw StageExit.someInputsFailed }
+        }
+    }
+
+    struct Schema: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the catalog schema (as in schemas/catalog.sql).")
+        @Option(help: "Catalog path (created and migrated if missing).") var catalog: String
+        func run() throws { print(try Catalog(path: catalog).schemaSQL(), terminator: "") }
+    }
+
+    struct Versions: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the versions of SonoDual and the linked C libraries.")
+        func run() throws {
+            print("sonodual \(SonoDualVersion.string)")
+            for (name, version) in MediaLibraries.versions { print("\(name) \(version)") }
+            print("fftw3f \(FFTWInfo.version)")
+            print("openblas \(BLASInfo.coreName) (\(BLASInfo.config), \(BLASInfo.threads) threads)")
+            print("sqlite \(Catalog.sqliteVersion)")
+        }
+    }
+}
+
+SonoInspect.mainWithStageExitCodes()

@@ -1,0 +1,39 @@
+import XCTest
+@testable import SonoCore
+
+final class CoreTests: XCTestCase {
+    func testCRC32CCheckValue() {
+        XCTAssertEqual(CRC32C.checksum(Array("123456789".utf8)), 0xE306_9283)
+        XCTAssertEqual(CRC32C.checksum([UInt8]()), 0)
+        // Incremental updates equal one-shot, across the 8-byte fast path boundary.
+        let bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        var c = CRC32C()
+        c.update(bytes[0..<13])
+        c.update(bytes[13...])
+        XCTAssertEqual(c.value, CRC32C.checksum(bytes))
+    }
+
+    func testRationalScaleRoundsAndSurvivesLargeValues() {
+        XCTAssertEqual(Rational(1, 90000).scale(180_000, toUnit: 1_000_000), 2_000_000)
+        XCTAssertEqual(Rational(1001, 30000).scale(1, toUnit: 1_000_000), 33_367)  // 33366.67
+        XCTAssertEqual(Rational(1, 3).scale(-1, toUnit: 1_000_000), -333_333)
+        XCTAssertNil(Rational(1, 0).scale(5, toUnit: 1))
+        XCTAssertEqual(Rational(1, 1).scale(Int64.max / 2, toUnit: 4), nil)
+    }
+
+    func testTimeMathRoundTrip() {
+        for rate in [8000, 16000, 22050, 32000, 44100, 48000] {
+            for i: Int64 in [0, 1, 320, 31_999, 57_600_000] {
+                XCTAssertEqual(TimeMath.sampleIndex(at: TimeMath.micros(ofSample: i, rate: rate), rate: rate), i)
+            }
+        }
+    }
+
+    func testSeededGeneratorIsDeterministicPerStream() {
+        var a = SeededGenerator(seed: 7, stream: 1), b = SeededGenerator(seed: 7, stream: 1)
+        var c = SeededGenerator(seed: 7, stream: 2)
+        let xa = (0..<4).map { _ in a.next() }
+        XCTAssertEqual(xa, (0..<4).map { _ in b.next() })
+        XCTAssertNotEqual(xa, (0..<4).map { _ in c.next() })
+    }
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what SonoDual needs on Debian 12, only what is missing; safe to run again.
+# Used by both README commands (pipelines/demo.sh, scripts/test.sh) and so by CI.
+set -euo pipefail
+
+APT_PACKAGES=(
+  ffmpeg libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libswscale-dev
+  libfftw3-dev libopenblas-dev libsqlite3-dev pkg-config espeak-ng sox fonts-dejavu-core
+  python3 python3-pip
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Python packages for the reference scripts and the Python shard reader's tests.
+PY_REQUIREMENTS="$(dirname "$0")/../python/requirements-dev.txt"
+if [ -f "$PY_REQUIREMENTS" ]; then
+  if ! python3 -c "$(sed -n 's/^\([A-Za-z0-9_]*\).*/import \1/p' "$PY_REQUIREMENTS")" 2>/dev/null; then
+    echo "setup: pip install -r python/requirements-dev.txt"
+    python3 -m pip install -q -r "$PY_REQUIREMENTS" 2>/dev/null \
+      || python3 -m pip install -q --break-system-packages -r "$PY_REQUIREMENTS"
+  fi
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+  echo "setup: the Swift toolchain (6.1 or newer) is not on PATH; install it from swift.org first." >&2
+  exit 1
+fi
