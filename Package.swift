@@ -34,6 +34,7 @@ let package = Package(
         .target(name: "SonoCatalog", dependencies: ["SonoCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "SonoIngest", dependencies: ["SonoCore", "SonoMedia", "SonoCatalog"]),
         .target(name: "SonoSample", dependencies: ["SonoCore", "SonoMedia"]),
+        .target(name: "SonoTestSupport", dependencies: ["SonoCore"], path: "Sources/SonoTestSupport"),
         .target(name: "SonoCLI", dependencies: [
             "SonoCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -51,9 +52,13 @@ let package = Package(
         ]),
 
         .testTarget(name: "SonoCoreTests", dependencies: ["SonoCore"]),
-        .testTarget(name: "SonoMediaTests", dependencies: ["SonoMedia", "SonoSample", "SonoCore"]),
-        .testTarget(name: "SonoIngestTests", dependencies: ["SonoIngest", "SonoCatalog", "SonoSample", "SonoCore"]),
-        .testTarget(name: "SonoCLITests", dependencies: ["SonoCore", "SonoSample"]),
+        .testTarget(name: "SonoMediaTests", dependencies: ["SonoMedia", "SonoSample", "SonoCore", "SonoTestSupport"]),
+        .testTarget(name: "SonoIngestTests", dependencies: [
+            "SonoIngest", "SonoCatalog", "SonoSample", "SonoCore", "SonoTestSupport",
+        ]),
+        .testTarget(name: "SonoCLITests", dependencies: [
+            "SonoCore", "SonoTestSupport", "sono-ingest", "sono-sample", "sono-inspect",
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -123,13 +123,14 @@ public final class AudioDecoder {
                 av_channel_layout_uninit(&inputLayout)
                 av_channel_layout_copy(&inputLayout, &f.pointee.ch_layout)
             }
-            guard let swr = resampler else { return }
             // Where this frame belongs, in output samples after the origin.
             let raw = f.pointee.best_effort_timestamp
             if raw != FFmpegCodes.noPTS, let t = tb.scale(raw, toUnit: 1_000_000) {
                 let position = TimeMath.sampleIndex(at: t + offset - origin, rate: sampleRate)
-                let expected = out.written + Int64(swr_get_delay(swr, Int64(sampleRate)))
+                let expected = out.written + Int64(swr_get_delay(resampler, Int64(sampleRate)))
                 switch out.place(position, expected: expected) {
+                case .first:
+                    out.begin(at: position)
                 case .gap:
                     try drainResampler()
                     try makeResampler(for: f)
@@ -141,6 +142,7 @@ public final class AudioDecoder {
                 case .contiguous: break
                 }
             }
+            guard let swr = resampler else { return }  // read after placement: a gap rebuilds it
             let nIn = Int(f.pointee.nb_samples)
             let capacity = Int(swr_get_delay(swr, Int64(sampleRate))) + nIn * sampleRate / max(Int(f.pointee.sample_rate), 1) + 64
             if converted.count < capacity { converted = [Float](repeating: 0, count: capacity) }
@@ -182,7 +184,7 @@ public final class AudioDecoder {
 
 /// Output samples with their bookkeeping: how much is real audio, where it lies.
 struct PlacedSamples {
-    enum Placement { case contiguous, gap, overlap(Int) }
+    enum Placement { case first, contiguous, gap, overlap(Int) }
 
     private(set) var samples: [Float] = []
     /// Output position of the next appended sample (may be negative before the origin).
@@ -197,10 +199,20 @@ struct PlacedSamples {
         self.tolerance = tolerance
     }
 
+    private var started = false
+
     func place(_ position: Int64, expected: Int64) -> Placement {
+        if !started { return .first }
         if position > expected + Int64(tolerance) { return .gap }
         if position < expected - Int64(tolerance) { return .overlap(Int(expected - position)) }
         return .contiguous
+    }
+
+    /// Places the first frame: zeros before a late start, or a negative position so that audio
+    /// before the origin is dropped as it is appended.
+    mutating func begin(at position: Int64) {
+        started = true
+        if position < 0 { written = position } else { zeroFill(to: position) }
     }
 
     mutating func zeroFill(to position: Int64) {
@@ -213,6 +225,7 @@ struct PlacedSamples {
     mutating func dropNext(_ n: Int) { pendingDrop += n }
 
     mutating func append(_ source: [Float], count: Int) {
+        started = true
         var i = 0
         if pendingDrop > 0 {
             let k = min(pendingDrop, count)

@@ -15,22 +15,24 @@ public enum MediaProbe {
             throw MediaError(.absurdMetadata, path: source.videoPath,
                              reason: "crop \(crop) does not fit the \(video.displayWidth)×\(video.displayHeight) frame")
         }
-        try checkNotTruncated(input, videoIndex, video)
 
-        let audio: AudioStreamInfo
+        var audio: AudioStreamInfo
         if let audioPath = source.audioPath {
             let audioInput = try FormatContext(path: audioPath)
             guard let audioIndex = audioInput.bestStream(AVMEDIA_TYPE_AUDIO) else {
                 throw MediaError(.noAudioStream, path: audioPath, reason: "no audio stream in the separate audio file")
             }
             audio = try audioInfo(audioInput, audioIndex, offset: source.audioOffset)
+            audio.startTime = try firstDecodedTime(audioInput, audioIndex) + source.audioOffset
         } else {
             guard let audioIndex = input.bestStream(AVMEDIA_TYPE_AUDIO) else {
                 throw MediaError(.noAudioStream, path: source.videoPath,
                                  reason: "no audio stream (the sonographer's speech is required; give a separate audio file in the manifest if it was recorded apart)")
             }
             audio = try audioInfo(input, audioIndex, offset: 0)
+            audio.startTime = try firstDecodedTime(input, audioIndex)
         }
+        try checkNotTruncated(input, videoIndex, video)
         return ProbeResult(container: input.formatName, containerDuration: input.duration, video: video, audio: audio)
     }
 
@@ -89,6 +91,40 @@ public enum MediaProbe {
         }
         return AudioStreamInfo(path: input.path, codec: String(cString: avcodec_get_name(par.pointee.codec_id)),
                                sampleRate: rate, channels: channels, startTime: start + offset, duration: duration)
+    }
+
+    /// Presentation time (µs) of the first decoded audio frame. Unlike the stream's start time,
+    /// it excludes encoder priming (AAC's 1024 samples) that the decoder discards.
+    static func firstDecodedTime(_ input: FormatContext, _ index: Int32) throws -> Microseconds {
+        let st = input.stream(index)
+        let tb = st.pointee.time_base.rational
+        let codec = try CodecContext(stream: st, path: input.path, threads: 1)
+        input.discardAll(except: [index])
+        defer { input.discardAll(except: Set((0..<Int32(input.streamCount)).map { $0 })) }
+        let packet = Packet(), frame = Frame()
+        var sentFlush = false
+        while true {
+            let received = avcodec_receive_frame(codec.pointer, frame.pointer)
+            if received == 0 {
+                defer { av_frame_unref(frame.pointer) }
+                let raw = frame.pointer.pointee.best_effort_timestamp
+                if raw != FFmpegCodes.noPTS, let t = tb.scale(raw, toUnit: 1_000_000) { return t }
+                continue
+            }
+            if received == FFmpegCodes.eof || (received == FFmpegCodes.again && sentFlush) {
+                throw MediaError(.decodeFailed, path: input.path, reason: "the audio stream has no decodable frame")
+            }
+            if received != FFmpegCodes.again { try check(received, "avcodec_receive_frame", path: input.path) }
+            let rc = av_read_frame(input.pointer, packet.pointer)
+            if rc < 0 {
+                sentFlush = true
+                _ = avcodec_send_packet(codec.pointer, nil)
+                continue
+            }
+            defer { av_packet_unref(packet.pointer) }
+            guard packet.pointer.pointee.stream_index == index else { continue }
+            _ = avcodec_send_packet(codec.pointer, packet.pointer)
+        }
     }
 
     /// Clockwise degrees to rotate the decoded picture for display (what `ffmpeg` autorotate does).
