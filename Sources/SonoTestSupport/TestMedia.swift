@@ -72,3 +72,36 @@ public enum SignalMeasure {
         return nil
     }
 }
+
+/// The stage executables built beside the test bundle (`swift build --build-tests`).
+public enum BuiltProducts {
+    public static var directory: String {
+        var url = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").deletingLastPathComponent()
+        if url.path.hasSuffix(".xctest/Contents/MacOS") {  // macOS bundle layout
+            url = url.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        }
+        return url.path
+    }
+
+    public struct Result {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+    }
+
+    /// Runs a built executable and returns its exit status and output.
+    public static func run(_ name: String, _ args: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: directory + "/" + name)
+        process.arguments = args
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus,
+                      stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
