@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "sono-ingest", targets: ["sono-ingest"]),
         .executable(name: "sono-sample", targets: ["sono-sample"]),
         .executable(name: "sono-inspect", targets: ["sono-inspect"]),
+        .executable(name: "sono-bench", targets: ["sono-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
@@ -49,6 +50,9 @@ let package = Package(
         .executableTarget(name: "sono-inspect", dependencies: [
             "SonoMedia", "SonoCatalog", "SonoSpectral", "SonoTensor", "SonoCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "sono-bench", dependencies: [
+            "SonoMedia", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "SonoCoreTests", dependencies: ["SonoCore"]),

@@ -19,4 +19,4 @@ echo "== ingest"
 echo "== decode summary (128x128 gray, 32 kHz mono)"
 "$BIN/sono-inspect" decode --catalog "$OUT/catalog.sqlite"
 
-echo "== catalog: sqlite3-free query through sono-inspect is coming; the catalog is $OUT/catalog.sqlite"
+echo "== done: catalog $OUT/catalog.sqlite, recordings in $OUT/recordings"

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import SonoCLI
+import SonoCore
+import SonoMedia
+
+/// `sono-bench`: timing harness for benchmarks/ (release builds only). Each subcommand times
+/// one library operation and prints one JSON line; the scripts in benchmarks/ run the peer
+/// (e.g. the ffmpeg CLI) in the same run and report ratios.
+struct SonoBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sono-bench", abstract: "Time SonoDual operations for the benchmarks.",
+        subcommands: [Decode.self])
+}
+
+extension SonoBench {
+    struct Decode: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Decode a video, crop and area-resize every frame to gray; print frames/s.")
+        @Argument(help: "Video file.") var path: String
+        @Option(help: "Decoder threads.") var threads = 2
+        @Option(help: "Output size (square).") var size = 128
+        @Option(help: "Crop x,y,w,h in displayed pixels.") var crop: String?
+        @Option(help: "Convert only every k-th frame (1 = all).") var every = 1
+
+        func run() throws {
+            let rect = try crop.map { text -> CropRect in
+                guard let r = CropRect(parsing: text) else { throw ValidationError("--crop must be x,y,w,h") }
+                return r
+            }
+            let conversion = GrayConversion(size: size, crop: rect)
+            var buffer = [UInt8](repeating: 0, count: size * size)
+            let clock = ContinuousClock()
+            let start = clock.now
+            let decoder = try VideoDecoder(path: path, threads: threads)
+            var checksum = 0
+            while let frame = try decoder.nextFrame() {
+                guard frame.index % every == 0 else { continue }
+                try buffer.withUnsafeMutableBufferPointer { try decoder.convertCurrentFrame(conversion, into: $0) }
+                checksum &+= Int(buffer[buffer.count / 2])
+            }
+            let seconds = (clock.now - start).inSeconds
+            let frames = decoder.stats.frames
+            print("{\"frames\": \(frames), \"seconds\": \(seconds), \"fps\": \(Double(frames) / seconds), \"checksum\": \(checksum)}")
+        }
+    }
+}
+
+SonoBench.mainWithStageExitCodes()
