@@ -52,13 +52,7 @@ public enum MediaProbe {
         let pixFmt = AVPixelFormat(rawValue: par.pointee.format)
         let pixName = av_get_pix_fmt_name(pixFmt).map { String(cString: $0) } ?? "unknown"
         let rotation = try displayRotation(st, path: input.path)
-        let start = st.pointee.start_time == FFmpegCodes.noPTS ? 0 : (tb.scale(st.pointee.start_time, toUnit: 1_000_000) ?? 0)
-        var duration: Microseconds? = nil
-        if st.pointee.duration != FFmpegCodes.noPTS, st.pointee.duration > 0 {
-            duration = tb.scale(st.pointee.duration, toUnit: 1_000_000)
-        } else if let d = input.duration {
-            duration = d - start
-        }
+        let (start, duration) = span(of: st, in: input)
         func rate(_ r: AVRational) -> Rational? { r.rational.isPositive ? r.rational : nil }
         return VideoStreamInfo(
             codec: String(cString: avcodec_get_name(par.pointee.codec_id)),
@@ -73,7 +67,6 @@ public enum MediaProbe {
         guard let par = st.pointee.codecpar else {
             throw MediaError(.unsupported, path: input.path, reason: "audio stream has no codec parameters")
         }
-        let tb = st.pointee.time_base.rational
         let rate = Int(par.pointee.sample_rate)
         let channels = Int(par.pointee.ch_layout.nb_channels)
         guard rate >= 1000, rate <= 768_000 else {
@@ -82,15 +75,20 @@ public enum MediaProbe {
         guard channels >= 1, channels <= 64 else {
             throw MediaError(.absurdMetadata, path: input.path, reason: "audio channel count \(channels) is not plausible")
         }
-        let start = st.pointee.start_time == FFmpegCodes.noPTS ? 0 : (tb.scale(st.pointee.start_time, toUnit: 1_000_000) ?? 0)
-        var duration: Microseconds? = nil
-        if st.pointee.duration != FFmpegCodes.noPTS, st.pointee.duration > 0 {
-            duration = tb.scale(st.pointee.duration, toUnit: 1_000_000)
-        } else if let d = input.duration {
-            duration = d - start
-        }
+        let (start, duration) = span(of: st, in: input)
         return AudioStreamInfo(path: input.path, codec: String(cString: avcodec_get_name(par.pointee.codec_id)),
                                sampleRate: rate, channels: channels, startTime: start + offset, duration: duration)
+    }
+
+    /// A stream's start (µs, 0 when unstated) and duration (µs; the container's, less the start,
+    /// when the stream does not state its own).
+    static func span(of st: UnsafeMutablePointer<AVStream>, in input: FormatContext) -> (Microseconds, Microseconds?) {
+        let tb = st.pointee.time_base.rational
+        let start = st.pointee.start_time == FFmpegCodes.noPTS ? 0 : (tb.scale(st.pointee.start_time, toUnit: 1_000_000) ?? 0)
+        if st.pointee.duration != FFmpegCodes.noPTS, st.pointee.duration > 0 {
+            return (start, tb.scale(st.pointee.duration, toUnit: 1_000_000))
+        }
+        return (start, input.duration.map { $0 - start })
     }
 
     /// Presentation time (µs) of the first decoded audio frame. Unlike the stream's start time,
