@@ -56,6 +56,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "SonoCoreTests", dependencies: ["SonoCore"]),
+        .testTarget(name: "SonoSpectralTests", dependencies: ["SonoSpectral", "SonoCore"], exclude: ["References"]),
         .testTarget(name: "SonoMediaTests", dependencies: ["SonoMedia", "SonoSample", "SonoCore", "SonoTestSupport"]),
         .testTarget(name: "SonoIngestTests", dependencies: [
             "SonoIngest", "SonoCatalog", "SonoSample", "SonoCore", "SonoTestSupport",

@@ -1,0 +1,83 @@
+import CFFTW3f
+import Foundation
+
+/// One FFTW real-to-complex plan of a fixed size, in single or double precision, turning a
+/// windowed frame into its power spectrum |X_k|², k = 0…n/2.
+///
+/// Plans are made and destroyed under one lock (FFTW's planner is not thread-safe). Execution
+/// uses FFTW's new-array interface on a caller's `Workspace`, whose buffers come from
+/// `fftw(f)_alloc_*` and so have the alignment the plan was made with.
+final class PowerSpectrumPlan: @unchecked Sendable {
+    let size: Int
+    let precision: LogMelConfig.FFTPrecision
+    private let singlePlan: fftwf_plan?
+    private let doublePlan: fftw_plan?
+    private static let plannerLock = NSLock()
+
+    /// Per-thread FFT buffers.
+    final class Workspace {
+        let realF: UnsafeMutablePointer<Float>?
+        let complexF: UnsafeMutablePointer<fftwf_complex>?
+        let realD: UnsafeMutablePointer<Double>?
+        let complexD: UnsafeMutablePointer<fftw_complex>?
+
+        init(size n: Int, precision: LogMelConfig.FFTPrecision) {
+            if precision == .single {
+                realF = fftwf_alloc_real(n); complexF = fftwf_alloc_complex(n / 2 + 1)
+                realD = nil; complexD = nil
+            } else {
+                realD = fftw_alloc_real(n); complexD = fftw_alloc_complex(n / 2 + 1)
+                realF = nil; complexF = nil
+            }
+        }
+
+        deinit {
+            fftwf_free(realF); fftwf_free(complexF)
+            fftw_free(realD); fftw_free(complexD)
+        }
+    }
+
+    init(size n: Int, precision: LogMelConfig.FFTPrecision) throws {
+        size = n
+        self.precision = precision
+        Self.plannerLock.lock()
+        defer { Self.plannerLock.unlock() }
+        let scratch = Workspace(size: n, precision: precision)
+        if precision == .single {
+            singlePlan = fftwf_plan_dft_r2c_1d(Int32(n), scratch.realF, scratch.complexF, UInt32(FFTW_ESTIMATE))
+            doublePlan = nil
+        } else {
+            doublePlan = fftw_plan_dft_r2c_1d(Int32(n), scratch.realD, scratch.complexD, UInt32(FFTW_ESTIMATE))
+            singlePlan = nil
+        }
+        guard singlePlan != nil || doublePlan != nil else {
+            throw SpectralError(path: "LogMelConfig", reason: "FFTW could not plan a real FFT of size \(n)")
+        }
+    }
+
+    deinit {
+        Self.plannerLock.lock()
+        if let singlePlan { fftwf_destroy_plan(singlePlan) }
+        if let doublePlan { fftw_destroy_plan(doublePlan) }
+        Self.plannerLock.unlock()
+    }
+
+    func makeWorkspace() -> Workspace { Workspace(size: size, precision: precision) }
+
+    /// power[k] = |FFT(frame · window)_k|² for k = 0…n/2.
+    func power(_ frame: UnsafePointer<Float>, window: [Float], workspace w: Workspace,
+               into power: UnsafeMutablePointer<Float>) {
+        let n = size, bins = n / 2 + 1
+        if let plan = singlePlan, let input = w.realF, let output = w.complexF {
+            for i in 0..<n { input[i] = frame[i] * window[i] }
+            fftwf_execute_dft_r2c(plan, input, output)
+            let c = UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self)
+            for k in 0..<bins { power[k] = c[2 * k] * c[2 * k] + c[2 * k + 1] * c[2 * k + 1] }
+        } else if let plan = doublePlan, let input = w.realD, let output = w.complexD {
+            for i in 0..<n { input[i] = Double(frame[i]) * Double(window[i]) }
+            fftw_execute_dft_r2c(plan, input, output)
+            let c = UnsafeMutableRawPointer(output).assumingMemoryBound(to: Double.self)
+            for k in 0..<bins { power[k] = Float(c[2 * k] * c[2 * k] + c[2 * k + 1] * c[2 * k + 1]) }
+        }
+    }
+}
