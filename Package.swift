@@ -32,6 +32,7 @@ let package = Package(
         .target(name: "SonoMedia", dependencies: ["CFFmpeg", "SonoCore"]),
         .target(name: "SonoSpectral", dependencies: ["CFFTW3f", "SonoCore"]),
         .target(name: "SonoTensor", dependencies: ["COpenBLAS", "SonoCore"]),
+        .target(name: "SonoAudio", dependencies: ["SonoCore", "SonoMedia", "SonoSpectral"]),
         .target(name: "SonoCatalog", dependencies: ["SonoCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "SonoIngest", dependencies: ["SonoCore", "SonoMedia", "SonoCatalog"]),
         .target(name: "SonoSample", dependencies: ["SonoCore", "SonoMedia"]),
@@ -48,15 +49,16 @@ let package = Package(
             "SonoSample", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sono-inspect", dependencies: [
-            "SonoMedia", "SonoCatalog", "SonoSpectral", "SonoTensor", "SonoCLI",
+            "SonoMedia", "SonoAudio", "SonoCatalog", "SonoSpectral", "SonoTensor", "SonoCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sono-bench", dependencies: [
-            "SonoMedia", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SonoMedia", "SonoSpectral", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "SonoCoreTests", dependencies: ["SonoCore"]),
         .testTarget(name: "SonoSpectralTests", dependencies: ["SonoSpectral", "SonoCore"], exclude: ["References"]),
+        .testTarget(name: "SonoAudioTests", dependencies: ["SonoAudio", "SonoSample", "SonoTestSupport", "SonoCore"]),
         .testTarget(name: "SonoMediaTests", dependencies: ["SonoMedia", "SonoSample", "SonoCore", "SonoTestSupport"]),
         .testTarget(name: "SonoIngestTests", dependencies: [
             "SonoIngest", "SonoCatalog", "SonoSample", "SonoCore", "SonoTestSupport",

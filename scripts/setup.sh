@@ -23,7 +23,7 @@ fi
 # Python packages for the reference scripts and the Python shard reader's tests.
 PY_REQUIREMENTS="$(dirname "$0")/../python/requirements-dev.txt"
 if [ -f "$PY_REQUIREMENTS" ]; then
-  if ! python3 -c "$(sed -n 's/^\([A-Za-z0-9_]*\).*/import \1/p' "$PY_REQUIREMENTS")" 2>/dev/null; then
+  if ! python3 -c "$(sed -n 's/^\([A-Za-z][A-Za-z0-9_]*\).*/import \1/p' "$PY_REQUIREMENTS")" 2>/dev/null; then
     echo "setup: pip install -r python/requirements-dev.txt"
     python3 -m pip install -q -r "$PY_REQUIREMENTS" 2>/dev/null \
       || python3 -m pip install -q --break-system-packages -r "$PY_REQUIREMENTS"

@@ -14,6 +14,8 @@ public struct SampleSpec: Hashable, Sendable, Codable {
     public var snrDB: Double = 20
     /// Adds 50 Hz mains hum with harmonics to the background, at the noise level.
     public var hum: Bool = false
+    /// Adds short broadband clicks (probe knocks, keyboard) at this rate.
+    public var clicksPerMinute: Double = 0
     public var seed: UInt64 = 1
     /// x264 constant rate factor: 23 gives bit rates like real screen captures.
     public var crf: Int = 23

@@ -63,6 +63,19 @@ struct SpeechTrack {
         // Background: white noise (and hum) at the requested SNR against speech RMS while speaking.
         let speechRMS: Float = 0.1
         let noiseRMS = speechRMS / Float(pow(10, spec.snrDB / 20))
+        // Clicks: 4 ms decaying noise bursts at seeded times, same in every channel.
+        var clicks = [Float](repeating: 0, count: n)
+        if spec.clicksPerMinute > 0 {
+            var clickRNG = SeededGenerator(seed: spec.seed, stream: 0xC11C)
+            let count = Int(spec.clicksPerMinute * spec.seconds / 60)
+            let length = rate / 250
+            for _ in 0..<count {
+                let at = Int(clickRNG.next() % UInt64(max(1, n - length)))
+                for i in 0..<length {
+                    clicks[at + i] += 0.5 * Float(clickRNG.nextGaussian()) * exp(-Float(i) / Float(length / 4))
+                }
+            }
+        }
         var channels: [[Float]] = []
         for c in 0..<spec.channels {
             var noiseRNG = SeededGenerator(seed: spec.seed, stream: 0xB0 + UInt64(c))
@@ -71,7 +84,7 @@ struct SpeechTrack {
             let humScale = spec.hum ? noiseRMS * 0.8 : 0
             let whiteScale = spec.hum ? noiseRMS * 0.6 : noiseRMS
             for i in 0..<n {
-                var v = speechGain * speech[i] + whiteScale * Float(noiseRNG.nextGaussian())
+                var v = speechGain * speech[i] + clicks[i] + whiteScale * Float(noiseRNG.nextGaussian())
                 if spec.hum {
                     let phase = 2 * Float.pi * 50 * Float(i) / Float(rate)
                     v += humScale * (sin(phase) + 0.5 * sin(3 * phase) + 0.25 * sin(5 * phase)) / 0.8

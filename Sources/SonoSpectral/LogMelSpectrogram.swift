@@ -31,6 +31,7 @@ public final class LogMelSpectrogram: @unchecked Sendable {
     private let fft: PowerSpectrumPlan
     private let window: [Float]
     private let filterbank: MelFilterbank
+    private let packedFilters: MelFilterbank.Packed
 
     public init(_ config: LogMelConfig = .cnn14) throws {
         try config.validate(source: "LogMelConfig")
@@ -45,6 +46,7 @@ public final class LogMelSpectrogram: @unchecked Sendable {
         window = w
         filterbank = MelFilterbank(sampleRate: config.sampleRate, fftSize: n, melBins: config.melBins,
                                    fMin: config.fMin, fMax: config.fMax)
+        packedFilters = MelFilterbank.Packed(filterbank)
         fft = try PowerSpectrumPlan(size: n, precision: config.fftPrecision)
     }
 
@@ -78,6 +80,7 @@ public final class LogMelSpectrogram: @unchecked Sendable {
         let base = samples.baseAddress!
         let exponent = config.power == 2 ? nil : Float(config.power / 2)
 
+        window.withUnsafeBufferPointer { win in
         out.withUnsafeMutableBufferPointer { outBuffer in
             for t in 0..<frames {
                 let start = t * hop - offset
@@ -86,10 +89,11 @@ public final class LogMelSpectrogram: @unchecked Sendable {
                 } else {
                     for i in 0..<n { frame[i] = base[Self.reflectIndex(start + i, length)] }
                 }
-                fft.power(frame, window: window, workspace: work, into: power)
+                fft.power(frame, window: win.baseAddress!, workspace: work, into: power)
                 if let exponent { for k in 0..<bins { power[k] = powf(power[k], exponent) } }
-                filterbank.apply(power, into: outBuffer.baseAddress! + t * mels)
+                filterbank.apply(power, into: outBuffer.baseAddress! + t * mels, packed: packedFilters)
             }
+        }
         }
         return LogMel(frames: frames, mels: mels, values: out)
     }

@@ -54,16 +54,46 @@ struct MelFilterbank: Sendable {
         return m >= minLogMel ? minLogHz * exp(logStep * (m - minLogMel)) : fSp * m
     }
 
-    /// mel[m] = Σ_k filter[m][k] · spectrum[k].
+    /// mel[m] = Σ_k filter[m][k] · spectrum[k], over the packed form (no per-frame ARC).
     @inline(__always)
-    func apply(_ spectrum: UnsafePointer<Float>, into mel: UnsafeMutablePointer<Float>) {
-        for (m, f) in filters.enumerated() {
+    func apply(_ spectrum: UnsafePointer<Float>, into mel: UnsafeMutablePointer<Float>, packed: Packed) {
+        for m in 0..<packed.count {
+            let first = packed.firstBins[m], start = packed.offsets[m], end = packed.offsets[m + 1]
             var acc: Float = 0
-            f.weights.withUnsafeBufferPointer { w in
-                let s = spectrum + f.firstBin
-                for i in 0..<w.count { acc += w[i] * s[i] }
+            var i = start
+            var k = first
+            while i < end {
+                acc += packed.weights[i] * spectrum[k]
+                i += 1; k += 1
             }
             mel[m] = acc
+        }
+    }
+
+    /// All filters' weights in one buffer, with where each starts: what the inner loop reads.
+    final class Packed {
+        let count: Int
+        let weights: UnsafeMutablePointer<Float>
+        let offsets: UnsafeMutablePointer<Int>
+        let firstBins: UnsafeMutablePointer<Int>
+
+        init(_ bank: MelFilterbank) {
+            count = bank.filters.count
+            let total = bank.filters.reduce(0) { $0 + $1.weights.count }
+            weights = .allocate(capacity: max(total, 1))
+            offsets = .allocate(capacity: count + 1)
+            firstBins = .allocate(capacity: max(count, 1))
+            var at = 0
+            for (m, f) in bank.filters.enumerated() {
+                offsets[m] = at
+                firstBins[m] = f.firstBin
+                for w in f.weights { weights[at] = w; at += 1 }
+            }
+            offsets[count] = at
+        }
+
+        deinit {
+            weights.deallocate(); offsets.deallocate(); firstBins.deallocate()
         }
     }
 }

@@ -65,7 +65,7 @@ final class PowerSpectrumPlan: @unchecked Sendable {
     func makeWorkspace() -> Workspace { Workspace(size: size, precision: precision) }
 
     /// power[k] = |FFT(frame · window)_k|² for k = 0…n/2.
-    func power(_ frame: UnsafePointer<Float>, window: [Float], workspace w: Workspace,
+    func power(_ frame: UnsafePointer<Float>, window: UnsafePointer<Float>, workspace w: Workspace,
                into power: UnsafeMutablePointer<Float>) {
         let n = size, bins = n / 2 + 1
         if let plan = singlePlan, let input = w.realF, let output = w.complexF {

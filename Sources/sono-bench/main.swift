@@ -3,6 +3,7 @@ import Foundation
 import SonoCLI
 import SonoCore
 import SonoMedia
+import SonoSpectral
 
 /// `sono-bench`: timing harness for benchmarks/ (release builds only). Each subcommand times
 /// one library operation and prints one JSON line; the scripts in benchmarks/ run the peer
@@ -10,7 +11,7 @@ import SonoMedia
 struct SonoBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sono-bench", abstract: "Time SonoDual operations for the benchmarks.",
-        subcommands: [Decode.self])
+        subcommands: [Decode.self, LogMelTiming.self])
 }
 
 extension SonoBench {
@@ -42,6 +43,36 @@ extension SonoBench {
             let seconds = (clock.now - start).inSeconds
             let frames = decoder.stats.frames
             print("{\"frames\": \(frames), \"seconds\": \(seconds), \"fps\": \(Double(frames) / seconds), \"checksum\": \(checksum)}")
+        }
+    }
+}
+
+extension SonoBench {
+    struct LogMelTiming: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "logmel", abstract: "Time the CNN14 log-mel of a float32 .npy signal (one thread); write the result.")
+        @Argument(help: "Input .npy (float32 mono at 32 kHz).") var input: String
+        @Option(help: "Output .npy.") var out: String
+        @Option(help: "FFT precision: single or double.") var precision = "double"
+        @Option(help: "Repetitions (best is reported).") var repeats = 3
+
+        func run() throws {
+            let samples = try NPYArray.read(input).floats
+            var config = LogMelConfig()
+            guard let p = LogMelConfig.FFTPrecision(rawValue: precision) else { throw ValidationError("--precision single|double") }
+            config.fftPrecision = p
+            let front = try LogMelSpectrogram(config)
+            var best = Double.infinity
+            var result: LogMel? = nil
+            for _ in 0..<max(1, repeats) {
+                let clock = ContinuousClock()
+                let start = clock.now
+                result = try front.compute(samples, sampleRate: 32000, source: input)
+                best = min(best, (clock.now - start).inSeconds)
+            }
+            if let result { try NPYArray(float32: result.values, shape: [result.frames, result.mels]).write(to: out) }
+            let audioSeconds = Double(samples.count) / 32000
+            print("{\"seconds\": \(best), \"audio_seconds\": \(audioSeconds), \"realtime\": \(audioSeconds / best)}")
         }
     }
 }

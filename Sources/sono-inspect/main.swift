@@ -4,6 +4,7 @@ import SonoCatalog
 import SonoCLI
 import SonoCore
 import SonoMedia
+import SonoAudio
 import SonoSpectral
 import SonoTensor
 
@@ -12,7 +13,7 @@ struct SonoInspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sono-inspect",
         abstract: "Inspect the catalog, recordings and (later) shards.",
-        subcommands: [Decode.self, Schema.self, Versions.self])
+        subcommands: [Decode.self, LogMelCommand.self, Schema.self, Versions.self])
 }
 
 extension SonoInspect {
@@ -50,6 +51,37 @@ extension SonoInspect {
                 print("\(row.scanID): not ingested: \(row.error ?? "")")
             }
             if failures > 0 { throw StageExit.someInputsFailed }
+        }
+    }
+
+    /// Writes our log-mel of any audio or video file as .npy, to hold against other pipelines.
+    struct LogMelCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "logmel",
+            abstract: "Write the log-mel spectrogram of an audio or video file as a [frames, mels] float32 .npy.",
+            discussion: "Audio is decoded to mono (channel mean) at the sample rate, time 0 being the file's own. Defaults: PANNs CNN14 (32 kHz, 1024/320, 64 mels, 50-14000 Hz).")
+
+        @Argument(help: "Audio or video file.") var file: String
+        @Option(help: "Output .npy path.") var out: String
+        @Option(help: "Excerpt start (s).") var start: Double?
+        @Option(help: "Excerpt end (s).") var end: Double?
+        @Option(help: "Sample rate (Hz).") var sampleRate = 32000
+        @Option(help: "FFT size (= window length).") var nFFT = 1024
+        @Option(help: "Hop (samples).") var hop = 320
+        @Option(help: "Mel bins.") var mels = 64
+        @Option(help: "Lowest mel frequency (Hz).") var fmin: Double = 50
+        @Option(help: "Highest mel frequency (Hz).") var fmax: Double = 14000
+
+        func run() throws {
+            var config = LogMelConfig()
+            config.sampleRate = sampleRate; config.fftSize = nFFT; config.windowLength = nFFT
+            config.hopLength = hop; config.melBins = mels; config.fMin = fmin; config.fMax = fmax
+            let audio = try ScanAudio(source: RecordingSource(videoPath: file), origin: 0, length: nil, melConfig: config)
+            let first = start.map { Int(audio.sampleIndex(at: TimeMath.micros(seconds: $0))) } ?? 0
+            let last = end.map { Int(audio.sampleIndex(at: TimeMath.micros(seconds: $0))) } ?? audio.track.samples.count
+            let mel = try audio.logMel(samples: first..<last)
+            try NPYArray(float32: mel.values, shape: [mel.frames, mel.mels]).write(to: out)
+            print("\(out): [\(mel.frames), \(mel.mels)] float32 log-mel of \(file) samples \(first)..<\(last) at \(sampleRate) Hz")
         }
     }
 

@@ -17,6 +17,7 @@ struct SonoSampleCommand: ParsableCommand {
     @Option(help: "Audio channels.") var channels = 2
     @Option(help: "Speech-to-noise ratio in dB.") var snrDb: Double = 20
     @Flag(help: "Add 50 Hz mains hum to the background.") var hum = false
+    @Option(help: "Short clicks per minute in the background.") var clicksPerMinute: Double = 0
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Write a one-row manifest CSV for this recording here.") var manifest: String?
 
@@ -26,7 +27,7 @@ struct SonoSampleCommand: ParsableCommand {
         var spec = SampleSpec()
         spec.name = name; spec.seconds = seconds; spec.width = dims[0]; spec.height = dims[1]
         spec.framesPerSecond = fps; spec.sampleRate = sampleRate; spec.channels = channels
-        spec.snrDB = snrDb; spec.hum = hum; spec.seed = seed
+        spec.snrDB = snrDb; spec.hum = hum; spec.clicksPerMinute = clicksPerMinute; spec.seed = seed
         let output = try SampleGenerator.generate(spec, into: out)
         if let manifest { try SampleGenerator.writeManifest(for: [output], to: manifest) }
         print("wrote \(output.videoPath) (\(output.annotation.utterances.count) utterances) and \(output.annotationPath)")
