@@ -57,6 +57,59 @@ enum CatalogMigrations {
                 CREATE INDEX recordings_status ON recordings(status);
                 """)
         }
+        migrator.registerMigration("v2-datasets-clips-shards") { db in
+            try db.execute(sql: """
+                CREATE TABLE datasets (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL CHECK (length(name) > 0),
+                    version INTEGER NOT NULL CHECK (version >= 1),
+                    recipe TEXT NOT NULL,
+                    recipe_hash TEXT NOT NULL,
+                    record_layout TEXT NOT NULL,
+                    root TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    UNIQUE (name, version),
+                    UNIQUE (name, recipe_hash)
+                );
+
+                CREATE TABLE clips (
+                    id INTEGER PRIMARY KEY,
+                    dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+                    scan_id TEXT NOT NULL,
+                    start_us INTEGER NOT NULL,
+                    end_us INTEGER NOT NULL,
+                    speech_ratio REAL NOT NULL CHECK (speech_ratio >= 0 AND speech_ratio <= 1),
+                    split TEXT NOT NULL CHECK (split IN ('train', 'val', 'test')),
+                    frame_indices TEXT,
+                    still_index INTEGER,
+                    CHECK (end_us > start_us),
+                    UNIQUE (dataset_id, scan_id, start_us)
+                );
+                CREATE INDEX clips_dataset_split ON clips(dataset_id, split);
+                CREATE INDEX clips_scan ON clips(scan_id, start_us);
+                CREATE INDEX clips_dataset_speech ON clips(dataset_id, speech_ratio);
+
+                CREATE TABLE shards (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+                    path TEXT NOT NULL,
+                    size INTEGER NOT NULL CHECK (size >= 4096),
+                    record_count INTEGER NOT NULL CHECK (record_count > 0),
+                    header_crc32c INTEGER NOT NULL,
+                    records_crc32c INTEGER NOT NULL,
+                    sealed_at TEXT NOT NULL,
+                    run_id INTEGER REFERENCES runs(id),
+                    UNIQUE (dataset_id, path)
+                );
+
+                CREATE TABLE records (
+                    clip_id INTEGER PRIMARY KEY REFERENCES clips(id) ON DELETE CASCADE,
+                    shard_id INTEGER NOT NULL REFERENCES shards(id) ON DELETE CASCADE,
+                    slot INTEGER NOT NULL CHECK (slot >= 0),
+                    UNIQUE (shard_id, slot)
+                );
+                """)
+        }
         return migrator
     }
 }

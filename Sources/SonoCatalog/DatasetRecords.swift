@@ -1,0 +1,181 @@
+import Foundation
+import GRDB
+import SonoCore
+import SonoShards
+
+/// A dataset version: a recipe (and its hash) applied to the catalog's scans. A changed recipe
+/// makes a new version; clips of two versions never mix.
+public struct DatasetRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "datasets"
+    public var id: Int64?
+    public var name: String
+    public var version: Int
+    public var recipe: String
+    public var recipeHash: String
+    /// The record layout as JSON (`RecordLayout`).
+    public var recordLayout: String
+    /// Folder holding the shards: relative to the catalog's folder, or absolute.
+    public var root: String
+    public var createdAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, version, recipe, root
+        case recipeHash = "recipe_hash", recordLayout = "record_layout", createdAt = "created_at"
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    public var layout: RecordLayout? { try? JSONDecoder().decode(RecordLayout.self, from: Data(recordLayout.utf8)) }
+}
+
+/// One planned clip with its provenance: the scan, the span on the scan's timeline, and (after
+/// extraction) the frame indices used and the still's frame index.
+public struct ClipRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "clips"
+    public enum Split: String, Codable, Sendable, CaseIterable { case train, val, test }
+
+    public var id: Int64?
+    public var datasetID: Int64
+    public var scanID: String
+    public var startMicros: Microseconds
+    public var endMicros: Microseconds
+    public var speechRatio: Double
+    public var split: Split
+    /// JSON array of the frame indices sampled (set by extraction).
+    public var frameIndices: String?
+    public var stillIndex: Int?
+
+    public init(id: Int64? = nil, datasetID: Int64, scanID: String, startMicros: Microseconds, endMicros: Microseconds,
+                speechRatio: Double, split: Split, frameIndices: [Int]? = nil, stillIndex: Int? = nil) {
+        self.id = id
+        self.datasetID = datasetID
+        self.scanID = scanID
+        self.startMicros = startMicros
+        self.endMicros = endMicros
+        self.speechRatio = speechRatio
+        self.split = split
+        self.frameIndices = frameIndices.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }
+        self.stillIndex = stillIndex
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, split
+        case datasetID = "dataset_id", scanID = "scan_id", startMicros = "start_us", endMicros = "end_us"
+        case speechRatio = "speech_ratio", frameIndices = "frame_indices", stillIndex = "still_index"
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// A sealed shard as the catalog records it.
+public struct ShardRecordRow: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "shards"
+    public var id: Int64?
+    public var datasetID: Int64
+    public var path: String
+    public var size: Int
+    public var recordCount: Int
+    public var headerCRC: Int64
+    public var recordsCRC: Int64
+    public var sealedAt: String
+    public var runID: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case id, path, size
+        case datasetID = "dataset_id", recordCount = "record_count", headerCRC = "header_crc32c"
+        case recordsCRC = "records_crc32c", sealedAt = "sealed_at", runID = "run_id"
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    public var expectation: ShardReader.Expectation {
+        ShardReader.Expectation(size: size, recordCount: recordCount, headerCRC: UInt32(truncatingIfNeeded: headerCRC))
+    }
+}
+
+/// Where a clip's record is.
+public struct RecordLocation: Sendable, Equatable {
+    public var clipID: Int64
+    public var shard: ShardRecordRow
+    public var slot: Int
+}
+
+extension Catalog {
+    /// The dataset of `name` whose recipe hashes to `recipeHash`, created as the next version
+    /// if none exists.
+    public func dataset(name: String, recipe: String, recipeHash: String, layout: RecordLayout, root: String) throws -> DatasetRecord {
+        try write { db in
+            if let existing = try DatasetRecord.filter(Column("name") == name && Column("recipe_hash") == recipeHash).fetchOne(db) {
+                return existing
+            }
+            let version = (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM datasets WHERE name = ?", arguments: [name]) ?? 0) + 1
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            var d = DatasetRecord(id: nil, name: name, version: version, recipe: recipe, recipeHash: recipeHash,
+                                  recordLayout: String(decoding: try encoder.encode(layout), as: UTF8.self),
+                                  root: root, createdAt: CatalogClock.now())
+            try d.insert(db)
+            return d
+        }
+    }
+
+    public func datasets() throws -> [DatasetRecord] {
+        try read { db in try DatasetRecord.order(Column("name"), Column("version")).fetchAll(db) }
+    }
+
+    /// Inserts clips in one transaction and returns them with their ids.
+    public func insert(clips: [ClipRecord]) throws -> [ClipRecord] {
+        try write { db in
+            try clips.map { clip in
+                var c = clip
+                try c.insert(db)
+                return c
+            }
+        }
+    }
+
+    public func clip(_ id: Int64) throws -> ClipRecord? {
+        try read { db in try ClipRecord.fetchOne(db, key: id) }
+    }
+
+    /// Records a sealed shard and its clips' slots in one transaction.
+    @discardableResult
+    public func index(_ shard: SealedShard, datasetID: Int64, runID: Int64?) throws -> ShardRecordRow {
+        try write { db in
+            var row = ShardRecordRow(id: nil, datasetID: datasetID, path: shard.relativePath, size: shard.size,
+                                     recordCount: shard.recordCount, headerCRC: Int64(shard.headerCRC),
+                                     recordsCRC: Int64(shard.recordsCRC), sealedAt: CatalogClock.now(), runID: runID)
+            try row.insert(db)
+            let statement = try db.makeStatement(sql: "INSERT INTO records (clip_id, shard_id, slot) VALUES (?, ?, ?)")
+            for (slot, clipID) in shard.clipIDs.enumerated() {
+                try statement.execute(arguments: [clipID, row.id, slot])
+            }
+            return row
+        }
+    }
+
+    public func shards(datasetID: Int64) throws -> [ShardRecordRow] {
+        try read { db in try ShardRecordRow.filter(Column("dataset_id") == datasetID).order(Column("path")).fetchAll(db) }
+    }
+
+    public func location(ofClip clipID: Int64) throws -> RecordLocation? {
+        try read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT shard_id, slot FROM records WHERE clip_id = ?", arguments: [clipID]),
+                  let shard = try ShardRecordRow.fetchOne(db, key: row["shard_id"] as Int64) else { return nil }
+            return RecordLocation(clipID: clipID, shard: shard, slot: row["slot"])
+        }
+    }
+
+    /// The folder of a dataset's shards, resolved against the catalog's folder.
+    public func rootURL(of dataset: DatasetRecord) -> URL {
+        if dataset.root.hasPrefix("/") { return URL(fileURLWithPath: dataset.root) }
+        return URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(dataset.root)
+    }
+
+    /// `root` as stored: relative to the catalog's folder when inside it.
+    public func storedRoot(for url: URL) -> String {
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path + "/"
+        let full = url.standardizedFileURL.path
+        return full.hasPrefix(base) ? String(full.dropFirst(base.count)) : full
+    }
+}
