@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "SonoCatalog", dependencies: ["SonoCore", "SonoShards", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "SonoIngest", dependencies: ["SonoCore", "SonoMedia", "SonoCatalog"]),
         .target(name: "SonoSample", dependencies: ["SonoCore", "SonoMedia"]),
-        .target(name: "SonoTestSupport", dependencies: ["SonoCore"], path: "Sources/SonoTestSupport"),
+        .target(name: "SonoTestSupport", dependencies: ["SonoCore", "SonoCatalog", "SonoShards"]),
         .target(name: "SonoCLI", dependencies: [
             "SonoCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -54,12 +54,15 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sono-bench", dependencies: [
-            "SonoMedia", "SonoSpectral", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SonoMedia", "SonoSpectral", "SonoCatalog", "SonoShards", "SonoTestSupport", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "SonoCoreTests", dependencies: ["SonoCore"]),
         .testTarget(name: "SonoSpectralTests", dependencies: ["SonoSpectral", "SonoCore"], exclude: ["References"]),
         .testTarget(name: "SonoAudioTests", dependencies: ["SonoAudio", "SonoSample", "SonoTestSupport", "SonoCore"]),
+        .testTarget(name: "SonoShardsTests", dependencies: [
+            "SonoShards", "SonoCatalog", "SonoTestSupport", "SonoCore", "sono-bench",
+        ]),
         .testTarget(name: "SonoMediaTests", dependencies: ["SonoMedia", "SonoSample", "SonoCore", "SonoTestSupport"]),
         .testTarget(name: "SonoIngestTests", dependencies: [
             "SonoIngest", "SonoCatalog", "SonoSample", "SonoCore", "SonoTestSupport",

@@ -6,9 +6,9 @@ import SonoCore
 /// is then at a computable offset and its fields are zero-copy views.
 public final class ShardReader: @unchecked Sendable {
     public let path: String
-    public let header: ShardHeader
-    public let fileSize: Int
-    private let base: UnsafeRawPointer
+    public let view: ShardView
+    private let mapping: UnsafeMutableRawPointer
+    private let mappedSize: Int
 
     /// What the catalog says a shard should be.
     public struct Expectation: Sendable {
@@ -29,52 +29,68 @@ public final class ShardReader: @unchecked Sendable {
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw ShardError(path: path, reason: "cannot stat: \(String(cString: strerror(errno)))") }
-        fileSize = Int(st.st_size)
-        guard fileSize >= ShardHeader.size else {
-            throw ShardError(path: path, reason: "file is \(fileSize) bytes, shorter than the \(ShardHeader.size)-byte header")
+        let size = Int(st.st_size)
+        guard size >= ShardHeader.size else {
+            throw ShardError(path: path, reason: "file is \(size) bytes, shorter than the \(ShardHeader.size)-byte header")
         }
-        guard let mapped = mmap(nil, fileSize, PROT_READ, MAP_SHARED, fd, 0), mapped != MAP_FAILED else {
+        guard let mapped = mmap(nil, size, PROT_READ, MAP_SHARED, fd, 0), mapped != MAP_FAILED else {
             throw ShardError(path: path, reason: "mmap failed: \(String(cString: strerror(errno)))")
         }
-        base = UnsafeRawPointer(mapped)
+        mapping = mapped
+        mappedSize = size
         do {
-            header = try ShardHeader.decode(UnsafeRawBufferPointer(start: base, count: fileSize), fileSize: fileSize, path: path)
-            if let expect {
-                let stored = ShardHeader.storedCRC(UnsafeRawBufferPointer(start: base, count: ShardHeader.size))
-                guard expect.size == fileSize, expect.recordCount == header.recordCount, expect.headerCRC == stored else {
-                    throw ShardError(path: path, reason: "does not match the catalog (catalog: \(expect.size) bytes, \(expect.recordCount) records, header crc \(ShardHeader.hex(expect.headerCRC)); file: \(fileSize) bytes, \(header.recordCount) records, header crc \(ShardHeader.hex(stored)))")
-                }
-            }
+            view = try ShardView(UnsafeRawBufferPointer(start: mapped, count: size), path: path, expect: expect)
         } catch {
-            munmap(mapped, fileSize)
+            munmap(mapped, size)
             throw error
         }
     }
 
-    deinit { munmap(UnsafeMutableRawPointer(mutating: base), fileSize) }
+    deinit { munmap(mapping, mappedSize) }
 
-    public var recordCount: Int { header.recordCount }
-    public var layout: RecordLayout { header.layout }
+    public var header: ShardHeader { view.header }
+    public var recordCount: Int { view.header.recordCount }
+    public var layout: RecordLayout { view.header.layout }
+    public var fileSize: Int { mappedSize }
+    public func record(_ slot: Int) -> ShardRecord { view.record(slot) }
+    public func recordIsIntact(_ slot: Int) -> Bool { view.recordIsIntact(slot) }
+    public func verify() -> ShardVerification { view.verify() }
+}
+
+/// A validated shard over bytes in memory (a mapping, or a buffer in tests).
+public struct ShardView: @unchecked Sendable {
+    public let header: ShardHeader
+    let bytes: UnsafeRawBufferPointer
+
+    public init(_ bytes: UnsafeRawBufferPointer, path: String, expect: ShardReader.Expectation? = nil) throws {
+        header = try ShardHeader.decode(bytes, fileSize: bytes.count, path: path)
+        self.bytes = bytes
+        if let expect {
+            let stored = ShardHeader.storedCRC(bytes)
+            guard expect.size == bytes.count, expect.recordCount == header.recordCount, expect.headerCRC == stored else {
+                throw ShardError(path: path, reason: "does not match the catalog (catalog: \(expect.size) bytes, \(expect.recordCount) records, header crc \(ShardHeader.hex(expect.headerCRC)); file: \(bytes.count) bytes, \(header.recordCount) records, header crc \(ShardHeader.hex(stored)))")
+            }
+        }
+    }
 
     /// Record `slot`, in O(1).
     public func record(_ slot: Int) -> ShardRecord {
         precondition(slot >= 0 && slot < header.recordCount, "slot \(slot) out of 0..<\(header.recordCount)")
-        return ShardRecord(base: base + ShardHeader.size + slot * header.layout.stride, layout: header.layout)
+        return ShardRecord(base: bytes.baseAddress! + ShardHeader.size + slot * header.layout.stride, layout: header.layout)
     }
 
     /// True when record `slot`'s stored CRC-32C matches its bytes.
     public func recordIsIntact(_ slot: Int) -> Bool {
         let r = record(slot)
-        let computed = CRC32C.checksum(UnsafeRawBufferPointer(start: r.base, count: layout.crcOffset))
-        return computed == r.storedCRC
+        return CRC32C.checksum(UnsafeRawBufferPointer(start: r.base, count: header.layout.crcOffset)) == r.storedCRC
     }
 
-    /// Checks every checksum: header, each record, and the records region as a whole
-    /// (which also covers the padding between records).
+    /// Checks every checksum: each record, and the records region as a whole (which also covers
+    /// the padding between records). The header's own was checked when the view was made.
     public func verify() -> ShardVerification {
         var bad: [Int] = []
-        for slot in 0..<recordCount where !recordIsIntact(slot) { bad.append(slot) }
-        let region = UnsafeRawBufferPointer(start: base + ShardHeader.size, count: fileSize - ShardHeader.size)
+        for slot in 0..<header.recordCount where !recordIsIntact(slot) { bad.append(slot) }
+        let region = UnsafeRawBufferPointer(rebasing: bytes[ShardHeader.size...])
         return ShardVerification(badRecords: bad, regionIntact: CRC32C.checksum(region) == header.recordsCRC)
     }
 }

@@ -19,6 +19,12 @@ public struct RecordBuilder {
     let base: UnsafeMutableRawPointer
     let layout: RecordLayout
 
+    /// A builder over a caller's buffer of at least `layout.recordSize` bytes.
+    public init(base: UnsafeMutableRawPointer, layout: RecordLayout) {
+        self.base = base
+        self.layout = layout
+    }
+
     /// The bytes of field `name`, to be filled by the caller.
     public func bytes(_ name: String) -> UnsafeMutableRawBufferPointer {
         guard let f = layout.field(name) else { preconditionFailure("no field \(name) in the layout") }

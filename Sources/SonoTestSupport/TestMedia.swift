@@ -90,8 +90,11 @@ public enum BuiltProducts {
     }
 
     /// Runs a built executable and returns its exit status and output.
-    public static func run(_ name: String, _ args: [String]) throws -> Result {
+    public static func run(_ name: String, _ args: [String], environment: [String: String] = [:]) throws -> Result {
         let process = Process()
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.executableURL = URL(fileURLWithPath: directory + "/" + name)
         process.arguments = args
         let out = Pipe(), err = Pipe()
@@ -101,6 +104,7 @@ public enum BuiltProducts {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        // A process killed by a signal reports the signal number (9 for SIGKILL).
         return Result(status: process.terminationStatus,
                       stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
     }

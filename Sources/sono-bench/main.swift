@@ -4,6 +4,9 @@ import SonoCLI
 import SonoCore
 import SonoMedia
 import SonoSpectral
+import SonoCatalog
+import SonoShards
+import SonoTestSupport
 
 /// `sono-bench`: timing harness for benchmarks/ (release builds only). Each subcommand times
 /// one library operation and prints one JSON line; the scripts in benchmarks/ run the peer
@@ -11,7 +14,7 @@ import SonoSpectral
 struct SonoBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sono-bench", abstract: "Time SonoDual operations for the benchmarks.",
-        subcommands: [Decode.self, LogMelTiming.self])
+        subcommands: [Decode.self, LogMelTiming.self, Shards.self])
 }
 
 extension SonoBench {
@@ -73,6 +76,101 @@ extension SonoBench {
             if let result { try NPYArray(float32: result.values, shape: [result.frames, result.mels]).write(to: out) }
             let audioSeconds = Double(samples.count) / 32000
             print("{\"seconds\": \(best), \"audio_seconds\": \(audioSeconds), \"realtime\": \(audioSeconds / best)}")
+        }
+    }
+}
+
+extension SonoBench {
+    /// Writes synthetic records through the real writer and catalog; times writing and reading.
+    struct Shards: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write N synthetic clip records into shards (+ catalog); optionally time random-order reads.")
+        @Option(help: "Catalog path.") var catalog: String
+        @Option(help: "Dataset folder for the shards.") var root: String
+        @Option(help: "Dataset name.") var name = "synthetic"
+        @Option(help: "Records.") var records = 100
+        @Option(help: "Seed.") var seed: UInt64 = 1
+        @Option(help: "Layout: clip2s (14x128x128, 201x64), clip6s (601x64) or tiny.") var layout = "clip2s"
+        @Option(help: "Target shard size in MiB.") var shardMib = 256
+        @Option(help: "Write the expected field values of every record as .npy files into this folder.") var expect: String?
+        @Flag(help: "Then read every record in random order from the page cache and compare with memcpy.") var read = false
+
+        func run() throws {
+            let recordLayout: RecordLayout
+            switch layout {
+            case "clip2s": recordLayout = .clip(melFrames: 201)
+            case "clip6s": recordLayout = .clip(melFrames: 601)
+            case "tiny": recordLayout = SyntheticDataset.tinyLayout
+            default: throw ValidationError("--layout clip2s|clip6s|tiny")
+            }
+            let cat = try Catalog(path: catalog)
+            let clock = ContinuousClock()
+            let start = clock.now
+            let written = try SyntheticDataset.write(catalog: cat, root: URL(fileURLWithPath: root), name: name,
+                                                     layout: recordLayout, count: records, seed: seed, targetBytes: shardMib << 20)
+            let writeSeconds = (clock.now - start).inSeconds
+            let bytes = written.shards.reduce(0) { $0 + $1.size }
+            var line = "{\"records\": \(records), \"shards\": \(written.shards.count), \"bytes\": \(bytes), \"write_seconds\": \(writeSeconds), \"write_gbps\": \(Double(bytes) / writeSeconds / 1e9)"
+            if let expect { try dumpExpected(recordLayout, into: expect) }
+            if read { line += try ", " + readTiming(written, recordLayout) }
+            print(line + "}")
+        }
+
+        func dumpExpected(_ layout: RecordLayout, into folder: String) throws {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: layout.stride, alignment: 64)
+            defer { buffer.deallocate() }
+            for field in layout.fields where field.name != "crc32c" && field.name != "clip_id" {
+                var data = Data()
+                for k in 0..<records {
+                    buffer.initializeMemory(as: UInt8.self, repeating: 0)
+                    SyntheticDataset.fill(RecordBuilder(base: buffer.baseAddress!, layout: layout), layout: layout, seed: seed, index: k)
+                    data.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[field.offset..<(field.offset + field.byteCount)]))
+                }
+                let dtype: NPYArray.DType = field.type == .f16 ? .float16 : .uint8
+                try NPYArray(dtype: dtype, shape: [records] + field.shape, data: data).write(to: folder + "/\(field.name).npy")
+            }
+        }
+
+        /// Reads every record once in a seeded random order (page cache), copying each into a
+        /// batch buffer, against memcpy of the same bytes between two in-memory buffers.
+        func readTiming(_ written: SyntheticDataset.Written, _ layout: RecordLayout) throws -> String {
+            guard let datasetID = written.dataset.id else { return "" }
+            let cat = try Catalog(path: catalog)
+            let readers = try cat.shards(datasetID: datasetID).map {
+                try ShardReader(path: URL(fileURLWithPath: root).appendingPathComponent($0.path).path, expect: $0.expectation)
+            }
+            var order: [(Int, Int)] = []
+            for (s, r) in readers.enumerated() { for slot in 0..<r.recordCount { order.append((s, slot)) } }
+            var rng = SeededGenerator(seed: 99)
+            order.shuffle(using: &rng)
+            let size = layout.recordSize
+            let destination = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64)
+            defer { destination.deallocate() }
+            // Warm the page cache.
+            for r in readers { for slot in 0..<r.recordCount { destination.copyMemory(from: r.record(slot).bytes("crc32c")) } }
+            let clock = ContinuousClock()
+            var start = clock.now
+            var check: UInt8 = 0
+            for (s, slot) in order {
+                let rec = readers[s].record(slot)
+                let src = UnsafeRawBufferPointer(start: rec.bytes("clip_id").baseAddress, count: size)
+                destination.copyMemory(from: src)
+                check &+= destination[size / 2]
+            }
+            let readSeconds = (clock.now - start).inSeconds
+            let source = UnsafeMutableRawBufferPointer.allocate(byteCount: size * min(order.count, 64), alignment: 4096)
+            defer { source.deallocate() }
+            source.initializeMemory(as: UInt8.self, repeating: 1)
+            start = clock.now
+            for k in 0..<order.count {
+                let at = (k % min(order.count, 64)) * size
+                destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[at..<(at + size)]))
+                check &+= destination[size / 2]
+            }
+            let memcpySeconds = (clock.now - start).inSeconds
+            let bytes = Double(order.count * size)
+            return "\"read_records_per_s\": \(Double(order.count) / readSeconds), \"read_gbps\": \(bytes / readSeconds / 1e9), \"memcpy_gbps\": \(bytes / memcpySeconds / 1e9), \"read_vs_memcpy\": \(memcpySeconds / readSeconds), \"check\": \(check)"
         }
     }
 }

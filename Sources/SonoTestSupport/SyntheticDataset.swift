@@ -1,0 +1,66 @@
+import Foundation
+import SonoCatalog
+import SonoCore
+import SonoShards
+
+/// Deterministic random records written through the real shard writer and indexed in a real
+/// catalog: for shard tests, the Python reader's tests, and the shard benchmarks.
+public enum SyntheticDataset {
+    /// The bytes of clip `k`'s fields, from (seed, k) alone.
+    public static func fill(_ builder: RecordBuilder, layout: RecordLayout, seed: UInt64, index k: Int) {
+        var rng = SeededGenerator(seed: seed, stream: UInt64(k))
+        for field in layout.fields where field.name != "crc32c" && field.name != "clip_id" {
+            let b = builder.bytes(field.name)
+            switch field.type {
+            case .f16:
+                for i in 0..<(b.count / 2) {
+                    #if arch(x86_64) || arch(arm64)
+                    let v = Float16(Float(rng.nextUnit() * 120 - 100))
+                    b.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: 2 * i, as: UInt16.self)
+                    #endif
+                }
+            default:
+                var i = 0
+                while i < b.count {
+                    var word = rng.next()
+                    for _ in 0..<8 where i < b.count { b[i] = UInt8(truncatingIfNeeded: word); word >>= 8; i += 1 }
+                }
+            }
+        }
+    }
+
+    public struct Written: Sendable {
+        public var dataset: DatasetRecord
+        public var clipIDs: [Int64]
+        public var shards: [SealedShard]
+    }
+
+    /// Creates dataset `name` with `count` synthetic clips (scan "synthetic", consecutive 2 s
+    /// spans) and writes their records into shards of about `targetBytes`.
+    public static func write(catalog: Catalog, root: URL, name: String, layout: RecordLayout, count: Int,
+                             seed: UInt64, targetBytes: Int) throws -> Written {
+        let dataset = try catalog.dataset(name: name, recipe: "synthetic seed=\(seed)", recipeHash: "synthetic-\(seed)-\(count)",
+                                          layout: layout, root: catalog.storedRoot(for: root))
+        guard let datasetID = dataset.id else { throw InputError(path: catalog.path, reason: "dataset has no id") }
+        try ShardStore.removeLeftovers(root: root, indexed: Set(catalog.shards(datasetID: datasetID).map(\.path)))
+        let splits = ClipRecord.Split.allCases
+        var planned: [ClipRecord] = []
+        for k in 0..<count {
+            let start = Int64(k) * 2_000_000
+            planned.append(ClipRecord(datasetID: datasetID, scanID: "synthetic", startMicros: start, endMicros: start + 2_000_000,
+                                      speechRatio: Double(k % 11) / 10, split: splits[k % 3]))
+        }
+        let clips = try catalog.insert(clips: planned)
+        let writer = try ShardWriter(root: root, datasetID: datasetID, datasetName: name, layout: layout,
+                                     targetBytes: targetBytes, name: { String(format: "shard-%05d.shard", $0) },
+                                     onSeal: { try catalog.index($0, datasetID: datasetID, runID: nil) })
+        for (k, clip) in clips.enumerated() {
+            try writer.append(clipID: clip.id ?? 0) { fill($0, layout: layout, seed: seed, index: k) }
+        }
+        try writer.finish()
+        return Written(dataset: dataset, clipIDs: clips.compactMap { $0.id }, shards: writer.sealed)
+    }
+
+    /// A small layout for fast tests: 2×8×8 video, 8×8 still, 3×4 log-mel.
+    public static let tinyLayout = RecordLayout.clip(frames: 2, size: 8, melFrames: 3, mels: 4)
+}
