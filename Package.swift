@@ -37,6 +37,9 @@ let package = Package(
         .target(name: "SonoCatalog", dependencies: ["SonoCore", "SonoShards", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "SonoIngest", dependencies: ["SonoCore", "SonoMedia", "SonoCatalog"]),
         .target(name: "SonoSample", dependencies: ["SonoCore", "SonoMedia"]),
+        .target(name: "SonoInspection", dependencies: [
+            "SonoCore", "SonoCatalog", "SonoShards", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .target(name: "SonoTestSupport", dependencies: ["SonoCore", "SonoCatalog", "SonoShards"]),
         .target(name: "SonoCLI", dependencies: [
             "SonoCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -50,7 +53,7 @@ let package = Package(
             "SonoSample", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sono-inspect", dependencies: [
-            "SonoMedia", "SonoAudio", "SonoCatalog", "SonoSpectral", "SonoTensor", "SonoCLI",
+            "SonoMedia", "SonoAudio", "SonoCatalog", "SonoInspection", "SonoSpectral", "SonoTensor", "SonoCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sono-bench", dependencies: [

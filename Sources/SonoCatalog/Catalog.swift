@@ -38,11 +38,13 @@ public final class Catalog: Sendable {
         }
     }
 
-    func read<T>(_ body: (Database) throws -> T) throws -> T {
+    /// Runs `body` in a read transaction (for queries modules add in extensions).
+    public func read<T>(_ body: (Database) throws -> T) throws -> T {
         do { return try pool.read(body) } catch { throw CatalogError(path: path, wrapping: error) }
     }
 
-    func write<T>(_ body: (Database) throws -> T) throws -> T {
+    /// Runs `body` in a write transaction.
+    public func write<T>(_ body: (Database) throws -> T) throws -> T {
         do { return try pool.write(body) } catch { throw CatalogError(path: path, wrapping: error) }
     }
 }

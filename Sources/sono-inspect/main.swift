@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SonoCatalog
+import SonoInspection
 import SonoCLI
 import SonoCore
 import SonoMedia
@@ -13,10 +14,38 @@ struct SonoInspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sono-inspect",
         abstract: "Inspect the catalog, recordings and (later) shards.",
-        subcommands: [Decode.self, LogMelCommand.self, Schema.self, Versions.self])
+        subcommands: [Summary.self, Verify.self, Show.self, Decode.self, LogMelCommand.self, Schema.self, Versions.self])
 }
 
 extension SonoInspect {
+    struct Summary: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Datasets, shards, records, bytes, and clips per split and per scan.")
+        @Option(help: "Catalog path.") var catalog: String
+        func run() throws { print(try DatasetInspection.summary(Catalog(path: catalog))) }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check every shard against the catalog and its checksums; exit 2 naming each bad record.")
+        @Option(help: "Catalog path.") var catalog: String
+        @Option(help: "Only this dataset.") var dataset: String?
+        func run() throws {
+            let report = try DatasetInspection.verify(Catalog(path: catalog), dataset: dataset)
+            for problem in report.problems { print("BAD \(problem)") }
+            print("verify: \(report.shardsChecked) shards, \(report.recordsChecked) records, \(report.problems.count) problems")
+            if !report.isClean { throw StageExit.someInputsFailed }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print one clip's record as numbers; with --png, write its frames, still and log-mel as PNG images.")
+        @Option(help: "Catalog path.") var catalog: String
+        @Argument(help: "Clip id.") var clip: Int64
+        @Option(help: "Folder for PNG previews.") var png: String?
+        func run() throws { print(try DatasetInspection.show(Catalog(path: catalog), clipID: clip, pngFolder: png)) }
+    }
+
     /// Decodes every ingested recording once, as the extractor will, and prints what came out.
     struct Decode: ParsableCommand {
         static let configuration = CommandConfiguration(

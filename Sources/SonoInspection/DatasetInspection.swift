@@ -1,0 +1,148 @@
+import Foundation
+import GRDB
+import SonoCatalog
+import SonoCore
+import SonoShards
+
+/// What `sono-inspect summary`, `verify` and `show` report, built from the catalog and shards.
+public enum DatasetInspection {
+    /// Datasets, shards, records, bytes, and clips per split and per scan.
+    public static func summary(_ catalog: Catalog) throws -> String {
+        var lines: [String] = []
+        let recordings = try catalog.recordings()
+        lines.append("recordings: \(recordings.filter { $0.status == .ingested }.count) ingested, \(recordings.filter { $0.status == .failed }.count) failed")
+        for d in try catalog.datasets() {
+            guard let id = d.id else { continue }
+            let shards = try catalog.shards(datasetID: id)
+            let records = shards.reduce(0) { $0 + $1.recordCount }
+            let bytes = shards.reduce(0) { $0 + $1.size }
+            let stats = try catalog.clipCounts(datasetID: id)
+            lines.append("dataset \(d.name) v\(d.version) (recipe \(d.recipeHash.prefix(12))): \(stats.total) clips, \(records) records in \(shards.count) shards, \(String(format: "%.1f", Double(bytes) / 1_048_576)) MiB, root \(catalog.rootURL(of: d).path)")
+            lines.append("  splits: " + stats.bySplit.map { "\($0.0) \($0.1)" }.joined(separator: ", "))
+            for (scan, clips, stored) in stats.byScan {
+                lines.append("  scan \(scan): \(clips) clips, \(stored) records")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    public struct VerifyReport: Sendable {
+        public var shardsChecked = 0
+        public var recordsChecked = 0
+        /// One line per problem: the shard, and each bad record's slot and clip id.
+        public var problems: [String] = []
+        public var isClean: Bool { problems.isEmpty }
+    }
+
+    /// Checks every shard of every dataset (or one) against the catalog and its own checksums.
+    public static func verify(_ catalog: Catalog, dataset name: String? = nil) throws -> VerifyReport {
+        var report = VerifyReport()
+        for d in try catalog.datasets() where name == nil || d.name == name {
+            guard let id = d.id else { continue }
+            let root = catalog.rootURL(of: d)
+            for shard in try catalog.shards(datasetID: id) {
+                let path = root.appendingPathComponent(shard.path).path
+                report.shardsChecked += 1
+                do {
+                    let reader = try ShardReader(path: path, expect: shard.expectation)
+                    let result = reader.verify()
+                    report.recordsChecked += reader.recordCount
+                    guard UInt32(truncatingIfNeeded: shard.recordsCRC) == reader.header.recordsCRC else {
+                        report.problems.append("\(path): records checksum differs from the catalog's")
+                        continue
+                    }
+                    for slot in result.badRecords {
+                        report.problems.append("\(path): record \(slot) (clip \(reader.record(slot).clipID)) fails its CRC-32C")
+                    }
+                    if !result.regionIntact {
+                        report.problems.append("\(path): records region checksum mismatch" + (result.badRecords.isEmpty ? " (damage in padding)" : ""))
+                    }
+                } catch {
+                    report.problems.append("\(error)")
+                }
+            }
+        }
+        return report
+    }
+
+    /// One record's fields as numbers, and PNG previews of its frames, still and log-mel.
+    public static func show(_ catalog: Catalog, clipID: Int64, pngFolder: String?) throws -> String {
+        guard let clip = try catalog.clip(clipID) else { throw InputError(path: catalog.path, reason: "no clip \(clipID)") }
+        guard let location = try catalog.location(ofClip: clipID) else {
+            throw InputError(path: catalog.path, reason: "clip \(clipID) has no record yet (not extracted)")
+        }
+        guard let dataset = try catalog.datasets().first(where: { $0.id == clip.datasetID }) else {
+            throw InputError(path: catalog.path, reason: "clip \(clipID) names a missing dataset")
+        }
+        let path = catalog.rootURL(of: dataset).appendingPathComponent(location.shard.path).path
+        let reader = try ShardReader(path: path, expect: location.shard.expectation)
+        let record = reader.record(location.slot)
+        var lines = [
+            "clip \(clipID): dataset \(dataset.name) v\(dataset.version), scan \(clip.scanID), \(clip.startMicros)…\(clip.endMicros) µs, speech ratio \(String(format: "%.3f", clip.speechRatio)), split \(clip.split.rawValue)",
+            "  frames \(clip.frameIndices ?? "-"), still frame \(clip.stillIndex.map(String.init) ?? "-")",
+            "  stored in \(path) slot \(location.slot), CRC \(reader.recordIsIntact(location.slot) ? "ok" : "BAD")",
+        ]
+        for field in reader.layout.fields where field.name != "crc32c" {
+            let values: [Float] = field.type == .f16 ? record.f16AsFloat(field.name)
+                : field.type == .u8 ? record.u8(field.name).map(Float.init) : []
+            if field.name == "clip_id" { lines.append("  clip_id \(record.clipID)"); continue }
+            guard let lo = values.min(), let hi = values.max() else { continue }
+            let mean = values.reduce(0, +) / Float(values.count)
+            lines.append("  \(field.name) \(field.type) \(field.shape): min \(lo), max \(hi), mean \(String(format: "%.3f", mean)), first \(values.prefix(6).map { String(format: "%g", $0) }.joined(separator: " "))")
+        }
+        if let folder = pngFolder {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            var written: [String] = []
+            func save(_ name: String, _ w: Int, _ h: Int, _ px: [UInt8]) throws {
+                let file = folder + "/clip\(clipID)_\(name).png"
+                try PNGWriter.gray(width: w, height: h, pixels: px).write(to: URL(fileURLWithPath: file))
+                written.append(file)
+            }
+            if let video = reader.layout.field("video"), video.shape.count == 3 {
+                let (t, h, w) = (video.shape[0], video.shape[1], video.shape[2])
+                // All frames side by side in one strip.
+                let px = record.u8("video")
+                var strip = [UInt8](repeating: 0, count: t * w * h)
+                for f in 0..<t { for y in 0..<h { for x in 0..<w { strip[y * t * w + f * w + x] = px[(f * h + y) * w + x] } } }
+                try save("frames", t * w, h, strip)
+            }
+            if let still = reader.layout.field("still"), still.shape.count == 2 {
+                try save("still", still.shape[1], still.shape[0], record.u8("still"))
+            }
+            if let mel = reader.layout.field("logmel"), mel.shape.count == 2 {
+                let v = record.f16AsFloat("logmel")
+                let (frames, bins) = (mel.shape[0], mel.shape[1])
+                let lo = v.min() ?? 0, hi = max(v.max() ?? 1, lo + 1e-6)
+                var px = [UInt8](repeating: 0, count: frames * bins)
+                for t in 0..<frames { for m in 0..<bins {  // time → x, low mel at the bottom
+                    px[(bins - 1 - m) * frames + t] = UInt8(max(0, min(255, (v[t * bins + m] - lo) / (hi - lo) * 255)))
+                } }
+                try save("logmel", frames, bins, px)
+            }
+            lines.append("  wrote " + written.joined(separator: ", "))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension Catalog {
+    struct ClipCounts {
+        var total: Int
+        var bySplit: [(String, Int)]
+        var byScan: [(String, Int, Int)]
+    }
+
+    func clipCounts(datasetID: Int64) throws -> ClipCounts {
+        try read { db in
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM clips WHERE dataset_id = ?", arguments: [datasetID]) ?? 0
+            let splits = try Row.fetchAll(db, sql: "SELECT split, COUNT(*) AS n FROM clips WHERE dataset_id = ? GROUP BY split ORDER BY split", arguments: [datasetID])
+                .map { ($0["split"] as String, $0["n"] as Int) }
+            let scans = try Row.fetchAll(db, sql: """
+                SELECT c.scan_id AS scan, COUNT(*) AS n, COUNT(r.clip_id) AS stored
+                FROM clips c LEFT JOIN records r ON r.clip_id = c.id
+                WHERE c.dataset_id = ? GROUP BY c.scan_id ORDER BY c.scan_id
+                """, arguments: [datasetID]).map { ($0["scan"] as String, $0["n"] as Int, $0["stored"] as Int) }
+            return ClipCounts(total: total, bySplit: splits, byScan: scans)
+        }
+    }
+}
