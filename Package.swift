@@ -27,8 +27,11 @@ let package = Package(
         .systemLibrary(name: "CFFTW3f", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
+        // Small C kernels of our own (hardware CRC-32C).
+        .target(name: "CSonoKernels"),
+
         // Library modules, in data-flow order.
-        .target(name: "SonoCore"),
+        .target(name: "SonoCore", dependencies: ["CSonoKernels"]),
         .target(name: "SonoMedia", dependencies: ["CFFmpeg", "SonoCore"]),
         .target(name: "SonoSpectral", dependencies: ["CFFTW3f", "SonoCore"]),
         .target(name: "SonoTensor", dependencies: ["COpenBLAS", "SonoCore"]),

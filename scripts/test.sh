@@ -4,4 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 swift build --build-tests
+# Python reader of the shard format, against shards the Swift writer makes during the run.
+SONODUAL_BIN="$(swift build --show-bin-path)" python3 -m pytest -q python/tests
 swift test --skip-build --disable-swift-testing

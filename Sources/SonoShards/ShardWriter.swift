@@ -16,7 +16,8 @@ public struct SealedShard: Sendable, Equatable {
 
 /// Fills one record's fields. Writes go straight into the record buffer (no copies).
 public struct RecordBuilder {
-    let base: UnsafeMutableRawPointer
+    /// The record's first byte (fields at `layout` offsets from here).
+    public let base: UnsafeMutableRawPointer
     let layout: RecordLayout
 
     /// A builder over a caller's buffer of at least `layout.recordSize` bytes.

@@ -37,8 +37,11 @@ public enum SyntheticDataset {
 
     /// Creates dataset `name` with `count` synthetic clips (scan "synthetic", consecutive 2 s
     /// spans) and writes their records into shards of about `targetBytes`.
+    /// With `pool`, only that many distinct records are generated and then repeated (record k
+    /// is record k mod pool): for throughput benchmarks, where generating random bytes would
+    /// cost more than writing them.
     public static func write(catalog: Catalog, root: URL, name: String, layout: RecordLayout, count: Int,
-                             seed: UInt64, targetBytes: Int) throws -> Written {
+                             seed: UInt64, targetBytes: Int, pool: Int? = nil) throws -> Written {
         let dataset = try catalog.dataset(name: name, recipe: "synthetic seed=\(seed)", recipeHash: "synthetic-\(seed)-\(count)",
                                           layout: layout, root: catalog.storedRoot(for: root))
         guard let datasetID = dataset.id else { throw InputError(path: catalog.path, reason: "dataset has no id") }
@@ -54,8 +57,19 @@ public enum SyntheticDataset {
         let writer = try ShardWriter(root: root, datasetID: datasetID, datasetName: name, layout: layout,
                                      targetBytes: targetBytes, name: { String(format: "shard-%05d.shard", $0) },
                                      onSeal: { try catalog.index($0, datasetID: datasetID, runID: nil) })
+        let pooled: [[UInt8]] = (0..<(pool ?? 0)).map { k in
+            var bytes = [UInt8](repeating: 0, count: layout.crcOffset)
+            bytes.withUnsafeMutableBytes { fill(RecordBuilder(base: $0.baseAddress!, layout: layout), layout: layout, seed: seed, index: k) }
+            return bytes
+        }
         for (k, clip) in clips.enumerated() {
-            try writer.append(clipID: clip.id ?? 0) { fill($0, layout: layout, seed: seed, index: k) }
+            try writer.append(clipID: clip.id ?? 0) { builder in
+                if pooled.isEmpty {
+                    fill(builder, layout: layout, seed: seed, index: k)
+                } else {
+                    pooled[k % pooled.count].withUnsafeBytes { builder.base.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                }
+            }
         }
         try writer.finish()
         return Written(dataset: dataset, clipIDs: clips.compactMap { $0.id }, shards: writer.sealed)

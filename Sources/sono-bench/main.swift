@@ -94,6 +94,7 @@ extension SonoBench {
         @Option(help: "Target shard size in MiB.") var shardMib = 256
         @Option(help: "Write the expected field values of every record as .npy files into this folder.") var expect: String?
         @Flag(help: "Then read every record in random order from the page cache and compare with memcpy.") var read = false
+        @Option(help: "Generate only this many distinct records and repeat them (benchmarks).") var pool: Int?
 
         func run() throws {
             let recordLayout: RecordLayout
@@ -107,7 +108,8 @@ extension SonoBench {
             let clock = ContinuousClock()
             let start = clock.now
             let written = try SyntheticDataset.write(catalog: cat, root: URL(fileURLWithPath: root), name: name,
-                                                     layout: recordLayout, count: records, seed: seed, targetBytes: shardMib << 20)
+                                                     layout: recordLayout, count: records, seed: seed, targetBytes: shardMib << 20,
+                                                     pool: pool)
             let writeSeconds = (clock.now - start).inSeconds
             let bytes = written.shards.reduce(0) { $0 + $1.size }
             var line = "{\"records\": \(records), \"shards\": \(written.shards.count), \"bytes\": \(bytes), \"write_seconds\": \(writeSeconds), \"write_gbps\": \(Double(bytes) / writeSeconds / 1e9)"
@@ -159,13 +161,26 @@ extension SonoBench {
                 check &+= destination[size / 2]
             }
             let readSeconds = (clock.now - start).inSeconds
-            let source = UnsafeMutableRawBufferPointer.allocate(byteCount: size * min(order.count, 64), alignment: 4096)
-            defer { source.deallocate() }
-            source.initializeMemory(as: UInt8.self, repeating: 1)
+            // The same bytes from an ordinary heap buffer, in the same order.
+            let heap = UnsafeMutableRawBufferPointer.allocate(byteCount: size * order.count, alignment: 4096)
+            defer { heap.deallocate() }
+            var position: [Int] = []
+            for (s, r) in readers.enumerated() {
+                for slot in 0..<r.recordCount {
+                    let rec = r.record(slot)
+                    let at = position.count * size
+                    UnsafeMutableRawBufferPointer(rebasing: heap[at..<(at + size)])
+                        .copyMemory(from: UnsafeRawBufferPointer(start: rec.bytes("clip_id").baseAddress, count: size))
+                    position.append(s)
+                }
+            }
+            var flat: [Int] = []
+            var firstIndex: [Int] = [0]
+            for r in readers { firstIndex.append(firstIndex.last! + r.recordCount) }
+            for (s, slot) in order { flat.append(firstIndex[s] + slot) }
             start = clock.now
-            for k in 0..<order.count {
-                let at = (k % min(order.count, 64)) * size
-                destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[at..<(at + size)]))
+            for k in flat {
+                destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: heap[(k * size)..<((k + 1) * size)]))
                 check &+= destination[size / 2]
             }
             let memcpySeconds = (clock.now - start).inSeconds

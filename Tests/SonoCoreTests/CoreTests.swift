@@ -11,6 +11,14 @@ final class CoreTests: XCTestCase {
         c.update(bytes[0..<13])
         c.update(bytes[13...])
         XCTAssertEqual(c.value, CRC32C.checksum(bytes))
+        // The table path agrees with the hardware path on every length and alignment.
+        for start in 0..<9 {
+            for length in [0, 1, 7, 8, 9, 63, 64, 65, 500] where start + length <= bytes.count {
+                var t = CRC32C()
+                bytes[start..<(start + length)].withUnsafeBytes { t.updateWithTables($0) }
+                XCTAssertEqual(t.value, CRC32C.checksum(bytes[start..<(start + length)]), "\(start) \(length)")
+            }
+        }
     }
 
     func testRationalScaleRoundsAndSurvivesLargeValues() {

@@ -1,0 +1,14 @@
+"""Read SonoDual datasets (catalog + shards) with numpy only.
+
+    from sonodual import Dataset
+    ds = Dataset.open("catalog.sqlite", "large", split="train")
+    rec = ds[0]                       # dict: clip_id, video (14,128,128) u8, still, logmel (F,64) f16, provenance
+    batch = ds.field("video")[idx]    # zero-copy memmap views per shard via ds.shards
+
+The shard format is specified in schemas/shard-format.md. `sonodual.torch` adds an
+IterableDataset that splits records by rank and worker.
+"""
+from .shards import Shard, ShardError, crc32c
+from .dataset import Dataset, partition
+
+__all__ = ["Dataset", "Shard", "ShardError", "crc32c", "partition"]
