@@ -12,6 +12,8 @@ let package = Package(
     products: [
         .executable(name: "sono-ingest", targets: ["sono-ingest"]),
         .executable(name: "sono-sample", targets: ["sono-sample"]),
+        .executable(name: "sono-segment", targets: ["sono-segment"]),
+        .executable(name: "sono-extract", targets: ["sono-extract"]),
         .executable(name: "sono-inspect", targets: ["sono-inspect"]),
         .executable(name: "sono-bench", targets: ["sono-bench"]),
     ],
@@ -37,6 +39,10 @@ let package = Package(
         .target(name: "SonoTensor", dependencies: ["COpenBLAS", "SonoCore"]),
         .target(name: "SonoAudio", dependencies: ["SonoCore", "SonoMedia", "SonoSpectral"]),
         .target(name: "SonoShards", dependencies: ["SonoCore"]),
+        .target(name: "SonoSegment", dependencies: ["SonoCore", "SonoSpectral", "SonoAudio", "SonoCatalog", "SonoShards"]),
+        .target(name: "SonoExtract", dependencies: [
+            "SonoCore", "SonoMedia", "SonoSpectral", "SonoShards", "SonoCatalog", "SonoSegment",
+        ]),
         .target(name: "SonoCatalog", dependencies: ["SonoCore", "SonoShards", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "SonoIngest", dependencies: ["SonoCore", "SonoMedia", "SonoCatalog"]),
         .target(name: "SonoSample", dependencies: ["SonoCore", "SonoMedia"]),
@@ -51,6 +57,12 @@ let package = Package(
         // Executables: parse arguments, call a module.
         .executableTarget(name: "sono-ingest", dependencies: [
             "SonoIngest", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "sono-segment", dependencies: [
+            "SonoSegment", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "sono-extract", dependencies: [
+            "SonoExtract", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sono-sample", dependencies: [
             "SonoSample", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),

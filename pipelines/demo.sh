@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job end to end on a sample recording it makes itself:
-# sample → ingest → decode summary (segment, extract and training join as they land).
+# The main job end to end on sample recordings it makes itself:
+# sample → ingest → segment (large, medium) → extract both in one pass per scan → inspect.
+# (Training a few steps of a small model joins when the trainer lands.)
 # Usage: pipelines/demo.sh [OUT_DIR]   (default out/demo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,15 +9,26 @@ OUT="${1:-out/demo}"
 bash scripts/setup.sh
 swift build -c release
 BIN="$(swift build -c release --show-bin-path)"
-mkdir -p "$OUT"
+mkdir -p "$OUT/recordings"
+CATALOG="$OUT/catalog.sqlite"
 
-echo "== sample recording (60 s, 1008x784, 30 fps, stereo speech)"
-"$BIN/sono-sample" --out "$OUT/recordings" --name demo_scan --seconds 60 --manifest "$OUT/manifest.csv"
+echo "== sample recordings (2 scans of 60 s, 1008x784, 30 fps, stereo speech)"
+"$BIN/sono-sample" --out "$OUT/recordings" --name demo_scan_a --seconds 60 --seed 1 >/dev/null
+"$BIN/sono-sample" --out "$OUT/recordings" --name demo_scan_b --seconds 60 --seed 2 --snr-db 10 --hum >/dev/null
+printf 'scan_id,video\ndemo_scan_a,recordings/demo_scan_a.mp4\ndemo_scan_b,recordings/demo_scan_b.mp4\n' > "$OUT/manifest.csv"
 
 echo "== ingest"
-"$BIN/sono-ingest" --catalog "$OUT/catalog.sqlite" --manifest "$OUT/manifest.csv"
+"$BIN/sono-ingest" --catalog "$CATALOG" --manifest "$OUT/manifest.csv"
 
-echo "== decode summary (128x128 gray, 32 kHz mono)"
-"$BIN/sono-inspect" decode --catalog "$OUT/catalog.sqlite"
+echo "== segment"
+"$BIN/sono-segment" --catalog "$CATALOG" --recipe data-manifests/recipes/large.toml
+"$BIN/sono-segment" --catalog "$CATALOG" --recipe data-manifests/recipes/medium.toml
 
-echo "== done: catalog $OUT/catalog.sqlite, recordings in $OUT/recordings"
+echo "== extract (one decode pass per scan serves both datasets)"
+"$BIN/sono-extract" --catalog "$CATALOG" --datasets large,medium --out "$OUT/datasets"
+
+echo "== inspect"
+"$BIN/sono-inspect" summary --catalog "$CATALOG"
+"$BIN/sono-inspect" verify --catalog "$CATALOG"
+"$BIN/sono-inspect" show --catalog "$CATALOG" 1 --png "$OUT/previews"
+echo "== done: catalog $CATALOG, shards under $OUT/datasets, previews in $OUT/previews"

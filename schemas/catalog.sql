@@ -9,6 +9,8 @@ CREATE TABLE clips (
     end_us INTEGER NOT NULL,
     speech_ratio REAL NOT NULL CHECK (speech_ratio >= 0 AND speech_ratio <= 1),
     split TEXT NOT NULL CHECK (split IN ('train', 'val', 'test')),
+    status TEXT NOT NULL DEFAULT 'planned' CHECK (status IN ('planned', 'extracted', 'rejected')),
+    reject_reason TEXT,
     frame_indices TEXT,
     still_index INTEGER,
     CHECK (end_us > start_us),
@@ -26,6 +28,18 @@ CREATE TABLE datasets (
     created_at TEXT NOT NULL,
     UNIQUE (name, version),
     UNIQUE (name, recipe_hash)
+);
+
+CREATE TABLE extractions (
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    scan_id TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('extracted', 'failed')),
+    records INTEGER NOT NULL DEFAULT 0,
+    rejected TEXT,
+    error TEXT,
+    extracted_at TEXT NOT NULL,
+    run_id INTEGER REFERENCES runs(id),
+    PRIMARY KEY (dataset_id, scan_id)
 );
 
 CREATE TABLE recordings (
@@ -80,6 +94,16 @@ CREATE TABLE runs (
     finished_at TEXT,
     status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'partial', 'failed')),
     summary TEXT
+);
+
+CREATE TABLE scan_plans (
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    scan_id TEXT NOT NULL,
+    clips INTEGER NOT NULL,
+    rejected TEXT NOT NULL,
+    planned_at TEXT NOT NULL,
+    run_id INTEGER REFERENCES runs(id),
+    PRIMARY KEY (dataset_id, scan_id)
 );
 
 CREATE TABLE shards (

@@ -6,7 +6,7 @@ set -euo pipefail
 APT_PACKAGES=(
   ffmpeg libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libswscale-dev
   libfftw3-dev libopenblas-dev libsqlite3-dev pkg-config espeak-ng sox fonts-dejavu-core
-  python3 python3-pip bc
+  python3 python3-pip bc sqlite3
 )
 
 missing=()

@@ -80,6 +80,8 @@ enum CatalogMigrations {
                     end_us INTEGER NOT NULL,
                     speech_ratio REAL NOT NULL CHECK (speech_ratio >= 0 AND speech_ratio <= 1),
                     split TEXT NOT NULL CHECK (split IN ('train', 'val', 'test')),
+                    status TEXT NOT NULL DEFAULT 'planned' CHECK (status IN ('planned', 'extracted', 'rejected')),
+                    reject_reason TEXT,
                     frame_indices TEXT,
                     still_index INTEGER,
                     CHECK (end_us > start_us),
@@ -100,6 +102,28 @@ enum CatalogMigrations {
                     sealed_at TEXT NOT NULL,
                     run_id INTEGER REFERENCES runs(id),
                     UNIQUE (dataset_id, path)
+                );
+
+                CREATE TABLE scan_plans (
+                    dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+                    scan_id TEXT NOT NULL,
+                    clips INTEGER NOT NULL,
+                    rejected TEXT NOT NULL,
+                    planned_at TEXT NOT NULL,
+                    run_id INTEGER REFERENCES runs(id),
+                    PRIMARY KEY (dataset_id, scan_id)
+                );
+
+                CREATE TABLE extractions (
+                    dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+                    scan_id TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('extracted', 'failed')),
+                    records INTEGER NOT NULL DEFAULT 0,
+                    rejected TEXT,
+                    error TEXT,
+                    extracted_at TEXT NOT NULL,
+                    run_id INTEGER REFERENCES runs(id),
+                    PRIMARY KEY (dataset_id, scan_id)
                 );
 
                 CREATE TABLE records (

@@ -33,6 +33,7 @@ public struct DatasetRecord: Codable, Sendable, Equatable, FetchableRecord, Muta
 public struct ClipRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "clips"
     public enum Split: String, Codable, Sendable, CaseIterable { case train, val, test }
+    public enum Status: String, Codable, Sendable { case planned, extracted, rejected }
 
     public var id: Int64?
     public var datasetID: Int64
@@ -41,6 +42,9 @@ public struct ClipRecord: Codable, Sendable, Equatable, FetchableRecord, Mutable
     public var endMicros: Microseconds
     public var speechRatio: Double
     public var split: Split
+    public var status: Status = .planned
+    /// Why extraction rejected the clip (e.g. "frozen_video", "blank_video").
+    public var rejectReason: String?
     /// JSON array of the frame indices sampled (set by extraction).
     public var frameIndices: String?
     public var stillIndex: Int?
@@ -59,7 +63,8 @@ public struct ClipRecord: Codable, Sendable, Equatable, FetchableRecord, Mutable
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, split
+        case id, split, status
+        case rejectReason = "reject_reason"
         case datasetID = "dataset_id", scanID = "scan_id", startMicros = "start_us", endMicros = "end_us"
         case speechRatio = "speech_ratio", frameIndices = "frame_indices", stillIndex = "still_index"
     }
@@ -141,17 +146,20 @@ extension Catalog {
     /// Records a sealed shard and its clips' slots in one transaction.
     @discardableResult
     public func index(_ shard: SealedShard, datasetID: Int64, runID: Int64?) throws -> ShardRecordRow {
-        try write { db in
-            var row = ShardRecordRow(id: nil, datasetID: datasetID, path: shard.relativePath, size: shard.size,
-                                     recordCount: shard.recordCount, headerCRC: Int64(shard.headerCRC),
-                                     recordsCRC: Int64(shard.recordsCRC), sealedAt: CatalogClock.now(), runID: runID)
-            try row.insert(db)
-            let statement = try db.makeStatement(sql: "INSERT INTO records (clip_id, shard_id, slot) VALUES (?, ?, ?)")
-            for (slot, clipID) in shard.clipIDs.enumerated() {
-                try statement.execute(arguments: [clipID, row.id, slot])
-            }
-            return row
+        try write { db in try Self.insert(shard, datasetID: datasetID, runID: runID, db: db) }
+    }
+
+    /// The rows of one sealed shard, inside the caller's transaction.
+    static func insert(_ shard: SealedShard, datasetID: Int64, runID: Int64?, db: Database) throws -> ShardRecordRow {
+        var row = ShardRecordRow(id: nil, datasetID: datasetID, path: shard.relativePath, size: shard.size,
+                                 recordCount: shard.recordCount, headerCRC: Int64(shard.headerCRC),
+                                 recordsCRC: Int64(shard.recordsCRC), sealedAt: CatalogClock.now(), runID: runID)
+        try row.insert(db)
+        let statement = try db.makeStatement(sql: "INSERT INTO records (clip_id, shard_id, slot) VALUES (?, ?, ?)")
+        for (slot, clipID) in shard.clipIDs.enumerated() {
+            try statement.execute(arguments: [clipID, row.id, slot])
         }
+        return row
     }
 
     public func shards(datasetID: Int64) throws -> [ShardRecordRow] {

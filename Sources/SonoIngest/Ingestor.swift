@@ -44,37 +44,23 @@ public struct Ingestor: Sendable {
     public func ingest(manifest: [ManifestEntry], into catalog: Catalog, runID: Int64?) throws -> IngestSummary {
         let started = Date()
         let progress = ProgressReporter(label: "ingest", total: manifest.count, enabled: showProgress)
-        let outcomes = OutcomeList(count: manifest.count)
         let existing = try Dictionary(uniqueKeysWithValues: catalog.recordings().map { ($0.scanID, $0) })
-        let errors = ErrorBox()
-
-        let queue = OperationQueue()
-        queue.maxConcurrentOperationCount = jobs
-        for (i, entry) in manifest.enumerated() {
-            let previous = existing[entry.scanID]
-            queue.addOperation {
-                do {
-                    let outcome = try ingestOne(entry, previous: previous, catalog: catalog, runID: runID)
-                    outcomes.set(i, outcome)
-                } catch {
-                    errors.record(error)  // catalog write failure: fatal for the run
-                }
-                progress.advance(note: entry.scanID)
-            }
+        let results = ParallelWork.map(manifest, jobs: jobs) { _, entry in
+            defer { progress.advance(note: entry.scanID) }
+            return try ingestOne(entry, previous: existing[entry.scanID], catalog: catalog, runID: runID)
         }
-        queue.waitUntilAllOperationsAreFinished()
         progress.finish()
-        if let error = errors.first { throw error }
+        // A catalog write failure is fatal for the run; bad recordings are outcomes, not errors.
+        let outcomes = try results.map { try $0.get() }
 
         var summary = IngestSummary()
-        for (entry, outcome) in zip(manifest, outcomes.all) {
+        for (entry, outcome) in zip(manifest, outcomes) {
             switch outcome {
             case .added: summary.added.append(entry.scanID)
             case .updated: summary.updated.append(entry.scanID)
             case .unchanged: summary.unchanged.append(entry.scanID)
             case .failed(let kind, let message):
                 summary.failed.append(.init(scanID: entry.scanID, kind: kind, message: message))
-            case nil: break
             }
         }
         summary.seconds = Date().timeIntervalSince(started)
@@ -112,21 +98,6 @@ public struct Ingestor: Sendable {
             return .failed(kind: error.kind.rawValue, message: error.description)
         }
     }
-}
-
-private final class OutcomeList: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [Ingestor.Outcome?]
-    init(count: Int) { items = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ o: Ingestor.Outcome) { lock.lock(); items[i] = o; lock.unlock() }
-    var all: [Ingestor.Outcome?] { lock.lock(); defer { lock.unlock() }; return items }
-}
-
-private final class ErrorBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var errors: [Error] = []
-    func record(_ e: Error) { lock.lock(); errors.append(e); lock.unlock() }
-    var first: Error? { lock.lock(); defer { lock.unlock() }; return errors.first }
 }
 
 extension Ingestor {

@@ -67,7 +67,10 @@ public final class AudioDecoder {
         codec = try CodecContext(stream: input.stream(index), path: path, threads: 1)
     }
 
-    deinit { swr_free(&resampler) }
+    deinit {
+        swr_free(&resampler)
+        av_channel_layout_uninit(&inputLayout)
+    }
 
     /// Builds the resampler for the current input format: mean of channels → mono at `sampleRate`.
     private func makeResampler(for f: UnsafeMutablePointer<AVFrame>) throws {
@@ -91,115 +94,164 @@ public final class AudioDecoder {
     /// timeline); audio before the origin or after the end is dropped, missing audio is zeros.
     /// With `length` nil, the track ends where the audio ends.
     public func decodeTrack(origin: Microseconds, length: Int?) throws -> AudioTrack {
-        var out = PlacedSamples(capacity: length ?? 0, tolerance: max(1, sampleRate / 1000))
-        var stats = AudioDecodeStats()
-        var inputRate: Int32 = 0
-        var inputLayout = AVChannelLayout()
-        defer { av_channel_layout_uninit(&inputLayout) }
-        var converted = [Float]()
-        var inputEnded = false
-        let tb = streamTimeBase
-
-        func drainResampler() throws {
-            guard let swr = resampler else { return }
-            while true {
-                let pending = Int(swr_get_delay(swr, Int64(sampleRate))) + 32
-                if converted.count < pending { converted = [Float](repeating: 0, count: pending) }
-                let n = try converted.withUnsafeMutableBufferPointer { buf -> Int32 in
-                    var outPtr: UnsafeMutablePointer<UInt8>? = UnsafeMutableRawPointer(buf.baseAddress!).assumingMemoryBound(to: UInt8.self)
-                    return try check(swr_convert(swr, &outPtr, Int32(buf.count), nil, 0), "swr_convert", path: path)
-                }
-                if n <= 0 { break }
-                out.append(converted, count: Int(n))
-            }
+        let stream = AudioSampleStream(decoder: self, origin: origin)
+        if let length {
+            let samples = try stream.samples(0..<Int64(length))
+            let span = stream.audioSpan.map { max(0, Int($0.lowerBound))..<min(length, Int($0.upperBound)) }
+            return AudioTrack(sampleRate: sampleRate, origin: origin, samples: samples,
+                              audioSpan: span.flatMap { $0.isEmpty ? nil : $0 }, stats: stream.stats)
         }
+        try stream.decodeToEnd()
+        let end = stream.audioSpan?.upperBound ?? 0
+        let samples = try stream.samples(0..<end)
+        return AudioTrack(sampleRate: sampleRate, origin: origin, samples: samples,
+                          audioSpan: stream.audioSpan.map { max(0, Int($0.lowerBound))..<Int($0.upperBound) }, stats: stream.stats)
+    }
 
-        func consume(_ f: UnsafeMutablePointer<AVFrame>) throws {
-            let layoutChanged = av_channel_layout_compare(&inputLayout, &f.pointee.ch_layout) != 0
-            if resampler == nil || f.pointee.sample_rate != inputRate || layoutChanged {
-                try drainResampler()
-                try makeResampler(for: f)
-                inputRate = f.pointee.sample_rate
-                av_channel_layout_uninit(&inputLayout)
-                av_channel_layout_copy(&inputLayout, &f.pointee.ch_layout)
-            }
-            // Where this frame belongs, in output samples after the origin.
-            let raw = f.pointee.best_effort_timestamp
-            if raw != FFmpegCodes.noPTS, let t = tb.scale(raw, toUnit: 1_000_000) {
-                let position = TimeMath.sampleIndex(at: t + offset - origin, rate: sampleRate)
-                let expected = out.written + Int64(swr_get_delay(resampler, Int64(sampleRate)))
-                switch out.place(position, expected: expected) {
-                case .first:
-                    out.begin(at: position)
-                case .gap:
-                    try drainResampler()
-                    try makeResampler(for: f)
-                    out.zeroFill(to: position)
-                    stats.gapsFilled += 1
-                case .overlap(let k):
-                    out.dropNext(k)
-                    stats.overlapsDropped += 1
-                case .contiguous: break
-                }
-            }
-            guard let swr = resampler else { return }  // read after placement: a gap rebuilds it
-            let nIn = Int(f.pointee.nb_samples)
-            let capacity = Int(swr_get_delay(swr, Int64(sampleRate))) + nIn * sampleRate / max(Int(f.pointee.sample_rate), 1) + 64
-            if converted.count < capacity { converted = [Float](repeating: 0, count: capacity) }
-            let n = try converted.withUnsafeMutableBufferPointer { buf -> Int32 in
-                var outPtr: UnsafeMutablePointer<UInt8>? = UnsafeMutableRawPointer(buf.baseAddress!).assumingMemoryBound(to: UInt8.self)
-                let inPtr = UnsafeMutableRawPointer(f.pointee.extended_data).assumingMemoryBound(to: UnsafePointer<UInt8>?.self)
-                return try check(swr_convert(swr, &outPtr, Int32(buf.count), inPtr, Int32(nIn)), "swr_convert", path: path)
-            }
-            out.append(converted, count: Int(n))
-        }
-
+    /// Decodes one frame into `stream`; false at the end of the audio.
+    fileprivate func pump(_ stream: AudioSampleStream) throws -> Bool {
         while true {
             let received = avcodec_receive_frame(codec.pointer, frame.pointer)
             if received == 0 {
                 defer { av_frame_unref(frame.pointer) }
-                try consume(frame.pointer)
-                if let length, out.written >= Int64(length) + 1 << 16 { break }  // past the span: stop early
-                continue
+                try consume(frame.pointer, into: stream)
+                return true
             }
-            if received == FFmpegCodes.eof || (received == FFmpegCodes.again && inputEnded) { break }
+            if received == FFmpegCodes.eof || (received == FFmpegCodes.again && inputEnded) {
+                try drainResampler(into: stream)
+                return false
+            }
             if received != FFmpegCodes.again {
                 try check(received, "avcodec_receive_frame", path: path)
             }
             let rc = av_read_frame(input.pointer, packet.pointer)
             if rc < 0 {
-                if rc != FFmpegCodes.eof { stats.readError = "\(ffmpegErrorText(rc)) (av_read_frame)" }
+                if rc != FFmpegCodes.eof { stream.stats.readError = "\(ffmpegErrorText(rc)) (av_read_frame)" }
                 inputEnded = true
                 _ = avcodec_send_packet(codec.pointer, nil)
                 continue
             }
             defer { av_packet_unref(packet.pointer) }
             guard packet.pointer.pointee.stream_index == streamIndex else { continue }
-            if avcodec_send_packet(codec.pointer, packet.pointer) < 0 { stats.corruptPackets += 1 }
+            if avcodec_send_packet(codec.pointer, packet.pointer) < 0 { stream.stats.corruptPackets += 1 }
         }
-        try drainResampler()
-        return out.finish(length: length, sampleRate: sampleRate, origin: origin, stats: stats)
+    }
+
+    private var inputEnded = false
+    private var inputRate: Int32 = 0
+    private var inputLayout = AVChannelLayout()
+    private var converted = [Float]()
+
+    private func drainResampler(into stream: AudioSampleStream) throws {
+        guard let swr = resampler else { return }
+        while true {
+            let pending = Int(swr_get_delay(swr, Int64(sampleRate))) + 32
+            if converted.count < pending { converted = [Float](repeating: 0, count: pending) }
+            let n = try converted.withUnsafeMutableBufferPointer { buf -> Int32 in
+                var outPtr: UnsafeMutablePointer<UInt8>? = UnsafeMutableRawPointer(buf.baseAddress!).assumingMemoryBound(to: UInt8.self)
+                return try check(swr_convert(swr, &outPtr, Int32(buf.count), nil, 0), "swr_convert", path: path)
+            }
+            if n <= 0 { break }
+            stream.placed.append(converted, count: Int(n))
+        }
+    }
+
+    private func consume(_ f: UnsafeMutablePointer<AVFrame>, into stream: AudioSampleStream) throws {
+        let layoutChanged = av_channel_layout_compare(&inputLayout, &f.pointee.ch_layout) != 0
+        if resampler == nil || f.pointee.sample_rate != inputRate || layoutChanged {
+            try drainResampler(into: stream)
+            try makeResampler(for: f)
+            inputRate = f.pointee.sample_rate
+            av_channel_layout_uninit(&inputLayout)
+            av_channel_layout_copy(&inputLayout, &f.pointee.ch_layout)
+        }
+        // Where this frame belongs, in output samples after the origin.
+        let raw = f.pointee.best_effort_timestamp
+        if raw != FFmpegCodes.noPTS, let t = streamTimeBase.scale(raw, toUnit: 1_000_000) {
+            let position = TimeMath.sampleIndex(at: t + offset - stream.origin, rate: sampleRate)
+            let expected = stream.placed.written + Int64(swr_get_delay(resampler, Int64(sampleRate)))
+            switch stream.placed.place(position, expected: expected) {
+            case .first:
+                stream.placed.begin(at: position)
+            case .gap:
+                try drainResampler(into: stream)
+                try makeResampler(for: f)
+                stream.placed.zeroFill(to: position)
+                stream.stats.gapsFilled += 1
+            case .overlap(let k):
+                stream.placed.dropNext(k)
+                stream.stats.overlapsDropped += 1
+            case .contiguous: break
+            }
+        }
+        guard let swr = resampler else { return }  // read after placement: a gap rebuilds it
+        let nIn = Int(f.pointee.nb_samples)
+        let capacity = Int(swr_get_delay(swr, Int64(sampleRate))) + nIn * sampleRate / max(Int(f.pointee.sample_rate), 1) + 64
+        if converted.count < capacity { converted = [Float](repeating: 0, count: capacity) }
+        let n = try converted.withUnsafeMutableBufferPointer { buf -> Int32 in
+            var outPtr: UnsafeMutablePointer<UInt8>? = UnsafeMutableRawPointer(buf.baseAddress!).assumingMemoryBound(to: UInt8.self)
+            let inPtr = UnsafeMutableRawPointer(f.pointee.extended_data).assumingMemoryBound(to: UnsafePointer<UInt8>?.self)
+            return try check(swr_convert(swr, &outPtr, Int32(buf.count), inPtr, Int32(nIn)), "swr_convert", path: path)
+        }
+        stream.placed.append(converted, count: Int(n))
     }
 }
 
-/// Output samples with their bookkeeping: how much is real audio, where it lies.
+/// A scan's audio, decoded as far as it is read: the extractor pulls each clip's samples in
+/// time order and discards what it no longer needs, so memory does not grow with the scan.
+/// Sample 0 sits at `origin`; samples outside the decoded audio are zeros.
+public final class AudioSampleStream {
+    public let origin: Microseconds
+    public let sampleRate: Int
+    public var stats = AudioDecodeStats()
+    private let decoder: AudioDecoder
+    fileprivate var placed: PlacedSamples
+    private var ended = false
+
+    public init(decoder: AudioDecoder, origin: Microseconds) {
+        self.decoder = decoder
+        self.origin = origin
+        sampleRate = decoder.sampleRate
+        placed = PlacedSamples(tolerance: max(1, decoder.sampleRate / 1000))
+    }
+
+    /// Indices [first, last) of decoded audio so far (nil before any).
+    public var audioSpan: Range<Int64>? { placed.decodedSpan }
+
+    /// Samples [range); decodes until they are available or the audio ends.
+    public func samples(_ range: Range<Int64>) throws -> [Float] {
+        while !ended && placed.written < range.upperBound {
+            if try !decoder.pump(self) { ended = true }
+        }
+        return placed.copy(range)
+    }
+
+    public func decodeToEnd() throws {
+        while !ended { if try !decoder.pump(self) { ended = true } }
+    }
+
+    /// Frees decoded samples before `index` (they read as zeros afterwards: do not go back).
+    public func discard(before index: Int64) { placed.discard(before: index) }
+}
+
+/// Output samples with their bookkeeping: where they sit, and which hold decoded audio.
 struct PlacedSamples {
     enum Placement { case first, contiguous, gap, overlap(Int) }
 
-    private(set) var samples: [Float] = []
-    /// Output position of the next appended sample (may be negative before the origin).
+    /// Samples from index `base` on (earlier ones were discarded).
+    private var samples: [Float] = []
+    private var base: Int64 = 0
+    /// Output position of the next appended sample (negative before the origin).
     private(set) var written: Int64 = 0
     private var pendingDrop = 0
-    private var firstDecoded: Int?
-    private var lastDecoded: Int = 0
+    private var firstDecoded: Int64?
+    private var lastDecoded: Int64 = 0
+    private var started = false
     let tolerance: Int
 
-    init(capacity: Int, tolerance: Int) {
-        samples.reserveCapacity(capacity)
-        self.tolerance = tolerance
-    }
+    init(tolerance: Int) { self.tolerance = tolerance }
 
-    private var started = false
+    var decodedSpan: Range<Int64>? { firstDecoded.map { $0..<lastDecoded } }
 
     func place(_ position: Int64, expected: Int64) -> Placement {
         if !started { return .first }
@@ -217,7 +269,7 @@ struct PlacedSamples {
 
     mutating func zeroFill(to position: Int64) {
         while written < position {
-            if written >= 0 { samples.append(0) }
+            if written >= base { samples.append(0) }
             written += 1
         }
     }
@@ -233,24 +285,30 @@ struct PlacedSamples {
             i = k
         }
         while i < count {
-            if written >= 0 {
+            if written >= base {
                 samples.append(source[i])
-                if firstDecoded == nil { firstDecoded = samples.count - 1 }
-                lastDecoded = samples.count
+                if firstDecoded == nil { firstDecoded = written }
+                lastDecoded = written + 1
             }
             written += 1
             i += 1
         }
     }
 
-    func finish(length: Int?, sampleRate: Int, origin: Microseconds, stats: AudioDecodeStats) -> AudioTrack {
-        var s = samples
-        var span: Range<Int>? = firstDecoded.map { $0..<lastDecoded }
-        if let length {
-            if s.count > length { s.removeSubrange(length...) }
-            if s.count < length { s.append(contentsOf: repeatElement(0, count: length - s.count)) }
-            if let r = span { span = r.lowerBound < length ? r.lowerBound..<min(r.upperBound, length) : nil }
+    func copy(_ range: Range<Int64>) -> [Float] {
+        var out = [Float](repeating: 0, count: range.count)
+        let from = max(range.lowerBound, base), to = min(range.upperBound, base + Int64(samples.count))
+        if from < to {
+            for k in from..<to { out[Int(k - range.lowerBound)] = samples[Int(k - base)] }
         }
-        return AudioTrack(sampleRate: sampleRate, origin: origin, samples: s, audioSpan: span, stats: stats)
+        return out
+    }
+
+    mutating func discard(before index: Int64) {
+        guard index > base else { return }
+        let n = Int(min(index - base, Int64(samples.count)))
+        samples.removeFirst(n)
+        base += Int64(n)
+        if samples.isEmpty { base = max(base, min(index, written)) }
     }
 }

@@ -115,7 +115,8 @@ final class CodecContext {
     let pointer: UnsafeMutablePointer<AVCodecContext>
 
     /// - Parameter threads: decoder threads; > 1 enables frame threading (set before open).
-    init(stream: UnsafeMutablePointer<AVStream>, path: String, threads: Int) throws {
+    /// - Parameter skipLoopFilter: skip H.264's deblocking filter (faster, slightly different pixels).
+    init(stream: UnsafeMutablePointer<AVStream>, path: String, threads: Int, skipLoopFilter: Bool = false) throws {
         guard let params = stream.pointee.codecpar else {
             throw MediaError(.unsupported, path: path, reason: "stream has no codec parameters")
         }
@@ -133,6 +134,7 @@ final class CodecContext {
         } else {
             ctx.pointee.thread_count = 1
         }
+        if skipLoopFilter { ctx.pointee.skip_loop_filter = AVDISCARD_ALL }
         try check(avcodec_open2(ctx, codec, nil), "avcodec_open2", path: path, kind: .unsupported)
     }
 

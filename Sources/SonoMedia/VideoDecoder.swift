@@ -9,6 +9,17 @@ public struct FrameTiming: Hashable, Sendable {
     public var pts: Microseconds
 }
 
+/// A frame and the span of times it is the nearest frame to: [start, end). Ties go to the
+/// earlier frame. The first frame's cell starts at −∞; the last one's ends one nominal frame
+/// after it (targets past the video are left unresolved rather than given the last frame).
+public struct FrameCell: Hashable, Sendable {
+    public var timing: FrameTiming
+    public var start: Microseconds
+    public var end: Microseconds
+
+    public func contains(_ t: Microseconds) -> Bool { t >= start && t < end }
+}
+
 /// Counters a caller should look at after a pass: what the decoder had to tolerate.
 public struct DecodeStats: Hashable, Sendable, Codable {
     public var frames = 0
@@ -51,8 +62,17 @@ public final class VideoDecoder {
     private var lastPTS: Microseconds?
     private let nominalFrameDuration: Microseconds
 
-    /// - Parameter threads: decoder threads (frame threading); 2 matches this machine's cores.
-    public init(path: String, threads: Int = 2) throws {
+    // Cell mode (`nextCell`): the frame handed out is held while the next one is decoded.
+    private let held = Frame()
+    private var heldTiming: FrameTiming?
+    private var lookahead: FrameTiming?
+    private var cellStart: Microseconds = .min
+    private var cellsStarted = false
+
+    /// - Parameters:
+    ///   - threads: decoder threads (frame threading); 2 matches this machine's cores.
+    ///   - skipLoopFilter: skip H.264 deblocking (faster; pixels differ slightly, see docs/media.md).
+    public init(path: String, threads: Int = 2, skipLoopFilter: Bool = false) throws {
         self.path = path
         input = try FormatContext(path: path)
         guard let index = input.bestStream(AVMEDIA_TYPE_VIDEO) else {
@@ -61,7 +81,7 @@ public final class VideoDecoder {
         streamIndex = index
         info = try MediaProbe.videoInfo(input, index)
         input.discardAll(except: [index])
-        codec = try CodecContext(stream: input.stream(index), path: path, threads: threads)
+        codec = try CodecContext(stream: input.stream(index), path: path, threads: threads, skipLoopFilter: skipLoopFilter)
         let rate = info.averageFrameRate ?? info.realFrameRate ?? Rational(30, 1)
         nominalFrameDuration = Rational(rate.den, rate.num).scale(1, toUnit: 1_000_000) ?? 33_333
     }
@@ -135,6 +155,39 @@ public final class VideoDecoder {
         lastPTS = pts
         defer { stats.frames += 1 }
         return FrameTiming(index: stats.frames, pts: pts)
+    }
+
+    /// The next frame with the span of times it is nearest to (one frame of lookahead). Use
+    /// `convertCellFrame` to convert it. Do not mix with `nextFrame`.
+    public func nextCell() throws -> FrameCell? {
+        if !cellsStarted {
+            cellsStarted = true
+            lookahead = try nextFrame()
+        }
+        guard let current = lookahead else {
+            heldTiming = nil
+            return nil
+        }
+        av_frame_unref(held.pointer)
+        av_frame_move_ref(held.pointer, frame.pointer)
+        hasCurrentFrame = false
+        heldTiming = current
+        lookahead = try nextFrame()
+        let end: Microseconds
+        if let next = lookahead {
+            end = (current.pts + next.pts) / 2 + 1  // t ≤ midpoint belongs to the earlier frame
+        } else {
+            end = current.pts + nominalFrameDuration
+        }
+        let cell = FrameCell(timing: current, start: cellStart, end: end)
+        cellStart = end
+        return cell
+    }
+
+    /// Converts the frame of the last `nextCell` into `buffer`.
+    public func convertCellFrame(_ conversion: GrayConversion, into buffer: UnsafeMutableBufferPointer<UInt8>) throws {
+        precondition(heldTiming != nil, "convertCellFrame needs a frame from nextCell()")
+        try scaler.convert(held.pointer, rotation: info.rotation, conversion: conversion, into: buffer, path: path)
     }
 
     /// Converts the current frame (the one `nextFrame` returned last) into `buffer`

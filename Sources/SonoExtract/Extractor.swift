@@ -1,0 +1,187 @@
+import Foundation
+import SonoCatalog
+import SonoCore
+import SonoSegment
+import SonoShards
+import SonoSpectral
+
+/// A deterministic subset of the scans: those at positions ≡ index (mod count) in scan-id order.
+public struct ScanPart: Sendable, Equatable {
+    public var index: Int
+    public var count: Int
+
+    public init(index: Int, count: Int) {
+        self.index = index
+        self.count = count
+    }
+
+    /// Parses "i/n" with 0 ≤ i < n.
+    public init?(parsing text: String) {
+        let parts = text.split(separator: "/").compactMap { Int($0) }
+        guard parts.count == 2, parts[1] >= 1, parts[0] >= 0, parts[0] < parts[1] else { return nil }
+        self.init(index: parts[0], count: parts[1])
+    }
+
+    public func select<T>(_ items: [T], id: (T) -> String) -> [T] {
+        items.sorted { id($0) < id($1) }.enumerated().filter { $0.offset % count == index }.map(\.element)
+    }
+}
+
+/// What one `sono-extract` run did.
+public struct ExtractSummary: Codable, Sendable {
+    public struct DatasetCounts: Codable, Sendable {
+        public var records = 0
+        public var rejected: [String: Int] = [:]
+        public var shards = 0
+        public var bytes = 0
+    }
+
+    public var datasets: [String: DatasetCounts] = [:]
+    public var scansExtracted: [String] = []
+    public var scansAlreadyDone: [String] = []
+    public var failed: [String: String] = [:]
+    public var leftoversRemoved: [String] = []
+    public var seconds = 0.0
+
+    public var report: String {
+        var lines = ["extract: \(scansExtracted.count) scans extracted, \(scansAlreadyDone.count) already done, \(failed.count) failed (\(String(format: "%.1f", seconds)) s)"]
+        for (name, c) in datasets.sorted(by: { $0.key < $1.key }) {
+            var line = "  \(name): \(c.records) records in \(c.shards) shards (\(String(format: "%.1f", Double(c.bytes) / 1_048_576)) MiB)"
+            if !c.rejected.isEmpty { line += ", rejected " + c.rejected.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") }
+            lines.append(line)
+        }
+        if !leftoversRemoved.isEmpty { lines.append("  removed \(leftoversRemoved.count) leftover files of an interrupted run") }
+        for (scan, why) in failed.sorted(by: { $0.key < $1.key }) { lines.append("  FAILED \(scan): \(why)") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// `sono-extract`: one decode pass per scan serves every planned clip of every requested dataset.
+///
+/// Resumable: a scan is committed whole (shards, record slots, clip provenance, one
+/// transaction); a rerun skips committed scans, deletes what an interrupted run left (temporary
+/// and unindexed shards) and redoes the rest, byte for byte as an uninterrupted run would.
+public struct Extractor: Sendable {
+    public var jobs = 1
+    public var decoderThreads = 2
+    public var skipLoopFilter = false
+    public var targetShardBytes = 256 << 20
+    public var part: ScanPart?
+    public var showProgress = true
+
+    public init() {}
+
+    public func runStage(catalogPath: String, datasetNames: [String], out: String?, arguments: [String]) throws -> ExtractSummary {
+        let catalog = try Catalog(path: catalogPath)
+        let runID = try catalog.beginRun(stage: "extract", arguments: arguments)
+        do {
+            let summary = try extract(catalog: catalog, datasetNames: datasetNames, out: out, runID: runID)
+            try catalog.finishRun(runID, status: summary.failed.isEmpty ? .succeeded : .partial, summary: summary)
+            return summary
+        } catch {
+            try? catalog.finishRun(runID, status: .failed, summary: ["error": "\(error)"])
+            throw error
+        }
+    }
+
+    /// The latest version of each named dataset, with its recipe, layout and shard folder.
+    func datasetJobs(_ catalog: Catalog, names: [String], out: String?) throws -> [DatasetJob] {
+        let all = try catalog.datasets()
+        return try names.map { name in
+            guard let record = all.filter({ $0.name == name }).max(by: { $0.version < $1.version }), let id = record.id else {
+                let known = Set(all.map(\.name)).sorted().joined(separator: ", ")
+                throw InputError(path: catalog.path, reason: "no dataset named \(name) (run sono-segment with its recipe first; known: \(known.isEmpty ? "none" : known))")
+            }
+            guard let recipe = try? JSONDecoder().decode(DatasetRecipe.self, from: Data(record.recipe.utf8)) else {
+                throw InputError(path: catalog.path, reason: "dataset \(name) v\(record.version) has an unreadable recipe")
+            }
+            var root = catalog.rootURL(of: record)
+            if let out {
+                let wanted = URL(fileURLWithPath: out).appendingPathComponent("\(record.name)-v\(record.version)")
+                if wanted.standardizedFileURL.path != root.standardizedFileURL.path {
+                    guard try catalog.shards(datasetID: id).isEmpty else {
+                        throw InputError(path: out, reason: "dataset \(name) v\(record.version) already has shards in \(root.path); extract it there (--out \(root.deletingLastPathComponent().path))")
+                    }
+                    try catalog.setRoot(catalog.storedRoot(for: wanted), datasetID: id)
+                    root = wanted
+                }
+            }
+            return DatasetJob(record: record, id: id, recipe: recipe, layout: ShardLayouts.layout(for: recipe), root: root,
+                              front: try LogMelSpectrogram(recipe.logMel))
+        }
+    }
+
+    public func extract(catalog: Catalog, datasetNames: [String], out: String?, runID: Int64?) throws -> ExtractSummary {
+        let started = Date()
+        var summary = ExtractSummary()
+        let jobsList = try datasetJobs(catalog, names: datasetNames, out: out)
+        // What an interrupted run left behind goes first.
+        for job in jobsList {
+            summary.leftoversRemoved += try ShardStore.removeLeftovers(root: job.root, indexed: catalog.indexedShardPaths(datasetID: job.id))
+        }
+        var recordings = try catalog.recordings().filter { $0.status == .ingested }
+        if let part { recordings = part.select(recordings) { $0.scanID } }
+
+        // Per scan, the datasets that still need it.
+        struct Work: Sendable { var recording: RecordingRecord; var jobs: [DatasetJob]; var clips: [[ClipRecord]] }
+        var work: [Work] = []
+        let done = try jobsList.map { try catalog.extractionStatus(datasetID: $0.id) }
+        let planned = try jobsList.map { try catalog.plannedScans(datasetID: $0.id) }
+        for recording in recordings {
+            var w = Work(recording: recording, jobs: [], clips: [])
+            for (j, job) in jobsList.enumerated() where planned[j].contains(recording.scanID) && done[j][recording.scanID] != "extracted" {
+                w.jobs.append(job)
+                w.clips.append(try catalog.clips(datasetID: job.id, scanID: recording.scanID))
+            }
+            if w.jobs.isEmpty {
+                if jobsList.indices.contains(where: { planned[$0].contains(recording.scanID) }) { summary.scansAlreadyDone.append(recording.scanID) }
+            } else {
+                work.append(w)
+            }
+        }
+        let totalFrames = work.reduce(0) { total, w in
+            let p = w.recording.probeResult
+            let fps = p?.video.averageFrameRate?.doubleValue ?? 30
+            return total + Int((p?.video.frameCount).map(Double.init) ?? (Double(p?.video.duration ?? 0) / 1e6 * fps))
+        }
+        let progress = ProgressReporter(label: "extract", total: totalFrames, enabled: showProgress)
+        let options = ScanExtraction.Options(decoderThreads: decoderThreads, skipLoopFilter: skipLoopFilter, targetShardBytes: targetShardBytes)
+        let results = ParallelWork.map(work, jobs: jobs) { _, w -> [ScanExtractionResult] in
+            let scan = ScanExtraction(recording: w.recording, jobs: w.jobs, clipsByJob: w.clips, options: options) {
+                progress.advance(by: $0, note: w.recording.scanID)
+            }
+            do {
+                let results = try scan.run()
+                CrashPoint.hit("extract-before-commit")
+                try catalog.commitExtraction(scanID: w.recording.scanID, results: results, runID: runID)
+                return results
+            } catch let error as PathError {
+                try catalog.failExtraction(scanID: w.recording.scanID, datasetIDs: w.jobs.map(\.id), error: error.description, runID: runID)
+                throw error
+            }
+        }
+        progress.finish()
+        for (w, result) in zip(work, results) {
+            switch result {
+            case .success(let perDataset):
+                summary.scansExtracted.append(w.recording.scanID)
+                for (job, r) in zip(w.jobs, perDataset) {
+                    var c = summary.datasets[job.record.name] ?? .init()
+                    c.records += r.shards.reduce(0) { $0 + $1.recordCount }
+                    c.shards += r.shards.count
+                    c.bytes += r.shards.reduce(0) { $0 + $1.size }
+                    for (reason, n) in r.rejected { c.rejected[reason, default: 0] += n }
+                    summary.datasets[job.record.name] = c
+                }
+            case .failure(let error as CatalogError):
+                throw error
+            case .failure(let error as PathError):
+                summary.failed[w.recording.scanID] = error.description
+            case .failure(let error):
+                summary.failed[w.recording.scanID] = "\(w.recording.videoPath): \(error)"
+            }
+        }
+        summary.seconds = Date().timeIntervalSince(started)
+        return summary
+    }
+}

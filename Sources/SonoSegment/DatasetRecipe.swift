@@ -1,0 +1,158 @@
+import Foundation
+import SonoCore
+import SonoSpectral
+
+/// How a dataset is cut from the scans: clip length and stride, what each clip holds, which
+/// windows are kept, the split, and the log-mel settings. Read from `data-manifests/recipes/*.toml`.
+///
+/// Its `hash` (SHA-256 of the canonical JSON of the parsed values, so comments and key order do
+/// not matter) names a dataset version: a changed recipe makes a new version.
+public struct DatasetRecipe: Codable, Hashable, Sendable {
+    public enum SelectionMode: String, Codable, Sendable {
+        /// Every window on the grid.
+        case none
+        /// Grid windows whose speech ratio reaches `minSpeechRatio`.
+        case minSpeechRatio = "min_speech_ratio"
+        /// Windows placed around utterances so that no utterance shorter than a clip is cut.
+        case speechAligned = "speech_aligned"
+    }
+
+    public var name: String
+    public var clipMicros: Microseconds
+    public var strideMicros: Microseconds
+    public var framesPerClip: Int = 14
+    public var frameSize: Int = 128
+    public var stillsPerClip: Int = 1
+    public var selection: SelectionMode = .minSpeechRatio
+    public var minSpeechRatio: Double = 0
+    /// Mean absolute difference between consecutive sampled frames (gray levels) below which a
+    /// clip is frozen; checked on the decoded frames at extraction.
+    public var minVideoActivity: Double = 0
+    /// Mean gray level of the sampled frames below which a clip is blank (probe lifted off).
+    public var minBrightness: Double = 0
+    public var trainFraction: Double = 0.8
+    public var valFraction: Double = 0.1
+    public var testFraction: Double = 0.1
+    public var seed: UInt64 = 0
+    public var logMel: LogMelConfig = .cnn14
+    public var speech: SpeechActivityConfig = SpeechActivityConfig()
+
+    /// Log-mel frames of one clip (201 for 2 s, 601 for 6 s with CNN14 settings).
+    public var melFrames: Int { logMel.frameCount(samples: clipSamples) }
+    /// Audio samples of one clip at the log-mel rate.
+    public var clipSamples: Int { Int(TimeMath.sampleIndex(at: clipMicros, rate: logMel.sampleRate)) }
+
+    /// SHA-256 of the canonical JSON of the recipe.
+    public var hash: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return SHA256.hex((try? encoder.encode(self)) ?? Data())
+    }
+
+    public var canonicalJSON: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    public static func load(_ path: String) throws -> DatasetRecipe {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw InputError(path: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot read recipe" : "no such recipe")
+        }
+        return try parse(text, path: path)
+    }
+
+    /// Parses recipe TOML; every unknown key and out-of-range value is an error with its line.
+    public static func parse(_ text: String, path: String) throws -> DatasetRecipe {
+        let entries = try TOMLSubset.parse(text, path: path)
+        var r = DatasetRecipe(name: "", clipMicros: 0, strideMicros: 0)
+        var stride: Double? = nil
+        var mel = LogMelConfig.cnn14
+        var speech = SpeechActivityConfig()
+        for (key, value, line) in entries {
+            func fail(_ why: String) -> InputError { InputError(path: path, reason: "line \(line): \(key): \(why)") }
+            func number() throws -> Double {
+                guard let d = value.double, d.isFinite else { throw fail("expected a number") }
+                return d
+            }
+            func integer() throws -> Int {
+                guard case .integer(let i) = value else { throw fail("expected an integer") }
+                return i
+            }
+            func string() throws -> String {
+                guard case .string(let s) = value else { throw fail("expected a string") }
+                return s
+            }
+            switch key {
+            case "name": r.name = try string()
+            case "clips.length_s": r.clipMicros = TimeMath.micros(seconds: try number())
+            case "clips.stride_s": stride = try number()
+            case "clips.frames": r.framesPerClip = try integer()
+            case "clips.frame_size": r.frameSize = try integer()
+            case "clips.stills": r.stillsPerClip = try integer()
+            case "selection.mode":
+                guard let mode = SelectionMode(rawValue: try string()) else {
+                    throw fail("must be \"none\", \"min_speech_ratio\" or \"speech_aligned\"")
+                }
+                r.selection = mode
+            case "selection.min_speech_ratio": r.minSpeechRatio = try number()
+            case "selection.min_video_activity": r.minVideoActivity = try number()
+            case "selection.min_brightness": r.minBrightness = try number()
+            case "split.train": r.trainFraction = try number()
+            case "split.val": r.valFraction = try number()
+            case "split.test": r.testFraction = try number()
+            case "split.seed", "seed": r.seed = UInt64(max(0, try integer()))
+            case "logmel.sample_rate": mel.sampleRate = try integer()
+            case "logmel.n_fft": mel.fftSize = try integer(); mel.windowLength = mel.fftSize
+            case "logmel.hop": mel.hopLength = try integer()
+            case "logmel.mels": mel.melBins = try integer()
+            case "logmel.fmin": mel.fMin = try number()
+            case "logmel.fmax": mel.fMax = try number()
+            case "speech.threshold_db": speech.thresholdDB = try number()
+            case "speech.min_speech_s": speech.minSpeechSeconds = try number()
+            case "speech.min_pause_s": speech.minPauseSeconds = try number()
+            case "speech.hangover_s": speech.hangoverSeconds = try number()
+            default: throw InputError(path: path, reason: "line \(line): unknown key \(key)")
+            }
+        }
+        r.strideMicros = stride.map { TimeMath.micros(seconds: $0) } ?? r.clipMicros
+        r.logMel = mel
+        r.speech = speech
+        try r.validate(path: path)
+        return r
+    }
+
+    public func validate(path: String) throws {
+        func fail(_ why: String) -> InputError { InputError(path: path, reason: why) }
+        guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-".contains($0)) }) else {
+            throw fail("name must be non-empty letters, digits, '_' or '-'")
+        }
+        guard clipMicros >= 320_000, clipMicros <= 600_000_000 else { throw fail("clips.length_s must be between 0.32 and 600 s (CNN14 needs ≥ 32 mel frames)") }
+        guard strideMicros > 0 else { throw fail("clips.stride_s must be positive") }
+        guard (1...1024).contains(framesPerClip) else { throw fail("clips.frames must be 1…1024") }
+        guard (8...1024).contains(frameSize) else { throw fail("clips.frame_size must be 8…1024") }
+        guard stillsPerClip == 1 else { throw fail("clips.stills: only 1 still per clip is supported") }
+        guard (0...1).contains(minSpeechRatio) else { throw fail("selection.min_speech_ratio must be in 0…1") }
+        guard minVideoActivity >= 0, minBrightness >= 0 else { throw fail("video thresholds must be ≥ 0") }
+        let fractions = [trainFraction, valFraction, testFraction]
+        guard fractions.allSatisfy({ $0 >= 0 }), abs(fractions.reduce(0, +) - 1) < 1e-9 else {
+            throw fail("split fractions must be ≥ 0 and add up to 1")
+        }
+        try logMel.validate(source: path)
+        let exact = Rational(Int64(logMel.sampleRate), 1_000_000).scale(clipMicros, toUnit: 1) ?? 0
+        guard exact * 1_000_000 == clipMicros * Int64(logMel.sampleRate) else {
+            throw fail("clips.length_s must be a whole number of audio samples at \(logMel.sampleRate) Hz")
+        }
+    }
+
+    /// The split of a scan: a seeded hash of its id, so adding scans never moves old ones.
+    public func split(ofScan scanID: String) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a over the id, then mixed with the seed
+        for b in scanID.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        var g = SeededGenerator(seed: seed, stream: h)
+        let u = g.nextUnit()
+        if u < trainFraction { return "train" }
+        if u < trainFraction + valFraction { return "val" }
+        return "test"
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import SonoAudio
+import SonoCatalog
+import SonoCore
+import SonoShards
+import SonoSpectral
+
+/// What one `sono-segment` run did.
+public struct SegmentSummary: Codable, Sendable {
+    public var dataset = ""
+    public var version = 0
+    public var recipeHash = ""
+    public var scansPlanned: [String] = []
+    public var scansAlreadyPlanned: [String] = []
+    public var clips = 0
+    public var speechSeconds = 0.0
+    public var rejected: [String: Int] = [:]
+    public var windowsWithPaddedAudio = 0
+    public var failed: [String: String] = [:]
+    public var seconds = 0.0
+
+    public var report: String {
+        var lines = ["segment \(dataset) v\(version) (recipe \(recipeHash.prefix(12))): \(clips) clips from \(scansPlanned.count) scans planned, \(scansAlreadyPlanned.count) already planned, \(failed.count) failed (\(String(format: "%.1f", seconds)) s)"]
+        if !rejected.isEmpty {
+            lines.append("  rejected windows: " + rejected.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
+        if windowsWithPaddedAudio > 0 { lines.append("  \(windowsWithPaddedAudio) clips reach past the end of their audio (zero-padded)") }
+        lines.append(String(format: "  speech detected: %.1f s", speechSeconds))
+        for (scan, why) in failed.sorted(by: { $0.key < $1.key }) { lines.append("  FAILED \(scan): \(why)") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// `sono-segment`: plans a recipe's clips on every ingested scan.
+///
+/// The dataset version is found (or created) by the recipe's hash, so a changed recipe makes a
+/// new version and never mixes clips with the old one. Each scan's plan is saved in its own
+/// transaction; a rerun plans only scans not planned yet (new scans, or after a crash).
+/// Speech is detected on the 16 kHz CNN14 front end (10 ms frames), whatever the dataset's
+/// log-mel settings, so that detection does not change with them.
+public struct Segmenter: Sendable {
+    public var jobs: Int
+    public var showProgress: Bool
+    public static let speechFront = LogMelConfig.cnn14At16kHz
+
+    public init(jobs: Int = 2, showProgress: Bool = true) {
+        self.jobs = max(1, jobs)
+        self.showProgress = showProgress
+    }
+
+    public func runStage(catalogPath: String, recipePath: String, datasetRoot: String?, arguments: [String]) throws -> SegmentSummary {
+        let recipe = try DatasetRecipe.load(recipePath)
+        let catalog = try Catalog(path: catalogPath)
+        let runID = try catalog.beginRun(stage: "segment", arguments: arguments)
+        do {
+            let summary = try segment(recipe: recipe, catalog: catalog, datasetRoot: datasetRoot, runID: runID)
+            try catalog.finishRun(runID, status: summary.failed.isEmpty ? .succeeded : .partial, summary: summary)
+            return summary
+        } catch {
+            try? catalog.finishRun(runID, status: .failed, summary: ["error": "\(error)"])
+            throw error
+        }
+    }
+
+    /// The dataset record for a recipe (shards go to `root`, default `datasets/<name>-v<version>`
+    /// beside the catalog).
+    public static func dataset(for recipe: DatasetRecipe, catalog: Catalog, root: String?) throws -> DatasetRecord {
+        let layout = ShardLayouts.layout(for: recipe)
+        let existingVersions = try catalog.datasets().filter { $0.name == recipe.name }
+        if let same = existingVersions.first(where: { $0.recipeHash == recipe.hash }) { return same }
+        let version = (existingVersions.map(\.version).max() ?? 0) + 1
+        let folder = root ?? "datasets/\(recipe.name)-v\(version)"
+        return try catalog.dataset(name: recipe.name, recipe: recipe.canonicalJSON, recipeHash: recipe.hash, layout: layout, root: folder)
+    }
+
+    public func segment(recipe: DatasetRecipe, catalog: Catalog, datasetRoot: String?, runID: Int64?) throws -> SegmentSummary {
+        let started = Date()
+        let dataset = try Self.dataset(for: recipe, catalog: catalog, root: datasetRoot)
+        guard let datasetID = dataset.id else { throw CatalogError(path: catalog.path, reason: "dataset without id") }
+        var summary = SegmentSummary()
+        summary.dataset = recipe.name
+        summary.version = dataset.version
+        summary.recipeHash = recipe.hash
+        let planned = try catalog.plannedScans(datasetID: datasetID)
+        let scans = try catalog.recordings().filter { $0.status == .ingested }
+        summary.scansAlreadyPlanned = scans.map(\.scanID).filter { planned.contains($0) }
+        let todo = scans.filter { !planned.contains($0.scanID) }
+        let progress = ProgressReporter(label: "segment \(recipe.name)", total: todo.count, enabled: showProgress)
+        let results = ParallelWork.map(todo, jobs: jobs) { _, recording -> (ScanPlan, Double) in
+            defer { progress.advance(note: recording.scanID) }
+            let timeline = try Self.timeline(of: recording, speech: recipe.speech)
+            let plan = ClipPlanner.plan(recipe, timeline)
+            let split = ClipRecord.Split(rawValue: recipe.split(ofScan: recording.scanID)) ?? .train
+            let clips = plan.windows.map {
+                ClipRecord(datasetID: datasetID, scanID: recording.scanID, startMicros: $0.start, endMicros: $0.end,
+                           speechRatio: min(1, max(0, $0.speechRatio)), split: split)
+            }
+            try catalog.savePlan(datasetID: datasetID, scanID: recording.scanID, clips: clips, rejected: plan.rejected, runID: runID)
+            return (plan, timeline.speech.speechSeconds)
+        }
+        progress.finish()
+        for (recording, result) in zip(todo, results) {
+            switch result {
+            case .success(let (plan, speechSeconds)):
+                summary.scansPlanned.append(recording.scanID)
+                summary.clips += plan.windows.count
+                summary.speechSeconds += speechSeconds
+                summary.windowsWithPaddedAudio += plan.paddedAudio
+                for (reason, n) in plan.rejected { summary.rejected[reason, default: 0] += n }
+            case .failure(let error as PathError):
+                summary.failed[recording.scanID] = error.description
+            case .failure(let error as CatalogError):
+                throw error
+            case .failure(let error):
+                summary.failed[recording.scanID] = "\(recording.videoPath): \(error)"
+            }
+        }
+        summary.seconds = Date().timeIntervalSince(started)
+        return summary
+    }
+
+    /// Decodes a scan's audio on its video span and finds its speech.
+    public static func timeline(of recording: RecordingRecord, speech config: SpeechActivityConfig) throws -> ScanTimeline {
+        guard let probe = recording.probeResult, let videoEnd = probe.videoEnd else {
+            throw InputError(path: recording.videoPath, reason: "no probed video span in the catalog (ingest it again)")
+        }
+        let start = probe.video.startTime
+        let length = Int(TimeMath.sampleIndex(at: videoEnd - start, rate: speechFront.sampleRate))
+        let audio = try ScanAudio(source: recording.source, origin: start, length: length, melConfig: speechFront)
+        let activity = try audio.speechActivity(config)
+        let audioEnd = start + TimeMath.micros(ofSample: Int64(audio.track.audioSpan?.upperBound ?? 0), rate: speechFront.sampleRate)
+        return ScanTimeline(scanID: recording.scanID, videoStart: start, videoEnd: videoEnd, speech: activity, audioEnd: audioEnd)
+    }
+}
+
+/// The shard record layout a recipe produces.
+public enum ShardLayouts {
+    public static func layout(for recipe: DatasetRecipe) -> RecordLayout {
+        .clip(frames: recipe.framesPerClip, size: recipe.frameSize, melFrames: recipe.melFrames, mels: recipe.logMel.melBins)
+    }
+}
