@@ -81,6 +81,7 @@ let package = Package(
         .testTarget(name: "SonoShardsTests", dependencies: [
             "SonoShards", "SonoCatalog", "SonoTestSupport", "SonoCore", "sono-bench",
         ]),
+        .testTarget(name: "SonoSegmentTests", dependencies: ["SonoSegment", "SonoSpectral", "SonoCore"]),
         .testTarget(name: "SonoMediaTests", dependencies: ["SonoMedia", "SonoSample", "SonoCore", "SonoTestSupport"]),
         .testTarget(name: "SonoIngestTests", dependencies: [
             "SonoIngest", "SonoCatalog", "SonoSample", "SonoCore", "SonoTestSupport",

@@ -65,7 +65,9 @@ public enum ClipPlanner {
                 t += recipe.strideMicros
             }
         case .speechAligned:
-            candidates = alignedWindows(recipe, scan)
+            let (windows, noRoom) = alignedWindows(recipe, scan)
+            candidates = windows
+            if noRoom > 0 { plan.rejected["no_room", default: 0] += noRoom }
         }
         for (start, end) in candidates {
             let ratio = scan.speechRatio(start, end)
@@ -79,7 +81,9 @@ public enum ClipPlanner {
         return plan
     }
 
-    static func alignedWindows(_ recipe: DatasetRecipe, _ scan: ScanTimeline) -> [(Microseconds, Microseconds)] {
+    /// The windows, and how many utterance groups found no room (the clip would have had to
+    /// overlap the previous one or run past the video's end).
+    static func alignedWindows(_ recipe: DatasetRecipe, _ scan: ScanTimeline) -> ([(Microseconds, Microseconds)], Int) {
         let length = recipe.clipMicros
         let rate = scan.speech.sampleRate
         let utterances = scan.speech.intervals.map {
@@ -89,9 +93,10 @@ public enum ClipPlanner {
         var windows: [(Microseconds, Microseconds)] = []
         var lastEnd = scan.videoStart
         var i = 0
+        var noRoom = 0
         func place(_ start: Microseconds) {
             let s = max(lastEnd, min(max(start, scan.videoStart), scan.videoEnd - length))
-            guard s + length <= scan.videoEnd else { return }
+            guard s + length <= scan.videoEnd else { noRoom += 1; return }
             windows.append((s, s + length))
             lastEnd = s + length
         }
@@ -116,6 +121,6 @@ public enum ClipPlanner {
             place(groupStart - (length - (groupEnd - groupStart)) / 2)
             i = j
         }
-        return windows
+        return (windows, noRoom)
     }
 }
