@@ -82,6 +82,10 @@ let package = Package(
             "SonoShards", "SonoCatalog", "SonoTestSupport", "SonoCore", "sono-bench",
         ]),
         .testTarget(name: "SonoSegmentTests", dependencies: ["SonoSegment", "SonoSpectral", "SonoCore"]),
+        .testTarget(name: "SonoExtractTests", dependencies: [
+            "SonoExtract", "SonoSegment", "SonoIngest", "SonoCatalog", "SonoShards", "SonoSample", "SonoTestSupport", "SonoCore",
+            "sono-extract", "sono-inspect",
+        ]),
         .testTarget(name: "SonoMediaTests", dependencies: ["SonoMedia", "SonoSample", "SonoCore", "SonoTestSupport"]),
         .testTarget(name: "SonoIngestTests", dependencies: [
             "SonoIngest", "SonoCatalog", "SonoSample", "SonoCore", "SonoTestSupport",

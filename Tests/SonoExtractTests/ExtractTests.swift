@@ -1,0 +1,237 @@
+import Foundation
+import XCTest
+import SonoCatalog
+import SonoCore
+import SonoIngest
+import SonoSample
+import SonoSegment
+import SonoShards
+import SonoTestSupport
+@testable import SonoExtract
+
+/// The extraction pass on real media made in the test: frame choice, A/V alignment, stills,
+/// resume after SIGKILL, and failing scans.
+final class ExtractTests: XCTestCase {
+    /// A pipeline in a temporary folder: manifest → ingest → segment → extract, in process.
+    struct Pipeline {
+        let dir: TemporaryDirectory
+        var catalogPath: String { dir.file("catalog.sqlite") }
+
+        init() { dir = TemporaryDirectory("extract") }
+
+        func recipe(_ name: String, _ body: String) throws -> String {
+            let path = dir.file("\(name).toml")
+            try "name = \"\(name)\"\n\(body)".write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+
+        func ingest(_ rows: [String]) throws {
+            let manifest = dir.file("manifest.csv")
+            try (["scan_id,video,audio,audio_offset_ms"] + rows).joined(separator: "\n").write(toFile: manifest, atomically: true, encoding: .utf8)
+            let s = try Ingestor(jobs: 2, showProgress: false).runStage(catalogPath: catalogPath, manifestPath: manifest, arguments: [])
+            XCTAssertEqual(s.failed.map(\.message), [])
+        }
+
+        func segment(_ recipePath: String) throws {
+            let s = try Segmenter(jobs: 1, showProgress: false).runStage(catalogPath: catalogPath, recipePath: recipePath, datasetRoot: nil, arguments: [])
+            XCTAssertEqual(s.failed, [:])
+        }
+
+        func extract(_ names: [String]) throws -> ExtractSummary {
+            var e = Extractor()
+            e.showProgress = false
+            return try e.runStage(catalogPath: catalogPath, datasetNames: names, out: dir.file("out"), arguments: [])
+        }
+
+        func records(_ dataset: String) throws -> [(ClipRecord, ShardRecord, ShardReader)] {
+            let catalog = try Catalog(path: catalogPath)
+            guard let d = try catalog.datasets().last(where: { $0.name == dataset }), let id = d.id else { return [] }
+            var out: [(ClipRecord, ShardRecord, ShardReader)] = []
+            let clips = try catalog.read { db in try ClipRecord.filter(sql: "dataset_id = ? AND status = 'extracted'", arguments: [id]).order(sql: "scan_id, start_us").fetchAll(db) }
+            for clip in clips {
+                guard let id = clip.id, let loc = try catalog.location(ofClip: id) else { continue }
+                let reader = try ShardReader(path: catalog.rootURL(of: d).appendingPathComponent(loc.shard.path).path, expect: loc.shard.expectation)
+                out.append((clip, reader.record(loc.slot), reader))
+            }
+            return out
+        }
+    }
+
+    static let gridRecipe = "[clips]\nlength_s = 2\n[selection]\nmode = \"none\"\n"
+
+    /// Frames carry their own index as a gray level (20 + 2i): the record shows which frame was
+    /// taken for each target; it must be the nearest in time (25 fps here).
+    func testFramesAreTheNearestToUniformTargets() throws {
+        let p = Pipeline()
+        let frames = (0..<100).map { [UInt8](repeating: UInt8(20 + 2 * $0), count: 64 * 48) }
+        let video = p.dir.file("index.mkv")
+        try FFmpegCLI.encodeGrayFrames(frames, width: 64, height: 48, fps: 25, to: video + ".video.mkv",
+                                       codecArgs: ["-c:v", "libx264", "-crf", "2", "-pix_fmt", "yuv420p"])
+        try FFmpegCLI.run(["-i", video + ".video.mkv", "-f", "lavfi", "-i", "sine=frequency=500:duration=4", "-c:v", "copy", "-c:a", "aac", "-shortest", video])
+        try p.ingest(["a,index.mkv,,"])
+        try p.segment(try p.recipe("grid", Self.gridRecipe))
+        XCTAssertEqual(try p.extract(["grid"]).failed, [:])
+        let records = try p.records("grid")
+        XCTAssertEqual(records.count, 2)
+        // Frame i is at base + 40 ms · i (the remux may shift the first frame off 0).
+        let base = try XCTUnwrap(Catalog(path: p.catalogPath).recording("a")?.videoStartMicros)
+        for (clip, record, _) in records {
+            let targets = ClipSampling.frameTargets(start: clip.startMicros, length: 2_000_000, frames: 14)
+            // Nearest frame at 25 fps (40 ms): ties go to the earlier frame.
+            let expected = targets.map { t -> Int in
+                let lower = Int((t - base) / 40_000)
+                return (t - base - Int64(lower) * 40_000) <= Int64(lower + 1) * 40_000 - (t - base) ? lower : lower + 1
+            }
+            XCTAssertEqual(clip.frameIndices, "[" + expected.map(String.init).joined(separator: ",") + "]")
+            let pixels = record.u8("video")
+            for (k, index) in expected.enumerated() {
+                let level = Int(pixels[k * 128 * 128 + 64 * 128 + 64])
+                XCTAssertEqual(level, 20 + 2 * index, accuracy: 2, "clip at \(clip.startMicros) slot \(k)")
+            }
+            let stillLevel = Int(record.u8("still")[64 * 128 + 64])
+            XCTAssertEqual(stillLevel, 20 + 2 * (clip.stillIndex ?? -100), accuracy: 2)
+            let stillTarget = ClipSampling.stillTarget(start: clip.startMicros, length: 2_000_000, seed: 0, clipID: clip.id ?? 0)
+            XCTAssertEqual(Double(clip.stillIndex ?? -1), (Double(stillTarget - base) / 40_000).rounded(), accuracy: 0.51)
+        }
+    }
+
+    /// A 100 ms beep at 3.0 s on the video timeline appears 1.0 s into the clip [2, 4) — whether
+    /// the audio is in the file, starts 1 s late in the file, or is a separate file with an offset.
+    func testAudioIsAlignedWithVideo() throws {
+        let p = Pipeline()
+        let beep = "aevalsrc='if(between(t\\,%@\\,%@)\\,0.5*sin(2*PI*1000*t)\\,0)':s=48000:d=%@"
+        func tone(_ from: Double, _ seconds: Double) -> String {
+            String(format: beep, String(from), String(from + 0.1), String(seconds))
+        }
+        let video = ["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=30:duration=6"]
+        try FFmpegCLI.run(video + ["-f", "lavfi", "-i", tone(3.0, 6), "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", p.dir.file("inline.mp4")])
+        try FFmpegCLI.run(["-f", "lavfi", "-i", tone(2.0, 5), p.dir.file("late.wav")])
+        try FFmpegCLI.run(video + ["-itsoffset", "1", "-i", p.dir.file("late.wav"), "-map", "0:v", "-map", "1:a",
+                                   "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", p.dir.file("late.mp4")])
+        try FFmpegCLI.run(video + ["-c:v", "libx264", "-preset", "ultrafast", p.dir.file("silent.mp4")])
+        try FFmpegCLI.run(["-f", "lavfi", "-i", tone(2.5, 6), "-c:a", "aac", p.dir.file("speech.m4a")])
+        try p.ingest(["inline,inline.mp4,,", "late,late.mp4,,", "separate,silent.mp4,speech.m4a,500"])
+        try p.segment(try p.recipe("grid", Self.gridRecipe))
+        XCTAssertEqual(try p.extract(["grid"]).failed, [:])
+        for (clip, record, _) in try p.records("grid") where clip.startMicros == 2_000_000 {
+            let mel = record.f16AsFloat("logmel")
+            XCTAssertEqual(mel.count, 201 * 64)
+            // Loudness per frame over the mel bins around 1 kHz.
+            let loud = (0..<201).map { t in (18..<26).map { mel[t * 64 + $0] }.reduce(0, +) }
+            let onset = try XCTUnwrap(loud.firstIndex { $0 > (loud.max() ?? 0) - 30 })
+            XCTAssertEqual(onset, 100, accuracy: 2, "\(clip.scanID): beep at frame \(onset)")
+            XCTAssertLessThan(loud[90], (loud.max() ?? 0) - 40, "\(clip.scanID): quiet before the beep")
+        }
+        XCTAssertEqual(try p.records("grid").filter { $0.0.startMicros == 2_000_000 }.count, 3)
+    }
+
+    /// Killed with SIGKILL (before a commit, and at a random moment), a rerun produces the same
+    /// shards, byte for byte, and the same rows as an uninterrupted run.
+    func testResumeAfterSIGKILLIsIdentical() throws {
+        let reference = try makeTwoScanPipeline()
+        let run = try BuiltProducts.run("sono-extract", reference.args)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let expected = try snapshot(reference.pipeline)
+
+        for crash in ["extract-before-commit", "random"] {
+            let resumed = try makeTwoScanPipeline()
+            if crash == "random" {
+                try killMidway(resumed.args)
+            } else {
+                let killed = try BuiltProducts.run("sono-extract", resumed.args, environment: ["SONODUAL_CRASH_POINT": crash])
+                XCTAssertEqual(killed.status, 9, killed.stderr)
+            }
+            let rerun = try BuiltProducts.run("sono-extract", resumed.args)
+            XCTAssertEqual(rerun.status, 0, rerun.stderr)
+            XCTAssertEqual(try snapshot(resumed.pipeline), expected, crash)
+            let verify = try BuiltProducts.run("sono-inspect", ["verify", "--catalog", resumed.pipeline.catalogPath])
+            XCTAssertEqual(verify.status, 0, verify.stdout)
+        }
+    }
+
+    /// A scan whose file was cut after ingest fails alone; the others are extracted; exit 2.
+    func testTruncatedScanFailsAloneAndIsRetried() throws {
+        let p = Pipeline()
+        for (name, seed) in [("good", UInt64(1)), ("cut", UInt64(2))] {
+            var spec = SampleSpec()
+            spec.name = name; spec.width = 128; spec.height = 96; spec.seconds = 8; spec.seed = seed
+            _ = try SampleGenerator.generate(spec, into: p.dir.path)
+        }
+        // Index at the front, so the cut file still opens.
+        try FFmpegCLI.run(["-i", p.dir.file("cut.mp4"), "-c", "copy", "-movflags", "+faststart", p.dir.file("cut_fast.mp4")])
+        try p.ingest(["good,good.mp4,,", "cut,cut_fast.mp4,,"])
+        try p.segment(try p.recipe("grid", Self.gridRecipe))
+        let data = try Data(contentsOf: URL(fileURLWithPath: p.dir.file("cut_fast.mp4")))
+        try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: p.dir.file("cut_fast.mp4")))
+
+        let run = try BuiltProducts.run("sono-extract", ["--catalog", p.catalogPath, "--datasets", "grid", "--out", p.dir.file("out"), "--quiet"])
+        XCTAssertEqual(run.status, 2, run.stdout + run.stderr)
+        XCTAssertTrue(run.stdout.contains("FAILED cut: \(p.dir.file("cut_fast.mp4"))"), run.stdout)
+        XCTAssertEqual(Set(try p.records("grid").map(\.0.scanID)), ["good"])
+        let catalog = try Catalog(path: p.catalogPath)
+        let status = try catalog.extractionStatus(datasetID: try XCTUnwrap(catalog.datasets().first?.id))
+        XCTAssertEqual(status, ["good": "extracted", "cut": "failed"])
+        // Only committed shards remain on disk.
+        let files = try FileManager.default.contentsOfDirectory(atPath: p.dir.file("out/grid-v1"))
+        XCTAssertEqual(files, ["good-000.shard"])
+        // A rerun skips the good scan and tries the failed one again.
+        let again = try BuiltProducts.run("sono-extract", ["--catalog", p.catalogPath, "--datasets", "grid", "--quiet"])
+        XCTAssertEqual(again.status, 2)
+        XCTAssertTrue(again.stdout.contains("0 scans extracted, 1 already done, 1 failed"), again.stdout)
+    }
+
+    // MARK: helpers
+
+    private func makeTwoScanPipeline() throws -> (pipeline: Pipeline, args: [String]) {
+        let p = Pipeline()
+        for (name, seed) in [("s1", UInt64(1)), ("s2", UInt64(2))] {
+            var spec = SampleSpec()
+            spec.name = name; spec.width = 128; spec.height = 96; spec.seconds = 12; spec.seed = seed
+            _ = try SampleGenerator.generate(spec, into: p.dir.path)
+        }
+        try p.ingest(["s1,s1.mp4,,", "s2,s2.mp4,,"])
+        try p.segment(try p.recipe("grid", Self.gridRecipe + "[split]\nseed = 3\n"))
+        try p.segment(try p.recipe("long", "[clips]\nlength_s = 6\nstride_s = 3\n[selection]\nmode = \"none\"\n"))
+        return (p, ["--catalog", p.catalogPath, "--datasets", "grid,long", "--out", p.dir.file("out"), "--quiet", "--shard-mib", "1"])
+    }
+
+    /// Shard files (name → bytes) and the rows that describe them, without times and run ids.
+    private func snapshot(_ p: Pipeline) throws -> [String] {
+        var lines: [String] = []
+        let out = URL(fileURLWithPath: p.dir.file("out"))
+        for folder in try FileManager.default.contentsOfDirectory(atPath: out.path).sorted() {
+            for name in try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent(folder).path).sorted() {
+                let data = try Data(contentsOf: out.appendingPathComponent(folder).appendingPathComponent(name))
+                lines.append("\(folder)/\(name) \(data.count) \(CRC32C.checksum(data))")
+            }
+        }
+        let catalog = try Catalog(path: p.catalogPath)
+        lines += try catalog.read { db in
+            try String.fetchAll(db, sql: """
+                SELECT c.id || ' ' || c.scan_id || ' ' || c.start_us || ' ' || c.status || ' ' || IFNULL(c.frame_indices, '') || ' ' ||
+                       IFNULL(c.still_index, '') || ' ' || IFNULL(s.path, '') || ' ' || IFNULL(r.slot, '') || ' ' || IFNULL(s.records_crc32c, '')
+                FROM clips c LEFT JOIN records r ON r.clip_id = c.id LEFT JOIN shards s ON s.id = r.shard_id ORDER BY c.id
+                """)
+        }
+        return lines
+    }
+
+    /// Starts sono-extract and SIGKILLs it once it has written something (or after 3 s).
+    private func killMidway(_ args: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BuiltProducts.directory + "/sono-extract")
+        process.arguments = args
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let out = args[args.firstIndex(of: "--out")! + 1]
+        let deadline = Date().addingTimeInterval(3)
+        while Date() < deadline && process.isRunning {
+            let written = (try? FileManager.default.subpathsOfDirectory(atPath: out))?.contains { $0.contains(".tmp-") || $0.hasSuffix(".shard") } ?? false
+            if written { break }
+            usleep(2000)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
