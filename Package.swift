@@ -62,7 +62,7 @@ let package = Package(
             "SonoSegment", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sono-extract", dependencies: [
-            "SonoExtract", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SonoExtract", "SonoCatalog", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sono-sample", dependencies: [
             "SonoSample", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),

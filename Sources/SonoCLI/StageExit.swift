@@ -24,11 +24,10 @@ extension ParsableCommand {
                 print(fullMessage(for: error))
                 Foundation.exit(0)
             }
-            let message = fullMessage(for: error)
             if error is PathError || error is ExternalTool.Failure {
-                printError("error: \(message)")
+                printError("error: \(error)")
             } else {
-                printError(message)
+                printError(fullMessage(for: error))
             }
             Foundation.exit(status == .validationFailure ? StageExit.usage.rawValue : 1)
         }

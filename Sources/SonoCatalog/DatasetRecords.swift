@@ -180,6 +180,17 @@ extension Catalog {
         return URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(dataset.root)
     }
 
+    /// A shard's file: its path (which may climb out of the root with "..", after a merge)
+    /// resolved against the dataset's root, lexically, so the root need not exist.
+    public func shardPath(_ shard: ShardRecordRow, of dataset: DatasetRecord) -> String {
+        rootURL(of: dataset).appendingPathComponent(shard.path).standardizedFileURL.path
+    }
+
+    /// Opens a shard, checked against its catalog row.
+    public func openShard(_ shard: ShardRecordRow, of dataset: DatasetRecord) throws -> ShardReader {
+        try ShardReader(path: shardPath(shard, of: dataset), expect: shard.expectation)
+    }
+
     /// `root` as stored: relative to the catalog's folder when inside it.
     public func storedRoot(for url: URL) -> String {
         let base = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path + "/"

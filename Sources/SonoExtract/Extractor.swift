@@ -42,9 +42,10 @@ public struct ExtractSummary: Codable, Sendable {
     public var failed: [String: String] = [:]
     public var leftoversRemoved: [String] = []
     public var seconds = 0.0
+    public var peakResidentMiB = 0.0
 
     public var report: String {
-        var lines = ["extract: \(scansExtracted.count) scans extracted, \(scansAlreadyDone.count) already done, \(failed.count) failed (\(String(format: "%.1f", seconds)) s)"]
+        var lines = ["extract: \(scansExtracted.count) scans extracted, \(scansAlreadyDone.count) already done, \(failed.count) failed (\(String(format: "%.1f", seconds)) s, peak RSS \(String(format: "%.0f", peakResidentMiB)) MiB)"]
         for (name, c) in datasets.sorted(by: { $0.key < $1.key }) {
             var line = "  \(name): \(c.records) records in \(c.shards) shards (\(String(format: "%.1f", Double(c.bytes) / 1_048_576)) MiB)"
             if !c.rejected.isEmpty { line += ", rejected " + c.rejected.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") }
@@ -71,8 +72,15 @@ public struct Extractor: Sendable {
 
     public init() {}
 
+    /// With `part`, the work goes to `out` and to a copy of the catalog there
+    /// (`out/catalog.part-i-of-n.sqlite`), to be joined with `merge`.
     public func runStage(catalogPath: String, datasetNames: [String], out: String?, arguments: [String]) throws -> ExtractSummary {
-        let catalog = try Catalog(path: catalogPath)
+        var catalog = try Catalog(path: catalogPath)
+        if let part {
+            guard let out else { throw InputError(path: catalogPath, reason: "--part needs --out: each part writes to its own folder") }
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            catalog = try catalog.partCatalog(at: Self.partCatalogPath(out: out, part: part))
+        }
         let runID = try catalog.beginRun(stage: "extract", arguments: arguments)
         do {
             let summary = try extract(catalog: catalog, datasetNames: datasetNames, out: out, runID: runID)
@@ -82,6 +90,10 @@ public struct Extractor: Sendable {
             try? catalog.finishRun(runID, status: .failed, summary: ["error": "\(error)"])
             throw error
         }
+    }
+
+    public static func partCatalogPath(out: String, part: ScanPart) -> String {
+        URL(fileURLWithPath: out).appendingPathComponent("catalog.part-\(part.index)-of-\(part.count).sqlite").path
     }
 
     /// The latest version of each named dataset, with its recipe, layout and shard folder.
@@ -99,7 +111,9 @@ public struct Extractor: Sendable {
             if let out {
                 let wanted = URL(fileURLWithPath: out).appendingPathComponent("\(record.name)-v\(record.version)")
                 if wanted.standardizedFileURL.path != root.standardizedFileURL.path {
-                    guard try catalog.shards(datasetID: id).isEmpty else {
+                    // A part's catalog is its own: its shards always go to its folder.
+                    let hasShards = try !catalog.shards(datasetID: id).isEmpty
+                    guard part != nil || !hasShards else {
                         throw InputError(path: out, reason: "dataset \(name) v\(record.version) already has shards in \(root.path); extract it there (--out \(root.deletingLastPathComponent().path))")
                     }
                     try catalog.setRoot(catalog.storedRoot(for: wanted), datasetID: id)
@@ -182,6 +196,7 @@ public struct Extractor: Sendable {
             }
         }
         summary.seconds = Date().timeIntervalSince(started)
+        summary.peakResidentMiB = Double(ResourceUsage.peakResidentBytes) / 1_048_576
         return summary
     }
 }

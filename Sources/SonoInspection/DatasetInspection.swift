@@ -39,12 +39,11 @@ public enum DatasetInspection {
         var report = VerifyReport()
         for d in try catalog.datasets() where name == nil || d.name == name {
             guard let id = d.id else { continue }
-            let root = catalog.rootURL(of: d)
             for shard in try catalog.shards(datasetID: id) {
-                let path = root.appendingPathComponent(shard.path).path
+                let path = catalog.shardPath(shard, of: d)
                 report.shardsChecked += 1
                 do {
-                    let reader = try ShardReader(path: path, expect: shard.expectation)
+                    let reader = try catalog.openShard(shard, of: d)
                     let result = reader.verify()
                     report.recordsChecked += reader.recordCount
                     guard UInt32(truncatingIfNeeded: shard.recordsCRC) == reader.header.recordsCRC else {
@@ -74,8 +73,8 @@ public enum DatasetInspection {
         guard let dataset = try catalog.datasets().first(where: { $0.id == clip.datasetID }) else {
             throw InputError(path: catalog.path, reason: "clip \(clipID) names a missing dataset")
         }
-        let path = catalog.rootURL(of: dataset).appendingPathComponent(location.shard.path).path
-        let reader = try ShardReader(path: path, expect: location.shard.expectation)
+        let path = catalog.shardPath(location.shard, of: dataset)
+        let reader = try catalog.openShard(location.shard, of: dataset)
         let record = reader.record(location.slot)
         var lines = [
             "clip \(clipID): dataset \(dataset.name) v\(dataset.version), scan \(clip.scanID), \(clip.startMicros)…\(clip.endMicros) µs, speech ratio \(String(format: "%.3f", clip.speechRatio)), split \(clip.split.rawValue)",

@@ -14,7 +14,7 @@ import SonoTestSupport
 struct SonoBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sono-bench", abstract: "Time SonoDual operations for the benchmarks.",
-        subcommands: [Decode.self, LogMelTiming.self, Shards.self])
+        subcommands: [Decode.self, LoopFilter.self, LogMelTiming.self, Shards.self])
 }
 
 extension SonoBench {
@@ -26,6 +26,7 @@ extension SonoBench {
         @Option(help: "Output size (square).") var size = 128
         @Option(help: "Crop x,y,w,h in displayed pixels.") var crop: String?
         @Option(help: "Convert only every k-th frame (1 = all).") var every = 1
+        @Flag(help: "Skip H.264 deblocking.") var skipLoopFilter = false
 
         func run() throws {
             let rect = try crop.map { text -> CropRect in
@@ -36,7 +37,7 @@ extension SonoBench {
             var buffer = [UInt8](repeating: 0, count: size * size)
             let clock = ContinuousClock()
             let start = clock.now
-            let decoder = try VideoDecoder(path: path, threads: threads)
+            let decoder = try VideoDecoder(path: path, threads: threads, skipLoopFilter: skipLoopFilter)
             var checksum = 0
             while let frame = try decoder.nextFrame() {
                 guard frame.index % every == 0 else { continue }
@@ -51,6 +52,32 @@ extension SonoBench {
 }
 
 extension SonoBench {
+    /// PSNR of the 128×128 gray output with H.264 deblocking skipped, against exact decoding.
+    struct LoopFilter: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "loopfilter", abstract: "PSNR (dB) of 128x128 outputs decoded without the loop filter vs exact decoding.")
+        @Argument(help: "Video file.") var path: String
+        @Option(help: "Crop x,y,w,h.") var crop: String?
+        @Option(help: "Compare every k-th frame.") var every = 10
+
+        func run() throws {
+            let conversion = GrayConversion(size: 128, crop: crop.flatMap(CropRect.init(parsing:)))
+            let exact = try VideoDecoder(path: path, threads: 2), fast = try VideoDecoder(path: path, threads: 2, skipLoopFilter: true)
+            var squared = 0.0, count = 0, worst = Double.infinity
+            while let a = try exact.nextFrame(), let _ = try fast.nextFrame() {
+                guard a.index % every == 0 else { continue }
+                let x = try exact.currentImage(conversion).pixels, y = try fast.currentImage(conversion).pixels
+                let mse = zip(x, y).reduce(0.0) { $0 + pow(Double($1.0) - Double($1.1), 2) } / Double(x.count)
+                squared += mse
+                count += 1
+                worst = min(worst, mse == 0 ? .infinity : 10 * log10(255 * 255 / mse))
+            }
+            let mean = squared / Double(max(count, 1))
+            let psnr = mean == 0 ? Double.infinity : 10 * log10(255 * 255 / mean)
+            print("{\"frames_compared\": \(count), \"psnr_db\": \(psnr), \"worst_frame_psnr_db\": \(worst)}")
+        }
+    }
+
     struct LogMelTiming: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "logmel", abstract: "Time the CNN14 log-mel of a float32 .npy signal (one thread); write the result.")
@@ -139,9 +166,7 @@ extension SonoBench {
         func readTiming(_ written: SyntheticDataset.Written, _ layout: RecordLayout) throws -> String {
             guard let datasetID = written.dataset.id else { return "" }
             let cat = try Catalog(path: catalog)
-            let readers = try cat.shards(datasetID: datasetID).map {
-                try ShardReader(path: URL(fileURLWithPath: root).appendingPathComponent($0.path).path, expect: $0.expectation)
-            }
+            let readers = try cat.shards(datasetID: datasetID).map { try cat.openShard($0, of: written.dataset) }
             var order: [(Int, Int)] = []
             for (s, r) in readers.enumerated() { for slot in 0..<r.recordCount { order.append((s, slot)) } }
             var rng = SeededGenerator(seed: 99)

@@ -1,11 +1,36 @@
 import ArgumentParser
 import SonoCLI
+import Foundation
+import SonoCatalog
 import SonoExtract
 
 /// `sono-extract`: write the planned clips of one or more datasets into shards.
 struct SonoExtractCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sono-extract",
+        abstract: "Extract planned clips into shards, or merge partitioned extractions.",
+        subcommands: [Extract.self, Merge.self], defaultSubcommand: Extract.self)
+}
+
+/// `sono-extract merge`: join the parts of a partitioned extraction into the main catalog.
+struct Merge: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Join part catalogs (made with --part i/n --out DIR) into the main catalog; shards stay where they are.")
+    @Option(help: "Main catalog path.") var catalog: String
+    @Argument(help: "Part catalogs (DIR/catalog.part-i-of-n.sqlite).") var parts: [String]
+
+    func run() throws {
+        let main = try Catalog(path: catalog)
+        for path in parts {
+            guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no part catalog at \(path)") }
+            let r = try main.merge(part: Catalog(path: path))
+            print("merged \(path): \(r.scansMerged) scans (\(r.shards) shards), \(r.scansAlreadyMerged) already merged, \(r.failedScans) failed scans recorded")
+        }
+    }
+}
+
+struct Extract: ParsableCommand {
+    static let configuration = CommandConfiguration(
         abstract: "Extract planned clips (frames, still, log-mel) of datasets into shards, one decode pass per scan.",
         discussion: "Resumable: committed scans are skipped; an interrupted run is cleaned up and finished. Exit status: 0 all scans extracted, 2 some failed (the others are committed), 1 usage error.")
 

@@ -50,7 +50,7 @@ final class ExtractTests: XCTestCase {
             let clips = try catalog.read { db in try ClipRecord.filter(sql: "dataset_id = ? AND status = 'extracted'", arguments: [id]).order(sql: "scan_id, start_us").fetchAll(db) }
             for clip in clips {
                 guard let id = clip.id, let loc = try catalog.location(ofClip: id) else { continue }
-                let reader = try ShardReader(path: catalog.rootURL(of: d).appendingPathComponent(loc.shard.path).path, expect: loc.shard.expectation)
+                let reader = try catalog.openShard(loc.shard, of: d)
                 out.append((clip, reader.record(loc.slot), reader))
             }
             return out
@@ -178,6 +178,36 @@ final class ExtractTests: XCTestCase {
         let again = try BuiltProducts.run("sono-extract", ["--catalog", p.catalogPath, "--datasets", "grid", "--quiet"])
         XCTAssertEqual(again.status, 2)
         XCTAssertTrue(again.stdout.contains("0 scans extracted, 1 already done, 1 failed"), again.stdout)
+    }
+
+    /// Two parts extracted into their own folders and catalogs, then merged, give the same
+    /// records as one run; `verify` passes on the merged catalog.
+    func testPartsThenMergeEqualOneRun() throws {
+        let single = try makeTwoScanPipeline()
+        XCTAssertEqual(try BuiltProducts.run("sono-extract", single.args).status, 0)
+        let split = try makeTwoScanPipeline()
+        for i in 0..<2 {
+            let r = try BuiltProducts.run("sono-extract", ["--catalog", split.pipeline.catalogPath, "--datasets", "grid,long",
+                                                           "--part", "\(i)/2", "--out", split.pipeline.dir.file("part\(i)"), "--quiet"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+        }
+        let parts = (0..<2).map { split.pipeline.dir.file("part\($0)/catalog.part-\($0)-of-2.sqlite") }
+        let merge = try BuiltProducts.run("sono-extract", ["merge", "--catalog", split.pipeline.catalogPath] + parts)
+        XCTAssertEqual(merge.status, 0, merge.stderr)
+        XCTAssertTrue(merge.stdout.contains("merged"), merge.stdout)
+        let again = try BuiltProducts.run("sono-extract", ["merge", "--catalog", split.pipeline.catalogPath] + parts)
+        XCTAssertTrue(again.stdout.contains("0 scans (0 shards), 2 already merged"), again.stdout)
+        for dataset in ["grid", "long"] {
+            let a = try single.pipeline.records(dataset).map { ($0.0.id, $0.0.frameIndices, Array($0.1.bytes("video")), Array($0.1.bytes("logmel"))) }
+            let b = try split.pipeline.records(dataset).map { ($0.0.id, $0.0.frameIndices, Array($0.1.bytes("video")), Array($0.1.bytes("logmel"))) }
+            XCTAssertEqual(a.count, b.count)
+            XCTAssertGreaterThan(a.count, 0)
+            for (x, y) in zip(a, b) {
+                XCTAssertEqual(x.0, y.0); XCTAssertEqual(x.1, y.1); XCTAssertEqual(x.2, y.2); XCTAssertEqual(x.3, y.3)
+            }
+        }
+        let verify = try BuiltProducts.run("sono-inspect", ["verify", "--catalog", split.pipeline.catalogPath])
+        XCTAssertEqual(verify.status, 0, verify.stdout)
     }
 
     // MARK: helpers

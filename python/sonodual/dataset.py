@@ -36,7 +36,9 @@ class Dataset:
             shards, index = [], {}
             for s in shard_rows:
                 index[s["id"]] = len(shards)
-                shards.append(Shard(os.path.join(root, s["path"]), expect_records=s["record_count"], expect_size=s["size"]))
+                # normpath: a merged part's shard path may climb out of the root ("../part0/…").
+                path = os.path.normpath(os.path.join(root, s["path"]))
+                shards.append(Shard(path, expect_records=s["record_count"], expect_size=s["size"]))
             query = """SELECT c.*, r.shard_id, r.slot FROM clips c JOIN records r ON r.clip_id = c.id
                        JOIN shards s ON s.id = r.shard_id WHERE c.dataset_id = ?"""
             args = [d["id"]]
