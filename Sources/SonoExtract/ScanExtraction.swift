@@ -31,12 +31,16 @@ final class ScanExtraction {
         var targetShardBytes = 256 << 20
     }
 
+    /// A planned clip; its pixel buffers exist only between its first and last target, so
+    /// memory holds the clips open at the current time, not all the scan's clips.
     private final class OpenClip {
         let clip: ClipRecord
         let clipID: Int64
         let job: Int
-        var video: [UInt8]
-        var still: [UInt8]
+        let frames: Int
+        let size: Int
+        var video: [UInt8] = []
+        var still: [UInt8] = []
         var frameIndices: [Int]
         var stillIndex = -1
         var remaining: Int
@@ -45,10 +49,16 @@ final class ScanExtraction {
             self.clip = clip
             clipID = clip.id ?? 0
             self.job = job
-            video = [UInt8](repeating: 0, count: frames * size * size)
-            still = [UInt8](repeating: 0, count: size * size)
+            self.frames = frames
+            self.size = size
             frameIndices = [Int](repeating: -1, count: frames)
             remaining = frames + 1
+        }
+
+        func allocateIfNeeded() {
+            guard video.isEmpty && !done else { return }
+            video = [UInt8](repeating: 0, count: frames * size * size)
+            still = [UInt8](repeating: 0, count: size * size)
         }
     }
 
@@ -167,6 +177,7 @@ final class ScanExtraction {
                     let target = targets[next]
                     next += 1
                     let c = open[target.clip]
+                    c.allocateIfNeeded()
                     let r = jobs[c.job].recipe
                     let conversion = GrayConversion(size: r.frameSize, crop: source.crop)
                     let image: [UInt8]
