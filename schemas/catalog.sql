@@ -48,6 +48,7 @@ CREATE TABLE recordings (
     audio_path TEXT,
     audio_offset_us INTEGER NOT NULL DEFAULT 0,
     crop_x INTEGER, crop_y INTEGER, crop_w INTEGER, crop_h INTEGER,
+    crop_source TEXT CHECK (crop_source IN ('manifest', 'auto')),
     status TEXT NOT NULL CHECK (status IN ('ingested', 'failed')),
     error_kind TEXT,
     error TEXT,

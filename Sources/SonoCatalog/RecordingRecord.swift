@@ -17,6 +17,8 @@ public struct RecordingRecord: Codable, Sendable, Equatable, FetchableRecord, Pe
     public var audioPath: String?
     public var audioOffsetMicros: Microseconds
     public var cropX: Int?, cropY: Int?, cropWidth: Int?, cropHeight: Int?
+    /// Where the crop came from: the manifest, or detected ("auto", see `SectorCrop`).
+    public var cropSource: String?
     public var status: Status
     public var errorKind: String?
     public var error: String?
@@ -47,7 +49,7 @@ public struct RecordingRecord: Codable, Sendable, Equatable, FetchableRecord, Pe
     enum CodingKeys: String, CodingKey {
         case scanID = "scan_id", videoPath = "video_path", audioPath = "audio_path"
         case audioOffsetMicros = "audio_offset_us"
-        case cropX = "crop_x", cropY = "crop_y", cropWidth = "crop_w", cropHeight = "crop_h"
+        case cropX = "crop_x", cropY = "crop_y", cropWidth = "crop_w", cropHeight = "crop_h", cropSource = "crop_source"
         case status, errorKind = "error_kind", error
         case videoFingerprint = "video_fingerprint", audioFingerprint = "audio_fingerprint"
         case container, containerDurationMicros = "container_duration_us"
@@ -69,6 +71,13 @@ public struct RecordingRecord: Codable, Sendable, Equatable, FetchableRecord, Pe
         return RecordingSource(videoPath: videoPath, audioPath: audioPath, audioOffset: audioOffsetMicros, crop: crop)
     }
 
+    /// The source as the manifest gave it (without a detected crop): what a rerun compares.
+    public var manifestSource: RecordingSource {
+        var s = source
+        if cropSource == "auto" { s.crop = nil }
+        return s
+    }
+
     /// The decoded probe facts (nil for a failed row).
     public var probeResult: ProbeResult? {
         guard let probe else { return nil }
@@ -83,15 +92,20 @@ public struct RecordingRecord: Codable, Sendable, Equatable, FetchableRecord, Pe
         audioOffsetMicros = source.audioOffset
         cropX = source.crop?.x; cropY = source.crop?.y
         cropWidth = source.crop?.width; cropHeight = source.crop?.height
+        cropSource = source.crop == nil ? nil : "manifest"
         self.status = status
         updatedAt = CatalogClock.now()
         self.runID = runID
     }
 
-    /// A successfully probed recording.
-    public static func ingested(scanID: String, source: RecordingSource, probe: ProbeResult,
+    /// A successfully probed recording; `detectedCrop` is used when the manifest gave none.
+    public static func ingested(scanID: String, source: RecordingSource, probe: ProbeResult, detectedCrop: CropRect? = nil,
                                 videoFingerprint: String, audioFingerprint: String?, runID: Int64?) -> RecordingRecord {
         var r = RecordingRecord(scanID: scanID, source: source, status: .ingested, runID: runID)
+        if source.crop == nil, let crop = detectedCrop {
+            r.cropX = crop.x; r.cropY = crop.y; r.cropWidth = crop.width; r.cropHeight = crop.height
+            r.cropSource = "auto"
+        }
         r.videoFingerprint = videoFingerprint
         r.audioFingerprint = audioFingerprint
         r.container = probe.container

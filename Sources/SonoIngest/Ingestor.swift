@@ -35,10 +35,13 @@ public struct IngestSummary: Codable, Sendable {
 public struct Ingestor: Sendable {
     public var jobs: Int
     public var showProgress: Bool
+    /// Detect the live sector (`SectorCrop`) when the manifest gives no crop.
+    public var autoCrop: Bool
 
-    public init(jobs: Int = 2, showProgress: Bool = true) {
+    public init(jobs: Int = 2, showProgress: Bool = true, autoCrop: Bool = true) {
         self.jobs = max(1, jobs)
         self.showProgress = showProgress
+        self.autoCrop = autoCrop
     }
 
     public func ingest(manifest: [ManifestEntry], into catalog: Catalog, runID: Int64?) throws -> IngestSummary {
@@ -81,13 +84,15 @@ public struct Ingestor: Sendable {
             try catalog.save(row)
             return .failed(kind: MediaError.Kind.notFound.rawValue, message: error.description)
         }
-        if let previous, previous.status == .ingested, previous.source == source,
+        if let previous, previous.status == .ingested, previous.manifestSource == source,
+           (previous.cropSource == "auto") == (autoCrop && source.crop == nil),
            previous.videoFingerprint == videoPrint, previous.audioFingerprint == audioPrint {
             return .unchanged
         }
         do {
             let probe = try MediaProbe.probe(source)
-            let row = RecordingRecord.ingested(scanID: entry.scanID, source: source, probe: probe,
+            let crop = autoCrop && source.crop == nil ? try SectorCrop.detect(path: source.videoPath, threads: 1) : nil
+            let row = RecordingRecord.ingested(scanID: entry.scanID, source: source, probe: probe, detectedCrop: crop,
                                                videoFingerprint: videoPrint ?? "", audioFingerprint: audioPrint, runID: runID)
             try catalog.save(row)
             return previous == nil ? .added : .updated
