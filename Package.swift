@@ -43,6 +43,9 @@ let package = Package(
         .target(name: "SonoExtract", dependencies: [
             "SonoCore", "SonoMedia", "SonoSpectral", "SonoShards", "SonoCatalog", "SonoSegment",
         ]),
+        .target(name: "SonoLoader", dependencies: [
+            "SonoCore", "SonoCatalog", "SonoShards", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .target(name: "SonoCatalog", dependencies: ["SonoCore", "SonoShards", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "SonoIngest", dependencies: ["SonoCore", "SonoMedia", "SonoCatalog"]),
         .target(name: "SonoSample", dependencies: ["SonoCore", "SonoMedia"]),
@@ -86,6 +89,7 @@ let package = Package(
             "SonoExtract", "SonoSegment", "SonoIngest", "SonoCatalog", "SonoShards", "SonoSample", "SonoTestSupport", "SonoCore",
             "sono-extract", "sono-inspect",
         ]),
+        .testTarget(name: "SonoLoaderTests", dependencies: ["SonoLoader", "SonoCatalog", "SonoShards", "SonoTestSupport", "SonoCore"]),
         .testTarget(name: "SonoMediaTests", dependencies: ["SonoMedia", "SonoSample", "SonoCore", "SonoTestSupport"]),
         .testTarget(name: "SonoIngestTests", dependencies: [
             "SonoIngest", "SonoCatalog", "SonoSample", "SonoCore", "SonoTestSupport",

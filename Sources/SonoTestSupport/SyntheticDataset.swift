@@ -35,13 +35,13 @@ public enum SyntheticDataset {
         public var shards: [SealedShard]
     }
 
-    /// Creates dataset `name` with `count` synthetic clips (scan "synthetic", consecutive 2 s
-    /// spans) and writes their records into shards of about `targetBytes`.
+    /// Creates dataset `name` with `count` synthetic clips (consecutive 2 s spans of `scans`
+    /// scans, in storage order) and writes their records into shards of about `targetBytes`.
     /// With `pool`, only that many distinct records are generated and then repeated (record k
     /// is record k mod pool): for throughput benchmarks, where generating random bytes would
     /// cost more than writing them.
     public static func write(catalog: Catalog, root: URL, name: String, layout: RecordLayout, count: Int,
-                             seed: UInt64, targetBytes: Int, pool: Int? = nil) throws -> Written {
+                             seed: UInt64, targetBytes: Int, pool: Int? = nil, scans: Int = 1) throws -> Written {
         let dataset = try catalog.dataset(name: name, recipe: "synthetic seed=\(seed)", recipeHash: "synthetic-\(seed)-\(count)",
                                           layout: layout, root: catalog.storedRoot(for: root))
         guard let datasetID = dataset.id else { throw InputError(path: catalog.path, reason: "dataset has no id") }
@@ -50,7 +50,9 @@ public enum SyntheticDataset {
         var planned: [ClipRecord] = []
         for k in 0..<count {
             let start = Int64(k) * 2_000_000
-            planned.append(ClipRecord(datasetID: datasetID, scanID: "synthetic", startMicros: start, endMicros: start + 2_000_000,
+            // Scans in storage order, as extraction writes them: clips of scan 0, then scan 1, …
+            let scan = scans > 1 ? "synthetic_\(k * scans / max(count, 1))" : "synthetic"
+            planned.append(ClipRecord(datasetID: datasetID, scanID: scan, startMicros: start, endMicros: start + 2_000_000,
                                       speechRatio: Double(k % 11) / 10, split: splits[k % 3]))
         }
         let clips = try catalog.insert(clips: planned)

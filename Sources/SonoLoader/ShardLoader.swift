@@ -1,0 +1,291 @@
+import Foundation
+import GRDB
+import SonoCatalog
+import SonoCore
+import SonoShards
+
+/// Options of a `ShardLoader`; the defaults serve a single-process trainer.
+public struct LoaderOptions: Sendable {
+    public var batchSize = 32
+    public var rank = 0
+    public var worldSize = 1
+    /// Background threads assembling batches (each takes every `workers`-th batch).
+    public var workers = 2
+    /// Batches assembled ahead of the consumer (bounds memory: prefetch × batch bytes).
+    public var prefetch = 4
+    public var dropLast = true
+    /// Only clips of this split ("train", "val", "test"); nil: all.
+    public var split: String?
+    /// At most this many clips of one scan in a batch (contrastive negatives from one scan are weak).
+    public var maxPerScan: Int?
+    /// Per-dataset weights (1 = each record once per epoch).
+    public var weights: [Double]?
+    /// (x/255 − mean) / std for video and still; nil leaves x/255.
+    public var pixelNormalization: (mean: Float, std: Float)?
+    /// (x − mean) / std for the log-mel; nil leaves dB values.
+    public var logMelNormalization: (mean: Float, std: Float)?
+    /// Random flip and shift of frames, off by default.
+    public var augmentation: Augmentation?
+
+    public init() {}
+}
+
+/// Frame augmentation, seeded per (seed, epoch, clip) so a resumed run sees the same pixels.
+public struct Augmentation: Sendable, Hashable {
+    /// Flip horizontally with probability 1/2 (the same for every frame and the still of a clip).
+    public var horizontalFlip = true
+    /// Shift by up to this many pixels in x and y (zero fill): a random crop of a padded frame.
+    public var maxShift = 8
+
+    public init(horizontalFlip: Bool = true, maxShift: Int = 8) {
+        self.horizontalFlip = horizontalFlip
+        self.maxShift = maxShift
+    }
+}
+
+/// One batch, contiguous Float32, ready for the model.
+public struct Batch: Sendable {
+    public var epoch: Int
+    public var step: Int
+    public var clipIDs: [Int64]
+    /// [B, 1, T, H, W]
+    public var video: [Float]
+    /// [B, 1, H, W]
+    public var still: [Float]
+    /// [B, 1, F, M]
+    public var logMel: [Float]
+    public var frames: Int, size: Int, melFrames: Int, mels: Int
+}
+
+/// Shuffled, deterministic, resumable batches from the shards of one or more datasets.
+///
+/// The order is an `EpochPlan`; batches are assembled by background threads (`workers`), at
+/// most `prefetch` ahead, so the consumer waits only if it is faster than the page cache.
+/// ```swift
+/// let loader = try ShardLoader(catalog: catalog, datasets: ["medium"], options: options, seed: 7)
+/// while let batch = try loader.next() { … }      // one epoch; loader.state to checkpoint
+/// ```
+public final class ShardLoader: @unchecked Sendable {
+    public let options: LoaderOptions
+    public let items: [LoaderItem]
+    public let layout: RecordLayout
+    private let readers: [ShardReader]
+    private let itemDataset: [Int]
+    public private(set) var state: LoaderState
+    private var plan: EpochPlan
+    /// The (seed, epoch) `plan` was made for.
+    private var planKey: (seed: UInt64, epoch: Int)?
+
+    // Prefetching.
+    private let lock = NSCondition()
+    private var ready: [Int: Result<Batch, Error>] = [:]
+    private var scheduled = 0
+    private var generation = 0
+
+    public init(catalog: Catalog, datasets names: [String], options: LoaderOptions, seed: UInt64) throws {
+        self.options = options
+        let all = try catalog.datasets()
+        var readers: [ShardReader] = []
+        var items: [LoaderItem] = []
+        var itemDataset: [Int] = []
+        var layout: RecordLayout? = nil
+        var scans: [String: Int] = [:]
+        for (d, name) in names.enumerated() {
+            guard let dataset = all.filter({ $0.name == name }).max(by: { $0.version < $1.version }), let id = dataset.id else {
+                throw InputError(path: catalog.path, reason: "no dataset named \(name)")
+            }
+            let shards = try catalog.shards(datasetID: id)
+            var shardIndex: [Int64: Int] = [:]
+            for shard in shards {
+                let reader = try catalog.openShard(shard, of: dataset)
+                if let layout, layout != reader.layout {
+                    throw InputError(path: reader.path, reason: "record layout differs from the other datasets' (batches need one shape)")
+                }
+                layout = reader.layout
+                shardIndex[shard.id ?? -1] = readers.count
+                readers.append(reader)
+            }
+            let rows = try catalog.read { db in
+                try Row.fetchAll(db, sql: """
+                    SELECT r.clip_id, r.shard_id, r.slot, c.scan_id FROM records r JOIN clips c ON c.id = r.clip_id
+                    JOIN shards s ON s.id = r.shard_id
+                    WHERE c.dataset_id = ? AND (? IS NULL OR c.split = ?) ORDER BY s.path, r.slot
+                    """, arguments: [id, options.split, options.split])
+            }
+            for row in rows {
+                let scanID: String = row["scan_id"]
+                let scan = scans[scanID] ?? scans.count
+                scans[scanID] = scan
+                guard let shard = shardIndex[row["shard_id"]] else { continue }
+                items.append(LoaderItem(clipID: row["clip_id"], shard: shard, slot: row["slot"], scan: scan, storageIndex: items.count))
+                itemDataset.append(d)
+            }
+        }
+        guard let layout, !items.isEmpty else {
+            throw InputError(path: catalog.path, reason: "no extracted records in \(names.joined(separator: ","))\(options.split.map { " (split \($0))" } ?? "")")
+        }
+        for field in ["video", "still", "logmel"] where layout.field(field) == nil {
+            throw InputError(path: catalog.path, reason: "records lack the field \(field)")
+        }
+        self.readers = readers
+        self.items = items
+        self.itemDataset = itemDataset
+        self.layout = layout
+        state = LoaderState(seed: seed)
+        plan = EpochPlan(batches: [], batchesPerRank: 0)
+        try restore(state)
+    }
+
+    deinit {
+        lock.lock()
+        generation += 1  // let in-flight work see it is stale
+        lock.unlock()
+    }
+
+    /// Batches per epoch for this rank.
+    public var batchesPerEpoch: Int { plan.batchesPerRank }
+
+    /// Continues exactly where `state` says; O(records) to rebuild the epoch's permutation.
+    public func restore(_ state: LoaderState) throws {
+        lock.lock()
+        generation += 1
+        ready = [:]
+        self.state = state
+        scheduled = state.step
+        lock.unlock()
+        if planKey?.seed != state.seed || planKey?.epoch != state.epoch {
+            plan = plan(epoch: state.epoch)
+            planKey = (state.seed, state.epoch)
+        }
+        schedule()
+    }
+
+    /// The plan of `epoch` (for `sono-inspect order` and tests).
+    public func plan(epoch: Int) -> EpochPlan {
+        let dataset = itemDataset
+        return EpochPlan.make(items: items, weights: options.weights, datasetOf: options.weights == nil ? nil : { dataset[$0.storageIndex] },
+                              seed: state.seed, epoch: epoch, batchSize: options.batchSize, worldSize: options.worldSize,
+                              dropLast: options.dropLast, maxPerScan: options.maxPerScan)
+    }
+
+    /// The next batch of this epoch, or nil at its end (the state then points at the next epoch).
+    public func next() throws -> Batch? {
+        lock.lock()
+        let step = state.step
+        if step >= plan.batchesPerRank {
+            lock.unlock()
+            try restore(LoaderState(seed: state.seed, epoch: state.epoch + 1, step: 0))
+            return nil
+        }
+        while ready[step] == nil { lock.wait() }
+        let result = ready.removeValue(forKey: step)!
+        state.step += 1
+        lock.unlock()
+        schedule()
+        return try result.get()
+    }
+
+    /// Queues batches up to `prefetch` ahead on the workers.
+    private func schedule() {
+        lock.lock()
+        defer { lock.unlock() }
+        while scheduled < min(state.step + options.prefetch, plan.batchesPerRank) {
+            let step = scheduled
+            scheduled += 1
+            let batchItems = plan.batch(rank: options.rank, worldSize: options.worldSize, step: step)
+            let myGeneration = generation
+            let epoch = state.epoch
+            let seed = state.seed
+            Self.queues[step % max(1, options.workers) % Self.queues.count].async { [weak self] in
+                guard let self else { return }
+                let result = Result { try self.assemble(batchItems, epoch: epoch, step: step, seed: seed) }
+                self.lock.lock()
+                if self.generation == myGeneration { self.ready[step] = result }
+                self.lock.broadcast()
+                self.lock.unlock()
+            }
+        }
+    }
+
+    private static let queues = (0..<8).map { DispatchQueue(label: "sonodual.loader.\($0)") }
+
+    /// Copies and converts one batch's records (zero-copy reads from the mapped shards).
+    func assemble(_ batch: [LoaderItem], epoch: Int, step: Int, seed: UInt64) throws -> Batch {
+        guard let v = layout.field("video"), layout.field("still") != nil, let m = layout.field("logmel") else {
+            throw InputError(path: "", reason: "layout lacks fields")
+        }
+        let (t, h, w) = (v.shape[0], v.shape[1], v.shape[2])
+        let (f, mels) = (m.shape[0], m.shape[1])
+        let frameSize = h * w
+        var video = [Float](repeating: 0, count: batch.count * t * frameSize)
+        var still = [Float](repeating: 0, count: batch.count * frameSize)
+        var logMel = [Float](repeating: 0, count: batch.count * f * mels)
+        let pixelScale: Float, pixelBias: Float
+        if let n = options.pixelNormalization {
+            pixelScale = 1 / (255 * n.std); pixelBias = -n.mean / n.std
+        } else {
+            pixelScale = 1 / 255; pixelBias = 0
+        }
+        let melScale = options.logMelNormalization.map { 1 / $0.std } ?? 1
+        let melBias = options.logMelNormalization.map { -$0.mean / $0.std } ?? 0
+        video.withUnsafeMutableBufferPointer { vd in
+            still.withUnsafeMutableBufferPointer { sd in
+                logMel.withUnsafeMutableBufferPointer { md in
+                    for (b, item) in batch.enumerated() {
+                        let reader = readers[item.shard]
+                        let record = reader.record(item.slot)
+                        var flip = false, dx = 0, dy = 0
+                        if let aug = options.augmentation {
+                            var rng = SeededGenerator(seed: seed ^ 0xA06, stream: UInt64(bitPattern: item.clipID) &* 1_000_003 &+ UInt64(epoch))
+                            flip = aug.horizontalFlip && rng.next() & 1 == 1
+                            if aug.maxShift > 0 {
+                                dx = Int(rng.next() % UInt64(2 * aug.maxShift + 1)) - aug.maxShift
+                                dy = Int(rng.next() % UInt64(2 * aug.maxShift + 1)) - aug.maxShift
+                            }
+                        }
+                        let src = record.bytes("video")
+                        for k in 0..<t {
+                            Self.convert(src.baseAddress!.assumingMemoryBound(to: UInt8.self) + k * frameSize, w, h,
+                                         into: vd.baseAddress! + (b * t + k) * frameSize, scale: pixelScale, bias: pixelBias,
+                                         flip: flip, dx: dx, dy: dy)
+                        }
+                        Self.convert(record.bytes("still").baseAddress!.assumingMemoryBound(to: UInt8.self), w, h,
+                                     into: sd.baseAddress! + b * frameSize, scale: pixelScale, bias: pixelBias, flip: flip, dx: dx, dy: dy)
+                        let mel = record.bytes("logmel")
+                        let out = md.baseAddress! + b * f * mels
+                        for i in 0..<(f * mels) {
+                            let bits = UInt16(littleEndian: mel.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+                            #if arch(x86_64) || arch(arm64)
+                            out[i] = Float(Float16(bitPattern: bits)) * melScale + melBias
+                            #endif
+                        }
+                    }
+                }
+            }
+        }
+        return Batch(epoch: epoch, step: step, clipIDs: batch.map(\.clipID), video: video, still: still, logMel: logMel,
+                     frames: t, size: h, melFrames: f, mels: mels)
+    }
+
+    /// u8 frame → float, with optional flip and shift (zero fill where the shift exposes edges).
+    @inline(__always)
+    static func convert(_ src: UnsafePointer<UInt8>, _ w: Int, _ h: Int, into dst: UnsafeMutablePointer<Float>,
+                        scale: Float, bias: Float, flip: Bool, dx: Int, dy: Int) {
+        if !flip && dx == 0 && dy == 0 {
+            for i in 0..<(w * h) { dst[i] = Float(src[i]) * scale + bias }
+            return
+        }
+        for y in 0..<h {
+            let sy = y - dy
+            for x in 0..<w {
+                let sx0 = x - dx
+                let sx = flip ? w - 1 - sx0 : sx0
+                if sy < 0 || sy >= h || sx0 < 0 || sx0 >= w {
+                    dst[y * w + x] = bias
+                } else {
+                    dst[y * w + x] = Float(src[sy * w + sx]) * scale + bias
+                }
+            }
+        }
+    }
+}
