@@ -29,7 +29,7 @@ let package = Package(
         .systemLibrary(name: "CFFTW3f", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
-        // Small C kernels of our own (hardware CRC-32C).
+        // Small C kernels of our own (hardware CRC-32C, u8/f16 → f32 conversion).
         .target(name: "CSonoKernels"),
 
         // Library modules, in data-flow order.
@@ -44,7 +44,7 @@ let package = Package(
             "SonoCore", "SonoMedia", "SonoSpectral", "SonoShards", "SonoCatalog", "SonoSegment",
         ]),
         .target(name: "SonoLoader", dependencies: [
-            "SonoCore", "SonoCatalog", "SonoShards", .product(name: "GRDB", package: "GRDB.swift"),
+            "CSonoKernels", "SonoCore", "SonoCatalog", "SonoShards", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "SonoCatalog", dependencies: ["SonoCore", "SonoShards", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "SonoIngest", dependencies: ["SonoCore", "SonoMedia", "SonoCatalog"]),
@@ -71,11 +71,11 @@ let package = Package(
             "SonoSample", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sono-inspect", dependencies: [
-            "SonoMedia", "SonoAudio", "SonoCatalog", "SonoInspection", "SonoSpectral", "SonoTensor", "SonoCLI",
+            "SonoMedia", "SonoAudio", "SonoCatalog", "SonoInspection", "SonoLoader", "SonoSpectral", "SonoTensor", "SonoCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sono-bench", dependencies: [
-            "SonoMedia", "SonoSpectral", "SonoCatalog", "SonoShards", "SonoTestSupport", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SonoMedia", "SonoSpectral", "SonoCatalog", "SonoShards", "SonoLoader", "SonoTestSupport", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "SonoCoreTests", dependencies: ["SonoCore"]),

@@ -1,3 +1,4 @@
+import CSonoKernels
 import Foundation
 import GRDB
 import SonoCatalog
@@ -217,9 +218,6 @@ public final class ShardLoader: @unchecked Sendable {
         let (t, h, w) = (v.shape[0], v.shape[1], v.shape[2])
         let (f, mels) = (m.shape[0], m.shape[1])
         let frameSize = h * w
-        var video = [Float](repeating: 0, count: batch.count * t * frameSize)
-        var still = [Float](repeating: 0, count: batch.count * frameSize)
-        var logMel = [Float](repeating: 0, count: batch.count * f * mels)
         let pixelScale: Float, pixelBias: Float
         if let n = options.pixelNormalization {
             pixelScale = 1 / (255 * n.std); pixelBias = -n.mean / n.std
@@ -228,39 +226,49 @@ public final class ShardLoader: @unchecked Sendable {
         }
         let melScale = options.logMelNormalization.map { 1 / $0.std } ?? 1
         let melBias = options.logMelNormalization.map { -$0.mean / $0.std } ?? 0
-        video.withUnsafeMutableBufferPointer { vd in
-            still.withUnsafeMutableBufferPointer { sd in
-                logMel.withUnsafeMutableBufferPointer { md in
-                    for (b, item) in batch.enumerated() {
-                        let reader = readers[item.shard]
-                        let record = reader.record(item.slot)
-                        var flip = false, dx = 0, dy = 0
-                        if let aug = options.augmentation {
-                            var rng = SeededGenerator(seed: seed ^ 0xA06, stream: UInt64(bitPattern: item.clipID) &* 1_000_003 &+ UInt64(epoch))
-                            flip = aug.horizontalFlip && rng.next() & 1 == 1
-                            if aug.maxShift > 0 {
-                                dx = Int(rng.next() % UInt64(2 * aug.maxShift + 1)) - aug.maxShift
-                                dy = Int(rng.next() % UInt64(2 * aug.maxShift + 1)) - aug.maxShift
-                            }
-                        }
-                        let src = record.bytes("video")
-                        for k in 0..<t {
-                            Self.convert(src.baseAddress!.assumingMemoryBound(to: UInt8.self) + k * frameSize, w, h,
-                                         into: vd.baseAddress! + (b * t + k) * frameSize, scale: pixelScale, bias: pixelBias,
-                                         flip: flip, dx: dx, dy: dy)
-                        }
-                        Self.convert(record.bytes("still").baseAddress!.assumingMemoryBound(to: UInt8.self), w, h,
-                                     into: sd.baseAddress! + b * frameSize, scale: pixelScale, bias: pixelBias, flip: flip, dx: dx, dy: dy)
-                        let mel = record.bytes("logmel")
-                        let out = md.baseAddress! + b * f * mels
-                        for i in 0..<(f * mels) {
-                            let bits = UInt16(littleEndian: mel.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
-                            #if arch(x86_64) || arch(arm64)
-                            out[i] = Float(Float16(bitPattern: bits)) * melScale + melBias
-                            #endif
-                        }
-                    }
+        // Every element is written below: skip zero-filling (it would double the memory traffic).
+        func uninitialized(_ count: Int, _ fill: (UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+            [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                fill(buffer.baseAddress!)
+                initialized = count
+            }
+        }
+        var augmentations: [(flip: Bool, dx: Int, dy: Int)] = []
+        for item in batch {
+            var flip = false, dx = 0, dy = 0
+            if let aug = options.augmentation {
+                var rng = SeededGenerator(seed: seed ^ 0xA06, stream: UInt64(bitPattern: item.clipID) &* 1_000_003 &+ UInt64(epoch))
+                flip = aug.horizontalFlip && rng.next() & 1 == 1
+                if aug.maxShift > 0 {
+                    dx = Int(rng.next() % UInt64(2 * aug.maxShift + 1)) - aug.maxShift
+                    dy = Int(rng.next() % UInt64(2 * aug.maxShift + 1)) - aug.maxShift
                 }
+            }
+            augmentations.append((flip, dx, dy))
+        }
+        let records = batch.map { readers[$0.shard].record($0.slot) }
+        let video = uninitialized(batch.count * t * frameSize) { out in
+            for (b, record) in records.enumerated() {
+                let src = record.bytes("video").baseAddress!.assumingMemoryBound(to: UInt8.self)
+                let a = augmentations[b]
+                for k in 0..<t {
+                    Self.convert(src + k * frameSize, w, h, into: out + (b * t + k) * frameSize,
+                                 scale: pixelScale, bias: pixelBias, flip: a.flip, dx: a.dx, dy: a.dy)
+                }
+            }
+        }
+        let still = uninitialized(batch.count * frameSize) { out in
+            for (b, record) in records.enumerated() {
+                let a = augmentations[b]
+                Self.convert(record.bytes("still").baseAddress!.assumingMemoryBound(to: UInt8.self), w, h,
+                             into: out + b * frameSize, scale: pixelScale, bias: pixelBias, flip: a.flip, dx: a.dx, dy: a.dy)
+            }
+        }
+        let logMel = uninitialized(batch.count * f * mels) { out in
+            for (b, record) in records.enumerated() {
+                // Fields are 64-byte aligned in the record: the log-mel is aligned for UInt16.
+                let mel = record.bytes("logmel").baseAddress!.assumingMemoryBound(to: UInt16.self)
+                sono_f16_to_f32(mel, out + b * f * mels, f * mels, melScale, melBias)
             }
         }
         return Batch(epoch: epoch, step: step, clipIDs: batch.map(\.clipID), video: video, still: still, logMel: logMel,
@@ -272,7 +280,7 @@ public final class ShardLoader: @unchecked Sendable {
     static func convert(_ src: UnsafePointer<UInt8>, _ w: Int, _ h: Int, into dst: UnsafeMutablePointer<Float>,
                         scale: Float, bias: Float, flip: Bool, dx: Int, dy: Int) {
         if !flip && dx == 0 && dy == 0 {
-            for i in 0..<(w * h) { dst[i] = Float(src[i]) * scale + bias }
+            sono_u8_to_f32(src, dst, w * h, scale, bias)
             return
         }
         for y in 0..<h {

@@ -6,6 +6,7 @@ import SonoMedia
 import SonoSpectral
 import SonoCatalog
 import SonoShards
+import SonoLoader
 import SonoTestSupport
 
 /// `sono-bench`: timing harness for benchmarks/ (release builds only). Each subcommand times
@@ -14,7 +15,7 @@ import SonoTestSupport
 struct SonoBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sono-bench", abstract: "Time SonoDual operations for the benchmarks.",
-        subcommands: [Decode.self, LoopFilter.self, LogMelTiming.self, Shards.self])
+        subcommands: [Decode.self, LoopFilter.self, LogMelTiming.self, Shards.self, Loader.self])
 }
 
 extension SonoBench {
@@ -211,6 +212,55 @@ extension SonoBench {
             let memcpySeconds = (clock.now - start).inSeconds
             let bytes = Double(order.count * size)
             return "\"read_records_per_s\": \(Double(order.count) / readSeconds), \"read_gbps\": \(bytes / readSeconds / 1e9), \"memcpy_gbps\": \(bytes / memcpySeconds / 1e9), \"read_vs_memcpy\": \(memcpySeconds / readSeconds), \"check\": \(check)"
+        }
+    }
+}
+
+extension SonoBench {
+    /// Loader throughput from the page cache with 1 and 2 worker threads, time to first batch,
+    /// and memcpy of the same record bytes in the same run.
+    struct Loader: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Time the streaming loader over an existing dataset.")
+        @Option(help: "Catalog path.") var catalog: String
+        @Option(help: "Dataset name.") var dataset: String
+        @Option(help: "Batch size.") var batchSize = 32
+
+        func run() throws {
+            let cat = try Catalog(path: catalog)
+            var lines: [String] = []
+            for workers in [1, 2] {
+                var o = LoaderOptions()
+                o.batchSize = batchSize; o.workers = workers; o.prefetch = 4
+                let clock = ContinuousClock()
+                let start = clock.now
+                let loader = try ShardLoader(catalog: cat, datasets: [dataset], options: o, seed: UInt64(workers))
+                guard let first = try loader.next() else { throw ValidationError("empty dataset") }
+                let firstSeconds = (clock.now - start).inSeconds
+                var clips = first.clipIDs.count
+                var floats = first.video.count + first.still.count + first.logMel.count
+                let epochStart = clock.now
+                while let b = try loader.next() {
+                    clips += b.clipIDs.count
+                    floats += b.video.count + b.still.count + b.logMel.count
+                }
+                let seconds = (clock.now - epochStart).inSeconds + firstSeconds
+                let sourceBytes = Double(clips * loader.layout.recordSize)
+                lines.append("\"workers_\(workers)\": {\"clips_per_s\": \(Double(clips) / seconds), \"batch_gbps\": \(Double(floats * 4) / seconds / 1e9), \"source_gbps\": \(sourceBytes / seconds / 1e9), \"first_batch_s\": \(firstSeconds)}")
+                if workers == 2 {
+                    // memcpy of the same number of record bytes, heap to heap, not cache-resident.
+                    let size = loader.layout.recordSize
+                    let count = min(clips, 512)
+                    let heap = UnsafeMutableRawBufferPointer.allocate(byteCount: size * count, alignment: 4096)
+                    let dst = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64)
+                    defer { heap.deallocate(); dst.deallocate() }
+                    heap.initializeMemory(as: UInt8.self, repeating: 3)
+                    let t0 = clock.now
+                    for k in 0..<clips { let at = (k % count) * size; dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: heap[at..<(at + size)])) }
+                    let memcpySeconds = (clock.now - t0).inSeconds
+                    lines.append("\"memcpy_gbps\": \(sourceBytes / memcpySeconds / 1e9)")
+                }
+            }
+            print("{" + lines.joined(separator: ", ") + "}")
         }
     }
 }

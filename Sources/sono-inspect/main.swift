@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SonoCatalog
 import SonoInspection
+import SonoLoader
 import SonoCLI
 import SonoCore
 import SonoMedia
@@ -14,7 +15,7 @@ struct SonoInspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sono-inspect",
         abstract: "Inspect the catalog, recordings and (later) shards.",
-        subcommands: [Summary.self, Verify.self, Show.self, Decode.self, LogMelCommand.self, Schema.self, Versions.self])
+        subcommands: [Summary.self, Verify.self, Show.self, Order.self, Decode.self, LogMelCommand.self, Schema.self, Versions.self])
 }
 
 extension SonoInspect {
@@ -44,6 +45,37 @@ extension SonoInspect {
         @Argument(help: "Clip id.") var clip: Int64
         @Option(help: "Folder for PNG previews.") var png: String?
         func run() throws { print(try DatasetInspection.show(Catalog(path: catalog), clipID: clip, pngFolder: png)) }
+    }
+
+    /// The batches a loader yields, one line of clip ids per batch: what the model will see.
+    struct Order: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the loader's order: one batch of clip ids per line, for a rank, epoch and seed.")
+        @Option(help: "Catalog path.") var catalog: String
+        @Option(help: "Dataset names (comma-separated).") var dataset: String
+        @Option(help: "Seed.") var seed: UInt64 = 0
+        @Option(help: "Epoch.") var epoch = 0
+        @Option(help: "Rank.") var rank = 0
+        @Option(help: "World size.") var worldSize = 1
+        @Option(help: "Batch size.") var batchSize = 32
+        @Option(help: "First step to print (as a resumed run would continue).") var fromStep = 0
+        @Option(help: "Only this split.") var split: String?
+        @Option(help: "At most this many clips of one scan per batch.") var maxPerScan: Int?
+        @Flag(help: "Pad the last round instead of dropping it.") var noDropLast = false
+
+        func run() throws {
+            guard rank >= 0, rank < worldSize, batchSize > 0, fromStep >= 0 else { throw ValidationError("need 0 ≤ rank < world size, batch size > 0, from-step ≥ 0") }
+            var options = LoaderOptions()
+            options.batchSize = batchSize; options.rank = rank; options.worldSize = worldSize
+            options.split = split; options.maxPerScan = maxPerScan; options.dropLast = !noDropLast
+            options.prefetch = 0
+            let loader = try ShardLoader(catalog: Catalog(path: catalog), datasets: dataset.split(separator: ",").map(String.init),
+                                         options: options, seed: seed)
+            let plan = loader.plan(epoch: epoch)
+            for step in fromStep..<plan.batchesPerRank {
+                print(plan.batch(rank: rank, worldSize: worldSize, step: step).map { String($0.clipID) }.joined(separator: " "))
+            }
+        }
     }
 
     /// Decodes every ingested recording once, as the extractor will, and prints what came out.
