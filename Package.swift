@@ -89,7 +89,9 @@ let package = Package(
             "SonoExtract", "SonoSegment", "SonoIngest", "SonoCatalog", "SonoShards", "SonoSample", "SonoTestSupport", "SonoCore",
             "sono-extract", "sono-inspect",
         ]),
-        .testTarget(name: "SonoLoaderTests", dependencies: ["SonoLoader", "SonoCatalog", "SonoShards", "SonoTestSupport", "SonoCore"]),
+        .testTarget(name: "SonoLoaderTests", dependencies: [
+            "SonoLoader", "SonoCatalog", "SonoShards", "SonoTestSupport", "SonoCore", "sono-inspect",
+        ]),
         .testTarget(name: "SonoMediaTests", dependencies: ["SonoMedia", "SonoSample", "SonoCore", "SonoTestSupport"]),
         .testTarget(name: "SonoIngestTests", dependencies: [
             "SonoIngest", "SonoCatalog", "SonoSample", "SonoCore", "SonoTestSupport",
