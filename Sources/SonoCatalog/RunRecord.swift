@@ -48,6 +48,21 @@ extension Catalog {
         }
     }
 
+    /// Runs a stage as a recorded run: begun, then closed as succeeded or partial (from the
+    /// summary) or failed (with the error, which is rethrown).
+    public func withRun<Summary: Encodable>(stage: String, arguments: [String], isComplete: (Summary) -> Bool,
+                                            _ body: (Int64) throws -> Summary) throws -> Summary {
+        let runID = try beginRun(stage: stage, arguments: arguments)
+        do {
+            let summary = try body(runID)
+            try finishRun(runID, status: isComplete(summary) ? .succeeded : .partial, summary: summary)
+            return summary
+        } catch {
+            try? finishRun(runID, status: .failed, summary: ["error": "\(error)"])
+            throw error
+        }
+    }
+
     public func runs() throws -> [RunRecord] {
         try read { db in try RunRecord.order(Column("id")).fetchAll(db) }
     }

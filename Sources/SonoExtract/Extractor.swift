@@ -81,14 +81,8 @@ public struct Extractor: Sendable {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             catalog = try catalog.partCatalog(at: Self.partCatalogPath(out: out, part: part))
         }
-        let runID = try catalog.beginRun(stage: "extract", arguments: arguments)
-        do {
-            let summary = try extract(catalog: catalog, datasetNames: datasetNames, out: out, runID: runID)
-            try catalog.finishRun(runID, status: summary.failed.isEmpty ? .succeeded : .partial, summary: summary)
-            return summary
-        } catch {
-            try? catalog.finishRun(runID, status: .failed, summary: ["error": "\(error)"])
-            throw error
+        return try catalog.withRun(stage: "extract", arguments: arguments, isComplete: { $0.failed.isEmpty }) { runID in
+            try extract(catalog: catalog, datasetNames: datasetNames, out: out, runID: runID)
         }
     }
 

@@ -111,14 +111,8 @@ extension Ingestor {
     public func runStage(catalogPath: String, manifestPath: String, arguments: [String]) throws -> IngestSummary {
         let entries = try RecordingManifest.load(manifestPath)
         let catalog = try Catalog(path: catalogPath)
-        let runID = try catalog.beginRun(stage: "ingest", arguments: arguments)
-        do {
-            let summary = try ingest(manifest: entries, into: catalog, runID: runID)
-            try catalog.finishRun(runID, status: summary.allSucceeded ? .succeeded : .partial, summary: summary)
-            return summary
-        } catch {
-            try? catalog.finishRun(runID, status: .failed, summary: ["error": "\(error)"])
-            throw error
+        return try catalog.withRun(stage: "ingest", arguments: arguments, isComplete: { $0.allSucceeded }) { runID in
+            try ingest(manifest: entries, into: catalog, runID: runID)
         }
     }
 }

@@ -51,14 +51,8 @@ public struct Segmenter: Sendable {
     public func runStage(catalogPath: String, recipePath: String, datasetRoot: String?, arguments: [String]) throws -> SegmentSummary {
         let recipe = try DatasetRecipe.load(recipePath)
         let catalog = try Catalog(path: catalogPath)
-        let runID = try catalog.beginRun(stage: "segment", arguments: arguments)
-        do {
-            let summary = try segment(recipe: recipe, catalog: catalog, datasetRoot: datasetRoot, runID: runID)
-            try catalog.finishRun(runID, status: summary.failed.isEmpty ? .succeeded : .partial, summary: summary)
-            return summary
-        } catch {
-            try? catalog.finishRun(runID, status: .failed, summary: ["error": "\(error)"])
-            throw error
+        return try catalog.withRun(stage: "segment", arguments: arguments, isComplete: { $0.failed.isEmpty }) { runID in
+            try segment(recipe: recipe, catalog: catalog, datasetRoot: datasetRoot, runID: runID)
         }
     }
 
