@@ -92,6 +92,7 @@ let package = Package(
         .testTarget(name: "SonoLoaderTests", dependencies: [
             "SonoLoader", "SonoCatalog", "SonoShards", "SonoTestSupport", "SonoCore", "sono-inspect",
         ]),
+        .testTarget(name: "SonoTensorTests", dependencies: ["SonoTensor"], exclude: ["Goldens"]),
         .testTarget(name: "SonoMediaTests", dependencies: ["SonoMedia", "SonoSample", "SonoCore", "SonoTestSupport"]),
         .testTarget(name: "SonoIngestTests", dependencies: [
             "SonoIngest", "SonoCatalog", "SonoSample", "SonoCore", "SonoTestSupport",
