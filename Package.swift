@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "SonoLoaderTests", dependencies: [
             "SonoLoader", "SonoCatalog", "SonoShards", "SonoTestSupport", "SonoCore", "sono-inspect",
         ]),
-        .testTarget(name: "SonoTensorTests", dependencies: ["SonoTensor"], exclude: ["Goldens"]),
+        .testTarget(name: "SonoTensorTests", dependencies: ["SonoTensor", "SonoCore"], exclude: ["Goldens"]),
         .testTarget(name: "SonoMediaTests", dependencies: ["SonoMedia", "SonoSample", "SonoCore", "SonoTestSupport"]),
         .testTarget(name: "SonoIngestTests", dependencies: [
             "SonoIngest", "SonoCatalog", "SonoSample", "SonoCore", "SonoTestSupport",

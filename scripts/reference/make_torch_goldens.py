@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""PyTorch golden vectors for the tensor engine (Tests/SonoTensorTests/Goldens/).
+
+Each case writes NAME.<tensor>.npy files: inputs, parameters, the forward output, and the
+gradients of L = sum(out * R) for a fixed random R (also saved). Optimiser cases record three
+steps. The tests compare within 1e-4 relative; torch is not needed to run them.
+
+    python3 scripts/reference/make_torch_goldens.py      # any PyTorch (Debian's python3-torch works)
+"""
+import json
+import os
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+OUT = os.path.join(os.path.dirname(__file__), "..", "..", "Tests", "SonoTensorTests", "Goldens")
+torch.manual_seed(2026)
+torch.set_num_threads(1)
+torch.set_default_dtype(torch.float64)  # goldens in double, stored as float32
+index = {}
+
+
+def save(case, **arrays):
+    names = []
+    for name, value in arrays.items():
+        a = value.detach().numpy() if torch.is_tensor(value) else np.asarray(value)
+        np.save(os.path.join(OUT, f"{case}.{name}.npy"), np.ascontiguousarray(a, dtype=np.float32))
+        names.append(name)
+    index[case] = names
+
+
+def grad_case(case, fn, **inputs):
+    leaves = {k: v.clone().requires_grad_(True) for k, v in inputs.items()}
+    out = fn(**leaves)
+    r = torch.rand_like(out) * 2 - 1
+    (out * r).sum().backward()
+    save(case, out=out, r=r, **{k: v for k, v in inputs.items()}, **{f"grad_{k}": v.grad for k, v in leaves.items()})
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    x3 = torch.randn(2, 3, 5, 7, 6)
+    grad_case("conv3d", lambda x, w, b: F.conv3d(x, w, b, stride=(1, 2, 1), padding=(1, 1, 0)),
+              x=x3, w=torch.randn(4, 3, 3, 3, 3) * 0.3, b=torch.randn(4))
+    grad_case("conv3d_spatial", lambda x, w: F.conv3d(x, w, stride=(1, 2, 2), padding=(0, 1, 1)), x=x3, w=torch.randn(4, 3, 1, 3, 3) * 0.3)
+    grad_case("conv3d_temporal", lambda x, w: F.conv3d(x, w, stride=(2, 1, 1), padding=(1, 0, 0)), x=x3, w=torch.randn(4, 3, 3, 1, 1) * 0.3)
+    grad_case("conv3d_pointwise", lambda x, w: F.conv3d(x, w, stride=(2, 2, 2)), x=x3, w=torch.randn(5, 3, 1, 1, 1))
+    grad_case("conv2d", lambda x, w, b: F.conv2d(x, w, b, stride=(2, 2), padding=(3, 3)),
+              x=torch.randn(2, 3, 11, 9), w=torch.randn(4, 3, 7, 7) * 0.1, b=torch.randn(4))
+    grad_case("conv1d", lambda x, w: F.conv1d(x, w, stride=2, padding=1), x=torch.randn(2, 3, 13), w=torch.randn(5, 3, 3))
+    # Batch norm: training (running stats after one step) and evaluation.
+    x = torch.randn(4, 3, 2, 3, 3) * 2 + 1
+    bn = torch.nn.BatchNorm3d(3, momentum=0.1)
+    with torch.no_grad():
+        bn.weight.copy_(torch.tensor([0.5, 1.5, -1.0])); bn.bias.copy_(torch.tensor([0.1, -0.2, 0.3]))
+    xl = x.clone().requires_grad_(True)
+    out = bn(xl)
+    r = torch.rand_like(out) * 2 - 1
+    (out * r).sum().backward()
+    save("batchnorm_train", x=x, out=out, r=r, grad_x=xl.grad, grad_weight=bn.weight.grad, grad_bias=bn.bias.grad,
+         running_mean=bn.running_mean, running_var=bn.running_var)
+    bn.eval()
+    bn.weight.grad = None
+    xl = x.clone().requires_grad_(True)
+    out = bn(xl)
+    (out * r).sum().backward()
+    save("batchnorm_eval", x=x, out=out, r=r, grad_x=xl.grad, running_mean=bn.running_mean, running_var=bn.running_var)
+    xp = torch.randn(2, 3, 4, 7, 6)
+    grad_case("maxpool3d", lambda x: F.max_pool3d(x, (2, 3, 3), stride=(2, 2, 2), padding=(0, 1, 1)), x=xp)
+    grad_case("avgpool3d", lambda x: F.avg_pool3d(x, (2, 2, 2), stride=(1, 2, 2), padding=(1, 0, 1)), x=xp)
+    grad_case("maxpool2d", lambda x: F.max_pool2d(x, 3, stride=2, padding=1), x=torch.randn(2, 3, 9, 8))
+    grad_case("adaptive3d", lambda x: F.adaptive_avg_pool3d(x, (3, 4, 4)), x=xp)
+    grad_case("log_softmax", lambda x: F.log_softmax(x, dim=1), x=torch.randn(4, 7))
+    targets = torch.tensor([1, 0, 6, 3])
+    grad_case("cross_entropy", lambda x: F.cross_entropy(x, targets).reshape(1), x=torch.randn(4, 7))
+    save("cross_entropy_targets", targets=targets.double())
+    y = torch.rand(3, 5)
+    grad_case("bce_logits", lambda x: F.binary_cross_entropy_with_logits(x, y).reshape(1), x=torch.randn(3, 5))
+    grad_case("bce", lambda p: F.binary_cross_entropy(p, y).reshape(1), p=torch.rand(3, 5) * 0.8 + 0.1)
+    save("bce_targets", y=y)
+    target = torch.softmax(torch.randn(3, 6), dim=1)
+    grad_case("kl_div", lambda x: F.kl_div(x, target, reduction="batchmean").reshape(1), x=F.log_softmax(torch.randn(3, 6), dim=1))
+    save("kl_target", target=target)
+    grad_case("normalize", lambda x: F.normalize(x, dim=1), x=torch.randn(4, 9))
+    # Optimisers: three steps on a fixed quadratic-ish loss with known gradients.
+    p0 = torch.randn(6)
+    grads = [torch.randn(6) for _ in range(3)]
+    for name, make in [("adam", lambda p: torch.optim.Adam([p], lr=3e-3, weight_decay=1e-4)),
+                       ("adamw", lambda p: torch.optim.AdamW([p], lr=3e-3, weight_decay=1e-2)),
+                       ("sgd", lambda p: torch.optim.SGD([p], lr=0.1, momentum=0.9, weight_decay=1e-4))]:
+        p = p0.clone().requires_grad_(True)
+        opt = make(p)
+        steps = []
+        for g in grads:
+            p.grad = g.clone()
+            opt.step()
+            steps.append(p.detach().clone())
+        save(f"opt_{name}", p0=p0, grads=torch.stack(grads), steps=torch.stack(steps))
+    with open(os.path.join(OUT, "index.json"), "w") as f:
+        json.dump({"torch": torch.__version__, "cases": index}, f, indent=1, sort_keys=True)
+    print(f"wrote {len(index)} cases to {os.path.normpath(OUT)} with torch {torch.__version__}")
+
+
+if __name__ == "__main__":
+    main()
