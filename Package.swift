@@ -75,7 +75,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sono-bench", dependencies: [
-            "SonoMedia", "SonoSpectral", "SonoCatalog", "SonoShards", "SonoLoader", "SonoTestSupport", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SonoMedia", "SonoSpectral", "SonoCatalog", "SonoShards", "SonoLoader", "SonoTensor", "SonoTestSupport", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "SonoCoreTests", dependencies: ["SonoCore"]),

@@ -7,6 +7,7 @@ import SonoSpectral
 import SonoCatalog
 import SonoShards
 import SonoLoader
+import SonoTensor
 import SonoTestSupport
 
 /// `sono-bench`: timing harness for benchmarks/ (release builds only). Each subcommand times
@@ -15,7 +16,7 @@ import SonoTestSupport
 struct SonoBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sono-bench", abstract: "Time SonoDual operations for the benchmarks.",
-        subcommands: [Decode.self, LoopFilter.self, LogMelTiming.self, Shards.self, Loader.self])
+        subcommands: [Decode.self, LoopFilter.self, LogMelTiming.self, Shards.self, Loader.self, Conv.self, GEMM.self])
 }
 
 extension SonoBench {
@@ -261,6 +262,59 @@ extension SonoBench {
                 }
             }
             print("{" + lines.joined(separator: ", ") + "}")
+        }
+    }
+}
+
+extension SonoBench {
+    /// Forward + backward of each convolution shape in a JSON list (benchmarks/conv_shapes.json).
+    struct Conv: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Time conv3d forward+backward per shape; JSON lines out.")
+        @Argument(help: "Shapes JSON.") var shapes: String
+        @Option(help: "Engine threads (GEMM and loops).") var threads = 2
+        @Option(help: "Repetitions (best is reported).") var repeats = 2
+
+        struct Shape: Decodable { var name: String; var `in`: [Int]; var w: [Int]; var stride: [Int]; var pad: [Int] }
+        struct File: Decodable { var batch: Int; var shapes: [Shape] }
+
+        func run() throws {
+            Engine.setThreads(threads)
+            let file = try JSONDecoder().decode(File.self, from: Data(contentsOf: URL(fileURLWithPath: shapes)))
+            for s in file.shapes {
+                let x = Tensor(randomNormal: [file.batch] + s.in, seed: 1, requiresGrad: true)
+                let w = Tensor(randomNormal: s.w, std: 0.05, seed: 2, requiresGrad: true)
+                var best = Double.infinity, flops = 0.0
+                for _ in 0..<repeats {
+                    x.zeroGrad(); w.zeroGrad()
+                    let clock = ContinuousClock()
+                    let start = clock.now
+                    let y = x.conv3d(weight: w, stride: (s.stride[0], s.stride[1], s.stride[2]), padding: (s.pad[0], s.pad[1], s.pad[2]))
+                    y.backward([Float](repeating: 1, count: y.count))
+                    best = min(best, (clock.now - start).inSeconds)
+                    let k = Double(s.w[1] * s.w[2] * s.w[3] * s.w[4])
+                    flops = 3 * 2 * Double(y.count) * k  // forward, ∂x and ∂W GEMMs
+                }
+                print("{\"name\": \"\(s.name)\", \"seconds\": \(best), \"gflops\": \(flops / best / 1e9)}")
+            }
+        }
+    }
+
+    /// Peak cblas_sgemm GFLOP/s on large square matrices, as the efficiency reference.
+    struct GEMM: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Measure cblas_sgemm GFLOP/s (n = 2048) and print the OpenBLAS kernel.")
+        @Option(help: "Threads.") var threads = 2
+        func run() throws {
+            Engine.setThreads(threads)
+            let n = 2048
+            let a = Tensor(randomNormal: [n, n], seed: 1), b = Tensor(randomNormal: [n, n], seed: 2)
+            var best = Double.infinity
+            for _ in 0..<3 {
+                let clock = ContinuousClock()
+                let start = clock.now
+                _ = GradientMode.withoutGradients { a.matmul(b) }
+                best = min(best, (clock.now - start).inSeconds)
+            }
+            print("{\"gflops\": \(2 * pow(Double(n), 3) / best / 1e9), \"kernel\": \"\(BLASInfo.coreName)\", \"threads\": \(threads)}")
         }
     }
 }
