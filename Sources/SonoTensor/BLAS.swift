@@ -24,6 +24,15 @@ public enum Engine {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(transA ? m : k), b, Int32(transB ? k : n), beta, c, Int32(n))
     }
 
+    /// The same with explicit leading dimensions (sub-blocks of larger row-major matrices).
+    static func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, alpha: Float = 1,
+                     _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
+                     _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+        guard m > 0, n > 0, k > 0 else { return }
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
     /// Runs `body(i)` for i in 0..<n on the engine's threads.
     static func parallelFor(_ n: Int, _ body: (Int) -> Void) {
         if threads <= 1 || n <= 1 {

@@ -3,8 +3,9 @@
 ///
 /// Shapes (3D): x [N, C, D, H, W], weight [O, C, kd, kh, kw], bias [O] → [N, O, Do, Ho, Wo],
 /// Do = ⌊(D + 2·pd − kd) / sd⌋ + 1 (likewise H, W). Per sample: col [C·kd·kh·kw, Do·Ho·Wo],
-/// out = W [O, K] · col. Backward: dW += g · colᵀ, dcol = Wᵀ · g, dx = col2vol(dcol); the
-/// column matrix is rebuilt in backward rather than kept, so activations stay small.
+/// out = W [O, K] · col. Backward: dW += g · colᵀ, dcol = Wᵀ · g, dx = col2vol(dcol).
+/// The column matrix is built a block of output rows at a time (about 2 MB, so it stays in
+/// cache between vol2col and the GEMM) and rebuilt in backward rather than kept.
 public struct ConvGeometry: Hashable, Sendable {
     public var channels: Int, depth: Int, height: Int, width: Int
     public var kernel: (Int, Int, Int) { (kd, kh, kw) }
@@ -26,20 +27,29 @@ public struct ConvGeometry: Hashable, Sendable {
     }
     public func hash(into h: inout Hasher) { h.combine([channels, depth, height, width, kd, kh, kw, sd, sh, sw, pd, ph, pw]) }
 
-    /// x (one sample, [C, D, H, W]) → col [C·kd·kh·kw, Do·Ho·Wo], zero where padding.
-    func vol2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>) {
-        let (od, oh, ow) = (outDepth, outHeight, outWidth)
-        let plane = od * oh * ow
+    /// A (k,1,1) kernel over whole planes (no spatial stride or padding): computed as kd GEMMs
+    /// per output plane straight from the input, with no column matrix.
+    var isTemporal: Bool { !isPointwise && kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0 }
+
+    /// Output rows (z, y pairs, row index z·Ho + y) per block of the column matrix.
+    var rowsPerBlock: Int { max(1, (1 << 19) / max(1, columnRows * outWidth)) }
+
+    /// x (one sample, [C, D, H, W]) → the columns of output rows `rows`:
+    /// col [C·kd·kh·kw, rows.count·Wo], zero where padding.
+    func vol2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, rows: Range<Int>) {
+        let (oh, ow) = (outHeight, outWidth)
+        let plane = rows.count * ow
         Engine.parallelFor(channels) { c in
             let xc = x + c * depth * height * width
             for a in 0..<kd { for b in 0..<kh { for e in 0..<kw {
                 let row = ((c * kd + a) * kh + b) * kw + e
                 let out = col + row * plane
-                for z in 0..<od {
+                for r in rows {
+                    let z = r / oh, y = r % oh
                     let iz = z * sd - pd + a
-                    for y in 0..<oh {
+                    do {
                         let iy = y * sh - ph + b
-                        let o = out + (z * oh + y) * ow
+                        let o = out + (r - rows.lowerBound) * ow
                         if iz < 0 || iz >= depth || iy < 0 || iy >= height {
                             o.update(repeating: 0, count: ow)
                             continue
@@ -62,22 +72,24 @@ public struct ConvGeometry: Hashable, Sendable {
         }
     }
 
-    /// Adds col's entries back to the input positions they came from (the adjoint of vol2col).
-    func col2vol(_ col: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
-        let (od, oh, ow) = (outDepth, outHeight, outWidth)
-        let plane = od * oh * ow
+    /// Adds the columns of output rows `rows` back to the input positions they came from
+    /// (the adjoint of vol2col).
+    func col2vol(_ col: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, rows: Range<Int>) {
+        let (oh, ow) = (outHeight, outWidth)
+        let plane = rows.count * ow
         Engine.parallelFor(channels) { c in
             let xc = dx + c * depth * height * width
             for a in 0..<kd { for b in 0..<kh { for e in 0..<kw {
                 let row = ((c * kd + a) * kh + b) * kw + e
                 let src = col + row * plane
-                for z in 0..<od {
+                for r in rows {
+                    let z = r / oh, y = r % oh
                     let iz = z * sd - pd + a
                     guard iz >= 0 && iz < depth else { continue }
-                    for y in 0..<oh {
+                    do {
                         let iy = y * sh - ph + b
                         guard iy >= 0 && iy < height else { continue }
-                        let s = src + (z * oh + y) * ow
+                        let s = src + (r - rows.lowerBound) * ow
                         let d = xc + (iz * height + iy) * width
                         for x0 in 0..<ow {
                             let ix = x0 * sw - pw + e
@@ -87,6 +99,70 @@ public struct ConvGeometry: Hashable, Sendable {
                 }
             } } }
         }
+    }
+}
+
+/// The (k,1,1) convolution of one sample as kd·Do GEMMs on whole planes:
+/// out[:, z, :] += W_a · x[:, z·sd − pd + a, :], W_a = W[:, :, a] ([O, C]).
+struct TemporalConv {
+    let g: ConvGeometry
+    let o: Int
+    /// W repacked as kd matrices [O, C].
+    let packed: [Float]
+
+    init(geometry: ConvGeometry, outChannels: Int, weight: [Float]) {
+        g = geometry
+        o = outChannels
+        guard geometry.isTemporal else { packed = []; return }
+        let (c, kd) = (geometry.channels, geometry.kd)
+        var p = [Float](repeating: 0, count: kd * outChannels * c)
+        for a in 0..<kd { for oc in 0..<outChannels { for ic in 0..<c { p[(a * outChannels + oc) * c + ic] = weight[(oc * c + ic) * kd + a] } } }
+        packed = p
+    }
+
+    private var plane: Int { g.height * g.width }
+
+    /// Pairs (output plane, kernel tap, input plane) that touch real (unpadded) input.
+    private func taps(_ body: (Int, Int, Int) -> Void) {
+        for z in 0..<g.outDepth { for a in 0..<g.kd {
+            let zi = z * g.sd - g.pd + a
+            if zi >= 0 && zi < g.depth { body(z, a, zi) }
+        } }
+    }
+
+    func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        let c = g.channels, hw = plane
+        packed.withUnsafeBufferPointer { w in
+            taps { z, a, zi in
+                Engine.gemm(false, false, o, hw, c, w.baseAddress! + a * o * c, lda: c, x + zi * hw, ldb: g.depth * hw,
+                            beta: 1, y + z * hw, ldc: g.outDepth * hw)
+            }
+        }
+    }
+
+    /// dW (packed layout, accumulated) and dx (accumulated) from the output gradient.
+    func backward(_ x: UnsafePointer<Float>, _ gy: UnsafePointer<Float>, dW: UnsafeMutablePointer<Float>?, dx: UnsafeMutablePointer<Float>?) {
+        let c = g.channels, hw = plane
+        packed.withUnsafeBufferPointer { w in
+            taps { z, a, zi in
+                if let dW {
+                    Engine.gemm(false, true, o, c, hw, gy + z * hw, lda: g.outDepth * hw, x + zi * hw, ldb: g.depth * hw,
+                                beta: 1, dW + a * o * c, ldc: c)
+                }
+                if let dx {
+                    Engine.gemm(true, false, c, hw, o, w.baseAddress! + a * o * c, lda: c, gy + z * hw, ldb: g.outDepth * hw,
+                                beta: 1, dx + zi * hw, ldc: g.depth * hw)
+                }
+            }
+        }
+    }
+
+    /// Packed [kd, O, C] → PyTorch's [O, C, kd, 1, 1].
+    func unpack(_ p: [Float]) -> [Float] {
+        let (c, kd) = (g.channels, g.kd)
+        var w = [Float](repeating: 0, count: p.count)
+        for a in 0..<kd { for oc in 0..<o { for ic in 0..<c { w[(oc * c + ic) * kd + a] = p[(a * o + oc) * c + ic] } } }
+        return w
     }
 }
 
@@ -101,19 +177,30 @@ extension Tensor {
         precondition(geometry.outDepth > 0 && geometry.outHeight > 0 && geometry.outWidth > 0, "conv3d output would be empty for \(shape)")
         let n = shape[0], o = weight.shape[0], k = geometry.columnRows, p = geometry.columnCols
         let inSize = shape.dropFirst().reduce(1, *)
+        let ow = geometry.outWidth, totalRows = geometry.outDepth * geometry.outHeight
+        let blockRows = geometry.rowsPerBlock
+        let blocks = Swift.stride(from: 0, to: totalRows, by: blockRows).map { $0..<min($0 + blockRows, totalRows) }
         var out = [Float](repeating: 0, count: n * o * p)
-        var col = geometry.isPointwise ? [] : [Float](repeating: 0, count: k * p)
+        var col = geometry.isPointwise || geometry.isTemporal ? [] : [Float](repeating: 0, count: k * blockRows * ow)
+        let temporal = TemporalConv(geometry: geometry, outChannels: o, weight: weight.data)
         data.withUnsafeBufferPointer { x in weight.data.withUnsafeBufferPointer { w in out.withUnsafeMutableBufferPointer { y in
             col.withUnsafeMutableBufferPointer { cb in
                 for i in 0..<n {
-                    let columns: UnsafePointer<Float>
+                    let xi = x.baseAddress! + i * inSize, yi = y.baseAddress! + i * o * p
                     if geometry.isPointwise {
-                        columns = x.baseAddress! + i * inSize
-                    } else {
-                        geometry.vol2col(x.baseAddress! + i * inSize, cb.baseAddress!)
-                        columns = UnsafePointer(cb.baseAddress!)
+                        Engine.gemm(false, false, o, p, k, w.baseAddress!, xi, yi)
+                        continue
                     }
-                    Engine.gemm(false, false, o, p, k, w.baseAddress!, columns, y.baseAddress! + i * o * p)
+                    if geometry.isTemporal {
+                        temporal.forward(xi, yi)
+                        continue
+                    }
+                    for rows in blocks {
+                        geometry.vol2col(xi, cb.baseAddress!, rows: rows)
+                        let cols = rows.count * ow
+                        Engine.gemm(false, false, o, cols, k, w.baseAddress!, lda: k, cb.baseAddress!, ldb: cols,
+                                    yi + rows.lowerBound * ow, ldc: p)
+                    }
                 }
             }
         } } }
@@ -125,29 +212,38 @@ extension Tensor {
         return Tensor.result("conv3d", shape: outShape, data: out, inputs: inputs) { [self] g in
             var dw = weight.requiresGrad ? [Float](repeating: 0, count: o * k) : []
             var dx = requiresGrad ? [Float](repeating: 0, count: count) : []
-            var col = geometry.isPointwise ? [] : [Float](repeating: 0, count: k * p)
-            var dcol = [Float](repeating: 0, count: requiresGrad && !geometry.isPointwise ? k * p : 0)
+            let needsColumns = !geometry.isPointwise && !geometry.isTemporal
+            var col = needsColumns ? [Float](repeating: 0, count: k * blockRows * ow) : []
+            var dcol = [Float](repeating: 0, count: requiresGrad && needsColumns ? k * blockRows * ow : 0)
+            var dwTemporal = geometry.isTemporal && weight.requiresGrad ? [Float](repeating: 0, count: o * k) : []
             data.withUnsafeBufferPointer { x in weight.data.withUnsafeBufferPointer { w in g.withUnsafeBufferPointer { gp in
                 col.withUnsafeMutableBufferPointer { cb in dcol.withUnsafeMutableBufferPointer { dcb in
                     dw.withUnsafeMutableBufferPointer { dwb in dx.withUnsafeMutableBufferPointer { dxb in
                         for i in 0..<n {
-                            let gi = gp.baseAddress! + i * o * p
-                            if weight.requiresGrad {  // dW += g_i · col_iᵀ
-                                let columns: UnsafePointer<Float>
-                                if geometry.isPointwise {
-                                    columns = x.baseAddress! + i * inSize
-                                } else {
-                                    geometry.vol2col(x.baseAddress! + i * inSize, cb.baseAddress!)
-                                    columns = UnsafePointer(cb.baseAddress!)
-                                }
-                                Engine.gemm(false, true, o, k, p, gi, columns, beta: 1, dwb.baseAddress!)
+                            let gi = gp.baseAddress! + i * o * p, xi = x.baseAddress! + i * inSize
+                            if geometry.isPointwise {
+                                if weight.requiresGrad { Engine.gemm(false, true, o, k, p, gi, xi, beta: 1, dwb.baseAddress!) }
+                                if requiresGrad { Engine.gemm(true, false, k, p, o, w.baseAddress!, gi, dxb.baseAddress! + i * inSize) }
+                                continue
                             }
-                            if requiresGrad {  // dcol = Wᵀ · g_i, then back to the input's positions
-                                if geometry.isPointwise {
-                                    Engine.gemm(true, false, k, p, o, w.baseAddress!, gi, dxb.baseAddress! + i * inSize)
-                                } else {
-                                    Engine.gemm(true, false, k, p, o, w.baseAddress!, gi, dcb.baseAddress!)
-                                    geometry.col2vol(dcb.baseAddress!, dxb.baseAddress! + i * inSize)
+                            if geometry.isTemporal {
+                                dwTemporal.withUnsafeMutableBufferPointer { dwt in
+                                    temporal.backward(xi, gi, dW: weight.requiresGrad ? dwt.baseAddress : nil,
+                                                      dx: requiresGrad ? dxb.baseAddress! + i * inSize : nil)
+                                }
+                                continue
+                            }
+                            for rows in blocks {
+                                let cols = rows.count * ow, gBlock = gi + rows.lowerBound * ow
+                                if weight.requiresGrad {  // dW += g_i[:, block] · colᵀ
+                                    geometry.vol2col(xi, cb.baseAddress!, rows: rows)
+                                    Engine.gemm(false, true, o, k, cols, gBlock, lda: p, cb.baseAddress!, ldb: cols, beta: 1,
+                                                dwb.baseAddress!, ldc: k)
+                                }
+                                if requiresGrad {  // dcol = Wᵀ · g_i[:, block], then back to the input's positions
+                                    Engine.gemm(true, false, k, cols, o, w.baseAddress!, lda: k, gBlock, ldb: p,
+                                                dcb.baseAddress!, ldc: cols)
+                                    geometry.col2vol(dcb.baseAddress!, dxb.baseAddress! + i * inSize, rows: rows)
                                 }
                             }
                         }
@@ -155,7 +251,7 @@ extension Tensor {
                 } }
             } } }
             if requiresGrad { accumulate(dx) }
-            if weight.requiresGrad { weight.accumulate(dw) }
+            if weight.requiresGrad { weight.accumulate(geometry.isTemporal ? temporal.unpack(dwTemporal) : dw) }
             if let bias, bias.requiresGrad {
                 var db = [Float](repeating: 0, count: o)
                 for i in 0..<n { for c in 0..<o { var s: Float = 0; for j in 0..<p { s += g[(i * o + c) * p + j] }; db[c] += s } }
