@@ -30,7 +30,6 @@ public final class LogMelSpectrogram: @unchecked Sendable {
     public let config: LogMelConfig
     private let fft: PowerSpectrumPlan
     private let window: [Float]
-    private let filterbank: MelFilterbank
     private let packedFilters: MelFilterbank.Packed
 
     public init(_ config: LogMelConfig = .cnn14) throws {
@@ -44,9 +43,8 @@ public final class LogMelSpectrogram: @unchecked Sendable {
             w[left + i] = Float(0.5 - 0.5 * cos(2 * Double.pi * Double(i) / Double(config.windowLength)))
         }
         window = w
-        filterbank = MelFilterbank(sampleRate: config.sampleRate, fftSize: n, melBins: config.melBins,
-                                   fMin: config.fMin, fMax: config.fMax)
-        packedFilters = MelFilterbank.Packed(filterbank)
+        packedFilters = MelFilterbank.Packed(MelFilterbank(sampleRate: config.sampleRate, fftSize: n, melBins: config.melBins,
+                                                           fMin: config.fMin, fMax: config.fMax))
         fft = try PowerSpectrumPlan(size: n, precision: config.fftPrecision)
     }
 
@@ -91,7 +89,7 @@ public final class LogMelSpectrogram: @unchecked Sendable {
                 }
                 fft.power(frame, window: win.baseAddress!, workspace: work, into: power)
                 if let exponent { for k in 0..<bins { power[k] = powf(power[k], exponent) } }
-                filterbank.apply(power, into: outBuffer.baseAddress! + t * mels, packed: packedFilters)
+                packedFilters.apply(power, into: outBuffer.baseAddress! + t * mels)
             }
         }
         }

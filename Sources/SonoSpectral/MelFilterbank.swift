@@ -54,22 +54,6 @@ struct MelFilterbank: Sendable {
         return m >= minLogMel ? minLogHz * exp(logStep * (m - minLogMel)) : fSp * m
     }
 
-    /// mel[m] = Σ_k filter[m][k] · spectrum[k], over the packed form (no per-frame ARC).
-    @inline(__always)
-    func apply(_ spectrum: UnsafePointer<Float>, into mel: UnsafeMutablePointer<Float>, packed: Packed) {
-        for m in 0..<packed.count {
-            let first = packed.firstBins[m], start = packed.offsets[m], end = packed.offsets[m + 1]
-            var acc: Float = 0
-            var i = start
-            var k = first
-            while i < end {
-                acc += packed.weights[i] * spectrum[k]
-                i += 1; k += 1
-            }
-            mel[m] = acc
-        }
-    }
-
     /// All filters' weights in one buffer, with where each starts: what the inner loop reads.
     final class Packed {
         let count: Int
@@ -94,6 +78,20 @@ struct MelFilterbank: Sendable {
 
         deinit {
             weights.deallocate(); offsets.deallocate(); firstBins.deallocate()
+        }
+
+        /// mel[m] = Σ_k filter[m][k] · spectrum[k] (pointers only: no reference counting per frame).
+        @inline(__always)
+        func apply(_ spectrum: UnsafePointer<Float>, into mel: UnsafeMutablePointer<Float>) {
+            for m in 0..<count {
+                var acc: Float = 0
+                var k = firstBins[m]
+                for i in offsets[m]..<offsets[m + 1] {
+                    acc += weights[i] * spectrum[k]
+                    k += 1
+                }
+                mel[m] = acc
+            }
         }
     }
 }
