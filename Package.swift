@@ -35,7 +35,7 @@ let package = Package(
         // Library modules, in data-flow order.
         .target(name: "SonoCore", dependencies: ["CSonoKernels"]),
         .target(name: "SonoMedia", dependencies: ["CFFmpeg", "SonoCore"]),
-        .target(name: "SonoSpectral", dependencies: ["CFFTW3f", "SonoCore"]),
+        .target(name: "SonoSpectral", dependencies: ["CFFTW3f", "CSonoKernels", "SonoCore"]),
         .target(name: "SonoTensor", dependencies: ["COpenBLAS", "SonoCore"]),
         .target(name: "SonoAudio", dependencies: ["SonoCore", "SonoMedia", "SonoSpectral"]),
         .target(name: "SonoShards", dependencies: ["SonoCore"]),

@@ -1,4 +1,5 @@
 import CFFTW3f
+import CSonoKernels
 import Foundation
 import SonoCore
 
@@ -100,7 +101,7 @@ public final class LogMelSpectrogram: @unchecked Sendable {
     public func toDecibels(_ values: inout [Float]) {
         let amin = Float(config.amin)
         let refDB = Float(10 * log10(max(config.amin, config.reference)))
-        for i in values.indices { values[i] = 10 * log10f(max(values[i], amin)) - refDB }
+        values.withUnsafeMutableBufferPointer { sono_power_to_db($0.baseAddress!, $0.count, amin, refDB) }
         if let topDB = config.topDB, let peak = values.max() {
             let floor = peak - Float(topDB)
             for i in values.indices where values[i] < floor { values[i] = floor }
@@ -123,7 +124,7 @@ public final class LogMelSpectrogram: @unchecked Sendable {
             throw SpectralError(path: source, reason: "audio is at \(sampleRate) Hz but the log-mel expects \(config.sampleRate) Hz (resample when decoding)")
         }
         guard !samples.isEmpty else { throw SpectralError(path: source, reason: "empty audio (0 samples)") }
-        if let bad = samples.firstIndex(where: { !$0.isFinite }) {
+        if sono_all_finite(samples.baseAddress!, samples.count) == 0, let bad = samples.firstIndex(where: { !$0.isFinite }) {
             throw SpectralError(path: source, reason: "non-finite sample (\(samples[bad])) at index \(bad) (\(String(format: "%.3f", Double(bad) / Double(sampleRate))) s)")
         }
     }

@@ -1,3 +1,4 @@
+import CSonoKernels
 import Foundation
 
 /// librosa's `filters.mel` with `htk=False, norm='slaney'`: triangles on the Slaney mel scale,
@@ -80,18 +81,10 @@ struct MelFilterbank: Sendable {
             weights.deallocate(); offsets.deallocate(); firstBins.deallocate()
         }
 
-        /// mel[m] = Σ_k filter[m][k] · spectrum[k] (pointers only: no reference counting per frame).
+        /// mel[m] = Σ_k filter[m][k] · spectrum[k].
         @inline(__always)
         func apply(_ spectrum: UnsafePointer<Float>, into mel: UnsafeMutablePointer<Float>) {
-            for m in 0..<count {
-                var acc: Float = 0
-                var k = firstBins[m]
-                for i in offsets[m]..<offsets[m + 1] {
-                    acc += weights[i] * spectrum[k]
-                    k += 1
-                }
-                mel[m] = acc
-            }
+            sono_mel_apply(spectrum, weights, offsets, firstBins, count, mel)
         }
     }
 }

@@ -1,4 +1,5 @@
 import CFFTW3f
+import CSonoKernels
 import Foundation
 
 /// One FFTW real-to-complex plan of a fixed size, in single or double precision, turning a
@@ -74,10 +75,9 @@ final class PowerSpectrumPlan: @unchecked Sendable {
             let c = UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self)
             for k in 0..<bins { power[k] = c[2 * k] * c[2 * k] + c[2 * k + 1] * c[2 * k + 1] }
         } else if let plan = doublePlan, let input = w.realD, let output = w.complexD {
-            for i in 0..<n { input[i] = Double(frame[i]) * Double(window[i]) }
+            sono_window_to_double(frame, window, input, n)
             fftw_execute_dft_r2c(plan, input, output)
-            let c = UnsafeMutableRawPointer(output).assumingMemoryBound(to: Double.self)
-            for k in 0..<bins { power[k] = Float(c[2 * k] * c[2 * k] + c[2 * k + 1] * c[2 * k + 1]) }
+            sono_power_from_complex(UnsafeRawPointer(output).assumingMemoryBound(to: Double.self), power, bins)
         }
     }
 }

@@ -17,3 +17,23 @@ int sono_crc32c_hw_available(void);
 void sono_u8_to_f32(const uint8_t *src, float *dst, size_t n, float scale, float bias);
 void sono_f16_to_f32(const uint16_t *src, float *dst, size_t n, float scale, float bias);
 #endif
+
+#ifndef SONO_KERNELS_SPECTRAL_H
+#define SONO_KERNELS_SPECTRAL_H
+/* The log-mel front end's per-frame loops, in C so the compiler vectorises them. */
+/* out[i] = frame[i] * window[i], widened to double for the FFT. */
+void sono_window_to_double(const float *frame, const float *window, double *out, size_t n);
+/* power[k] = re² + im² of interleaved double complex values. */
+void sono_power_from_complex(const double *spectrum, float *power, size_t bins);
+/* mel[m] = Σ weights[offsets[m] + i] · power[first[m] + i], i < offsets[m+1] − offsets[m]. */
+void sono_mel_apply(const float *power, const float *weights, const long *offsets, const long *first, size_t mels, float *mel);
+/* 1 when every value is finite, else 0. */
+int sono_all_finite(const float *x, size_t n);
+#endif
+
+#ifndef SONO_KERNELS_DB_H
+#define SONO_KERNELS_DB_H
+/* v[i] = 10·log10(max(v[i], amin)) − refDB, vectorisable (series for log on [√½, √2), error
+   below 1e-6 dB for normal inputs; amin must be a normal float). */
+void sono_power_to_db(float *v, size_t n, float amin, float refDB);
+#endif
