@@ -39,7 +39,7 @@ def main():
             results[precision] = (json.loads(r.stdout.strip().splitlines()[-1]), np.load(out))
 
         best = float("inf")
-        for _ in range(2):
+        for _ in range(3):
             t0 = time.perf_counter()
             s = librosa.feature.melspectrogram(y=y, sr=sr, n_fft=1024, hop_length=320, win_length=1024, window="hann",
                                                center=True, pad_mode="reflect", power=2.0, n_mels=64, fmin=50, fmax=14000)

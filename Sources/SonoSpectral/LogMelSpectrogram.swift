@@ -83,12 +83,15 @@ public final class LogMelSpectrogram: @unchecked Sendable {
         out.withUnsafeMutableBufferPointer { outBuffer in
             for t in 0..<frames {
                 let start = t * hop - offset
+                // Interior frames are read in place; only edge frames are built with reflection.
+                let source: UnsafePointer<Float>
                 if start >= 0 && start + n <= length {
-                    frame.update(from: base + start, count: n)
+                    source = base + start
                 } else {
                     for i in 0..<n { frame[i] = base[Self.reflectIndex(start + i, length)] }
+                    source = UnsafePointer(frame)
                 }
-                fft.power(frame, window: win.baseAddress!, workspace: work, into: power)
+                fft.power(source, window: win.baseAddress!, workspace: work, into: power)
                 if let exponent { for k in 0..<bins { power[k] = powf(power[k], exponent) } }
                 packedFilters.apply(power, into: outBuffer.baseAddress! + t * mels)
             }
