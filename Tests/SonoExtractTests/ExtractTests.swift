@@ -129,7 +129,8 @@ final class ExtractTests: XCTestCase {
     /// shards, byte for byte, and the same rows as an uninterrupted run.
     func testResumeAfterSIGKILLIsIdentical() throws {
         let reference = try makeTwoScanPipeline()
-        let run = try BuiltProducts.run("sono-extract", reference.args)
+        // The reference runs two scans at once: parallel extraction gives the same bytes too.
+        let run = try BuiltProducts.run("sono-extract", reference.args + ["--jobs", "2"])
         XCTAssertEqual(run.status, 0, run.stderr)
         let expected = try snapshot(reference.pipeline)
 
@@ -208,6 +209,25 @@ final class ExtractTests: XCTestCase {
         }
         let verify = try BuiltProducts.run("sono-inspect", ["verify", "--catalog", split.pipeline.catalogPath])
         XCTAssertEqual(verify.status, 0, verify.stdout)
+    }
+
+    /// A changed recipe makes a new dataset version with its own clips; the same recipe
+    /// (even reformatted) finds the existing version and plans nothing again.
+    func testChangedRecipeMakesANewVersion() throws {
+        let p = Pipeline()
+        var spec = SampleSpec()
+        spec.name = "s"; spec.width = 96; spec.height = 64; spec.seconds = 7
+        _ = try SampleGenerator.generate(spec, into: p.dir.path)
+        try p.ingest(["s,s.mp4,,"])
+        try p.segment(try p.recipe("grid", Self.gridRecipe))
+        try p.segment(try p.recipe("grid", "# same values, other layout\n" + Self.gridRecipe.replacingOccurrences(of: "length_s = 2", with: "length_s = 2.0")))
+        try p.segment(try p.recipe("grid", Self.gridRecipe.replacingOccurrences(of: "length_s = 2", with: "length_s = 3")))
+        let catalog = try Catalog(path: p.catalogPath)
+        let versions = try catalog.datasets().filter { $0.name == "grid" }
+        XCTAssertEqual(versions.map(\.version), [1, 2])
+        let counts = try versions.map { try catalog.clips(datasetID: $0.id ?? 0, scanID: "s").count }
+        XCTAssertEqual(counts, [3, 2])
+        XCTAssertNotEqual(versions[0].root, versions[1].root)
     }
 
     // MARK: helpers

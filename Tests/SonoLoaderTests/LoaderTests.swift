@@ -130,6 +130,26 @@ final class LoaderTests: XCTestCase {
         }
     }
 
+    /// Weights repeat or subsample a dataset within each epoch.
+    func testDatasetWeights() throws {
+        let dir = TemporaryDirectory()
+        let catalog = try Catalog(path: dir.file("c.sqlite"))
+        let a = try SyntheticDataset.write(catalog: catalog, root: URL(fileURLWithPath: dir.file("a")), name: "a",
+                                           layout: SyntheticDataset.tinyLayout, count: 20, seed: 1, targetBytes: 1 << 20)
+        let b = try SyntheticDataset.write(catalog: catalog, root: URL(fileURLWithPath: dir.file("b")), name: "b",
+                                           layout: SyntheticDataset.tinyLayout, count: 40, seed: 2, targetBytes: 1 << 20)
+        var o = LoaderOptions()
+        o.batchSize = 5; o.weights = [2, 0.5]
+        let loader = try ShardLoader(catalog: catalog, datasets: ["a", "b"], options: o, seed: 3)
+        var ids: [Int64] = []
+        while let batch = try loader.next() { ids += batch.clipIDs }
+        let fromA = ids.filter { a.clipIDs.contains($0) }, fromB = ids.filter { b.clipIDs.contains($0) }
+        XCTAssertEqual(fromA.count, 40, "each of a's 20 records twice")
+        XCTAssertEqual(Set(fromA).count, 20)
+        XCTAssertEqual(fromB.count, 20, "half of b's 40 records")
+        XCTAssertEqual(Set(fromB).count, 20)
+    }
+
     func testScanCapPerBatch() throws {
         let items = (0..<200).map { LoaderItem(clipID: Int64($0), shard: 0, slot: $0, scan: $0 < 150 ? 0 : 1 + $0 % 5, storageIndex: $0) }
         let plan = EpochPlan.make(items: items, seed: 1, epoch: 0, batchSize: 10, worldSize: 1, dropLast: false, maxPerScan: 4)
