@@ -190,7 +190,8 @@ public final class ShardLoader: @unchecked Sendable {
     private func schedule() {
         lock.lock()
         defer { lock.unlock() }
-        while scheduled < min(state.step + options.prefetch, plan.batchesPerRank) {
+        // At least the batch the consumer waits for, whatever `prefetch` says (0 must not hang).
+        while scheduled < min(state.step + max(1, options.prefetch), plan.batchesPerRank) {
             let step = scheduled
             scheduled += 1
             let batchItems = plan.batch(rank: options.rank, worldSize: options.worldSize, step: step)

@@ -72,9 +72,11 @@ final class LoaderTests: XCTestCase {
         var o = LoaderOptions()
         o.batchSize = 4
         let a = try epochs(try ShardLoader(catalog: catalog, datasets: ["d"], options: o, seed: 9), 2)
-        let b = try epochs(try ShardLoader(catalog: catalog, datasets: ["d"], options: o, seed: 9), 2)
+        var unbuffered = o
+        unbuffered.prefetch = 0; unbuffered.workers = 1
+        let b = try epochs(try ShardLoader(catalog: catalog, datasets: ["d"], options: unbuffered, seed: 9), 2)
         let c = try epochs(try ShardLoader(catalog: catalog, datasets: ["d"], options: o, seed: 10), 1)
-        XCTAssertEqual(a, b)
+        XCTAssertEqual(a, b, "prefetch and workers do not change the stream")
         XCTAssertNotEqual(a[0], a[1])
         XCTAssertNotEqual(a[0], c[0])
     }
