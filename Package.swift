@@ -46,6 +46,7 @@ let package = Package(
         .target(name: "SonoLoader", dependencies: [
             "CSonoKernels", "SonoCore", "SonoCatalog", "SonoShards", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        .target(name: "SonoModels", dependencies: ["SonoTensor"]),
         .target(name: "SonoCatalog", dependencies: ["SonoCore", "SonoShards", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "SonoIngest", dependencies: ["SonoCore", "SonoMedia", "SonoCatalog"]),
         .target(name: "SonoSample", dependencies: ["SonoCore", "SonoMedia"]),
@@ -93,6 +94,7 @@ let package = Package(
             "SonoLoader", "SonoCatalog", "SonoShards", "SonoTestSupport", "SonoCore", "sono-inspect",
         ]),
         .testTarget(name: "SonoTensorTests", dependencies: ["SonoTensor", "SonoCore"], exclude: ["Goldens"]),
+        .testTarget(name: "SonoModelsTests", dependencies: ["SonoModels", "SonoTensor"]),
         .testTarget(name: "SonoMediaTests", dependencies: ["SonoMedia", "SonoSample", "SonoCore", "SonoTestSupport"]),
         .testTarget(name: "SonoIngestTests", dependencies: [
             "SonoIngest", "SonoCatalog", "SonoSample", "SonoCore", "SonoTestSupport",
