@@ -97,6 +97,37 @@ def main():
             opt.step()
             steps.append(p.detach().clone())
         save(f"opt_{name}", p0=p0, grads=torch.stack(grads), steps=torch.stack(steps))
+    # VSE++ max-violation ranking loss (fartashf/vsepp ContrastiveLoss, max_violation=True).
+    def vsepp(scores, margin=0.2):
+        d = scores.diag().view(-1, 1)
+        cost_s = (margin + scores - d.expand_as(scores)).clamp(min=0)
+        cost_im = (margin + scores - d.t().expand_as(scores)).clamp(min=0)
+        eye = torch.eye(scores.size(0), dtype=torch.bool)
+        cost_s = cost_s.masked_fill(eye, 0).max(1)[0]
+        cost_im = cost_im.masked_fill(eye, 0).max(0)[0]
+        return (cost_s.sum() + cost_im.sum()).reshape(1)
+    grad_case("vsepp", lambda s: vsepp(s), s=torch.rand(5, 5) * 2 - 1)
+    # The dual objective (method.md §1) on small features, weights saved for the Swift side.
+    n, dv, da, di, d = 6, 5, 7, 5, 4
+    lin = lambda i, o: (torch.randn(o, i) * 0.5, torch.randn(o) * 0.1)
+    W = {"proj_v": lin(dv, d), "proj_a": lin(da, d), "proj_i": lin(di, d), "fusion_a": lin(2 * d, d),
+         "head_v.0": lin(dv, d), "head_a.0": lin(da, d), "head_i.0": lin(di, d)}
+    def objective(fv, fa, fi):
+        L = lambda x, name: x @ W[name][0].t() + W[name][1]
+        def nce(x, y, tau=0.1):
+            s = F.normalize(x, dim=1) @ F.normalize(y, dim=1).t() / tau
+            t = torch.arange(x.size(0))
+            return 0.5 * (F.cross_entropy(s, t) + F.cross_entropy(s.t(), t))
+        def head(x, name):
+            return F.normalize(F.batch_norm(L(x, name), None, None, training=True, eps=1e-5), dim=1)
+        zv, za, zi = L(fv, "proj_v"), L(fa, "proj_a"), L(fi, "proj_i")
+        zva, zvi = L(torch.cat([zv, za], 1), "fusion_a"), L(torch.cat([zv, zi], 1), "fusion_a")
+        mmcl = 0.5 * (nce(za, zv) + nce(zv, zva)) + 0.5 * (nce(zi, zv) + nce(zv, zvi))
+        mv, ma, mi = head(fv, "head_v.0"), head(fa, "head_a.0"), head(fi, "head_i.0")
+        mmsl = vsepp(mv @ ma.t()) + vsepp(mv @ mi.t())
+        return (mmcl + mmsl).reshape(1)
+    grad_case("objective", objective, fv=torch.randn(n, dv), fa=torch.randn(n, da), fi=torch.randn(n, di))
+    save("objective_weights", **{f"{k}.weight": v[0] for k, v in W.items()}, **{f"{k}.bias": v[1] for k, v in W.items()})
     with open(os.path.join(OUT, "index.json"), "w") as f:
         json.dump({"torch": torch.__version__, "cases": index}, f, indent=1, sort_keys=True)
     print(f"wrote {len(index)} cases to {os.path.normpath(OUT)} with torch {torch.__version__}")

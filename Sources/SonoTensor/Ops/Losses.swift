@@ -127,3 +127,36 @@ extension Tensor {
         }
     }
 }
+
+extension Tensor {
+    /// VSE++'s max-violation triplet ranking loss on a score matrix S [N, N] (S[k, j] = s(x_k, y_j),
+    /// positives on the diagonal): Σ_k max_{j≠k} [α − S_kk + S_kj]₊ + max_{j≠k} [α − S_kk + S_jk]₊
+    /// (fartashf/vsepp ContrastiveLoss with max_violation). `.mean` divides by N; `.sum` is VSE++'s.
+    public func maxViolationRankingLoss(margin: Float, reduction: Reduction = .sum) -> Tensor {
+        precondition(rank == 2 && shape[0] == shape[1] && shape[0] > 1, "ranking loss needs a square score matrix, got \(shape)")
+        let n = shape[0]
+        var total: Float = 0
+        var rowArg = [Int](repeating: -1, count: n), colArg = [Int](repeating: -1, count: n)
+        var rowCost = [Float](repeating: 0, count: n), colCost = [Float](repeating: 0, count: n)
+        for k in 0..<n {
+            let d = data[k * n + k]
+            for j in 0..<n where j != k {
+                let a = margin - d + data[k * n + j]   // y_j ranked against x_k's positive
+                if a > rowCost[k] { rowCost[k] = a; rowArg[k] = j }
+                let b = margin - d + data[j * n + k]   // x_j ranked against y_k's positive
+                if b > colCost[k] { colCost[k] = b; colArg[k] = j }
+            }
+            total += rowCost[k] + colCost[k]
+        }
+        let divisor: Float = reduction == .sum ? 1 : Float(n)
+        return Tensor.result("vse_max_violation", shape: [1], data: [total / divisor], inputs: [self]) { [self] g in
+            var dx = [Float](repeating: 0, count: count)
+            let scale = g[0] / divisor
+            for k in 0..<n {
+                if rowArg[k] >= 0 { dx[k * n + rowArg[k]] += scale; dx[k * n + k] -= scale }
+                if colArg[k] >= 0 { dx[colArg[k] * n + k] += scale; dx[k * n + k] -= scale }
+            }
+            accumulate(dx)
+        }
+    }
+}
