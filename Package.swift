@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "sono-sample", targets: ["sono-sample"]),
         .executable(name: "sono-segment", targets: ["sono-segment"]),
         .executable(name: "sono-extract", targets: ["sono-extract"]),
+        .executable(name: "sono-train", targets: ["sono-train"]),
         .executable(name: "sono-inspect", targets: ["sono-inspect"]),
         .executable(name: "sono-bench", targets: ["sono-bench"]),
     ],
@@ -47,6 +48,7 @@ let package = Package(
             "CSonoKernels", "SonoCore", "SonoCatalog", "SonoShards", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "SonoModels", dependencies: ["SonoTensor"]),
+        .target(name: "SonoTrain", dependencies: ["SonoCore", "SonoCatalog", "SonoLoader", "SonoModels", "SonoTensor"]),
         .target(name: "SonoCatalog", dependencies: ["SonoCore", "SonoShards", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "SonoIngest", dependencies: ["SonoCore", "SonoMedia", "SonoCatalog"]),
         .target(name: "SonoSample", dependencies: ["SonoCore", "SonoMedia"]),
@@ -67,6 +69,9 @@ let package = Package(
         ]),
         .executableTarget(name: "sono-extract", dependencies: [
             "SonoExtract", "SonoCatalog", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "sono-train", dependencies: [
+            "SonoTrain", "SonoCatalog", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sono-sample", dependencies: [
             "SonoSample", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -95,6 +100,9 @@ let package = Package(
         ]),
         .testTarget(name: "SonoTensorTests", dependencies: ["SonoTensor", "SonoCore"], exclude: ["Goldens"]),
         .testTarget(name: "SonoModelsTests", dependencies: ["SonoModels", "SonoTensor", "SonoCore"]),
+        .testTarget(name: "SonoTrainTests", dependencies: [
+            "SonoTrain", "SonoCatalog", "SonoShards", "SonoTensor", "SonoTestSupport",
+        ]),
         .testTarget(name: "SonoMediaTests", dependencies: ["SonoMedia", "SonoSample", "SonoCore", "SonoTestSupport"]),
         .testTarget(name: "SonoIngestTests", dependencies: [
             "SonoIngest", "SonoCatalog", "SonoSample", "SonoCore", "SonoTestSupport",

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job end to end on sample recordings it makes itself:
-# sample → ingest → segment (large, medium) → extract both in one pass per scan → inspect.
-# (Training a few steps of a small model joins when the trainer lands.)
+# sample → ingest → segment (large, medium) → extract both in one pass per scan → inspect →
+# a few pretraining steps of a small (narrow) dual model from the shards.
 # Usage: pipelines/demo.sh [OUT_DIR]   (default out/demo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,4 +31,7 @@ echo "== inspect"
 "$BIN/sono-inspect" summary --catalog "$CATALOG"
 "$BIN/sono-inspect" verify --catalog "$CATALOG"
 "$BIN/sono-inspect" show --catalog "$CATALOG" 1 --png "$OUT/previews"
-echo "== done: catalog $CATALOG, shards under $OUT/datasets, previews in $OUT/previews"
+echo "== pretrain: 3 steps of the tiny dual model (R(2+1)D-18, ResNet-18, CNN14 narrowed; MMCL + MMSL)"
+"$BIN/sono-train" --catalog "$CATALOG" --datasets large --split all --model tiny --steps 3 --batch-size 4 --out "$OUT/checkpoints"
+
+echo "== done: catalog $CATALOG, shards under $OUT/datasets, previews in $OUT/previews, checkpoint in $OUT/checkpoints"

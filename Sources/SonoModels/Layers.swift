@@ -27,7 +27,7 @@ extension Module {
 }
 
 /// Prefixes child keys: "layer1" + "0.conv1.weight".
-func prefixed<T>(_ prefix: String, _ items: [(String, T)]) -> [(String, T)] {
+public func prefixed<T>(_ prefix: String, _ items: [(String, T)]) -> [(String, T)] {
     items.map { (prefix.isEmpty ? $0.0 : "\(prefix).\($0.0)", $0.1) }
 }
 
