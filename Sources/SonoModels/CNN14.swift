@@ -39,9 +39,10 @@ public final class CNN14: Module {
     let bn0: BatchNorm
     let blocks: [ConvBlock]
     let fc1: LinearLayer
-    /// Dropout is drawn from this seed and the number of forward passes so far (reproducible).
+    /// Dropout is drawn from this seed and the number of forward passes so far (reproducible;
+    /// a resumed run sets `forwardPasses` back to where it was).
     public var dropoutSeed: UInt64 = 0
-    private var passes: UInt64 = 0
+    public var forwardPasses: UInt64 = 0
     public var training = true
 
     public init(_ config: Config = Config(), initialization: Initialization = .xavierUniform(seed: 0)) {
@@ -61,8 +62,8 @@ public final class CNN14: Module {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         precondition(x.rank == 4 && x.shape[1] == 1 && x.shape[3] == config.melBins, "CNN14 takes [N, 1, T, \(config.melBins)], got \(x.shape)")
         precondition(x.shape[2] >= 32, "CNN14 needs at least 32 frames")
-        passes += 1
-        let seed = dropoutSeed &* 1_000_003 &+ passes
+        forwardPasses += 1
+        let seed = dropoutSeed &* 1_000_003 &+ forwardPasses
         // bn0 normalises each mel bin: move mels to the channel axis and back.
         var h = bn0(x.transposed(1, 3)).transposed(1, 3)
         for (i, block) in blocks.enumerated() {

@@ -85,6 +85,17 @@ public final class Adam: Optimizer {
         self.decoupled = decoupled
     }
 
+    /// The moments and step count of `parameter` (for checkpoints), nil before its first step.
+    public func state(of parameter: Tensor) -> (m: [Float], v: [Float], step: Int)? {
+        state[ObjectIdentifier(parameter)].map { ($0.m, $0.v, $0.t) }
+    }
+
+    /// Restores a parameter's moments and step count from a checkpoint.
+    public func restoreState(of parameter: Tensor, m: [Float], v: [Float], step: Int) {
+        precondition(m.count == parameter.count && v.count == parameter.count, "optimiser state size")
+        state[ObjectIdentifier(parameter)] = (m, v, step)
+    }
+
     /// AdamW (decoupled weight decay).
     public static func adamW(_ groups: [ParameterGroup], beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) -> Adam {
         Adam(groups, beta1: beta1, beta2: beta2, epsilon: epsilon, decoupled: true)

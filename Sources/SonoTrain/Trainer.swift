@@ -37,7 +37,8 @@ public struct StepLog: Codable, Sendable {
 /// Each step: a loader batch (video [B,1,14,H,W], still, log-mel), gray repeated to 3 channels
 /// for the video and image encoders (method.md §8), the three encoders, `DualHeads.loss`,
 /// backward, Adam. Checkpoints are safetensors holding the weights, batch-norm running
-/// statistics, and the loader state, so a run can be continued where it stopped.
+/// statistics, Adam's moments and the loader state: `resume(from:)` continues the run where it
+/// stopped, on the same stream of batches.
 public final class Trainer {
     public let config: TrainConfig
     public let video: R2Plus1D18
@@ -81,10 +82,14 @@ public final class Trainer {
             + prefixed("audio", audio.namedBatchNorms()) + prefixed("heads", heads.namedBatchNorms())
     }
 
-    /// Runs `config.steps` steps, calling `log` after each; writes checkpoints to `checkpointDir`.
+    /// Steps done so far (after `resume`, the checkpoint's).
+    public private(set) var completedSteps = 0
+
+    /// Runs until `config.steps` steps in all, calling `log` after each; writes checkpoints to `checkpointDir`.
     public func run(checkpointDir: String?, log: (StepLog) throws -> Void) throws {
         let clock = ContinuousClock()
-        var step = 0
+        var step = completedSteps
+        defer { completedSteps = step }
         while step < config.steps {
             guard let batch = try loader.next() else { continue }  // epoch boundary
             let start = clock.now
@@ -119,11 +124,55 @@ public final class Trainer {
             tensors.append(("\(name).running_mean", [bn.channels], bn.runningMean))
             tensors.append(("\(name).running_var", [bn.channels], bn.runningVar))
         }
+        var adamStep = 0
+        for (name, p) in Self.parameters(video, image, audio, heads) {
+            guard let s = optimizer.state(of: p) else { continue }
+            tensors.append(("optimizer.m.\(name)", p.shape, s.m))
+            tensors.append(("optimizer.v.\(name)", p.shape, s.v))
+            adamStep = s.step
+        }
         let state = loader.state
         try SafeTensors.write(tensors, metadata: [
             "format": "sonodual-dual-v1", "step": "\(step)", "model_size": config.modelSize,
             "loader_seed": "\(state.seed)", "loader_epoch": "\(state.epoch)", "loader_step": "\(state.step)",
-            "datasets": config.datasets.joined(separator: ","),
+            "datasets": config.datasets.joined(separator: ","), "adam_step": "\(adamStep)",
         ], to: path)
+    }
+
+    /// Restores weights, running statistics, Adam's moments and the loader's position from a
+    /// checkpoint of the same model size; the next `run` continues from its step.
+    public func resume(from path: String) throws {
+        let file: SafeTensors.File
+        do { file = try SafeTensors.read(path) } catch {
+            throw InputError(path: path, reason: "not a readable safetensors checkpoint (\(error.localizedDescription))")
+        }
+        guard file.metadata["format"] == "sonodual-dual-v1" else { throw InputError(path: path, reason: "not a SonoDual dual-model checkpoint") }
+        guard file.metadata["model_size"] == config.modelSize else {
+            throw InputError(path: path, reason: "checkpoint is for the \(file.metadata["model_size"] ?? "?") model, not \(config.modelSize)")
+        }
+        let stored = Dictionary(file.tensors.map { ($0.0, ($0.1, $0.2)) }, uniquingKeysWith: { a, _ in a })
+        func values(_ name: String, count: Int) throws -> [Float] {
+            guard let (_, v) = stored[name], v.count == count else { throw InputError(path: path, reason: "missing or misshapen tensor \(name)") }
+            return v
+        }
+        let adamStep = Int(file.metadata["adam_step"] ?? "0") ?? 0
+        for (name, p) in Self.parameters(video, image, audio, heads) {
+            p.data = try values(name, count: p.count)
+            if adamStep > 0 {
+                optimizer.restoreState(of: p, m: try values("optimizer.m.\(name)", count: p.count),
+                                       v: try values("optimizer.v.\(name)", count: p.count), step: adamStep)
+            }
+        }
+        for (name, bn) in batchNorms {
+            bn.runningMean = try values("\(name).running_mean", count: bn.channels)
+            bn.runningVar = try values("\(name).running_var", count: bn.channels)
+        }
+        guard let seed = UInt64(file.metadata["loader_seed"] ?? ""), let epoch = Int(file.metadata["loader_epoch"] ?? ""),
+              let loaderStep = Int(file.metadata["loader_step"] ?? ""), let step = Int(file.metadata["step"] ?? "") else {
+            throw InputError(path: path, reason: "checkpoint metadata lacks the loader state")
+        }
+        try loader.restore(LoaderState(seed: seed, epoch: epoch, step: loaderStep))
+        audio.forwardPasses = UInt64(step)  // one audio forward per step: the same dropout masks follow
+        completedSteps = step
     }
 }

@@ -23,6 +23,7 @@ struct SonoTrainCommand: ParsableCommand {
     @Option(help: "Checkpoint folder.") var out: String?
     @Option(help: "Also checkpoint every N steps (0: only at the end).") var checkpointEvery = 0
     @Option(help: "Metrics log (JSON lines); default: standard output.") var log: String?
+    @Option(help: "Continue from this checkpoint (same model size); --steps counts from the start of the run.") var resume: String?
 
     func validate() throws {
         guard ["full", "tiny"].contains(model) else { throw ValidationError("--model must be full or tiny") }
@@ -36,6 +37,7 @@ struct SonoTrainCommand: ParsableCommand {
         config.steps = steps; config.batchSize = batchSize; config.learningRate = lr; config.weightDecay = weightDecay
         config.modelSize = model; config.seed = seed; config.threads = threads; config.checkpointEvery = checkpointEvery
         let trainer = try Trainer(catalog: Catalog(path: catalog), config: config)
+        if let resume { try trainer.resume(from: resume) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         var logFile: FileHandle? = nil

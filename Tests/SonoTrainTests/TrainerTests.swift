@@ -39,6 +39,30 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(stem.2, after)
     }
 
+    /// Stopping after 2 steps and resuming from the checkpoint gives the same 4-step run.
+    func testResumeContinuesTheSameRun() throws {
+        let dir = TemporaryDirectory()
+        let catalog = try Catalog(path: dir.file("c.sqlite"))
+        let layout = RecordLayout.clip(frames: 4, size: 32, melFrames: 64, mels: 64)
+        _ = try SyntheticDataset.write(catalog: catalog, root: URL(fileURLWithPath: dir.file("ds")), name: "toy", layout: layout,
+                                       count: 12, seed: 1, targetBytes: 1 << 20, scans: 3)
+        var config = TrainConfig()
+        config.datasets = ["toy"]; config.split = nil; config.steps = 4; config.batchSize = 4
+        config.modelSize = "tiny"; config.threads = 1
+        var straight: [Float] = []
+        try Trainer(catalog: catalog, config: config).run(checkpointDir: nil) { straight.append($0.loss) }
+
+        var half = config
+        half.steps = 2
+        var resumed: [Float] = []
+        try Trainer(catalog: catalog, config: half).run(checkpointDir: dir.file("a")) { resumed.append($0.loss) }
+        let second = try Trainer(catalog: catalog, config: config)
+        try second.resume(from: dir.file("a/last.safetensors"))
+        try second.run(checkpointDir: nil) { resumed.append($0.loss) }
+        XCTAssertEqual(resumed.count, 4)
+        for (a, b) in zip(straight, resumed) { XCTAssertEqual(a, b, accuracy: 1e-4 * max(1, abs(a))) }
+    }
+
     func testSafeTensorsRoundTrip() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("t.safetensors")
