@@ -9,15 +9,21 @@ import SonoTestSupport
 /// A few steps of the tiny dual model on synthetic shards: finite losses that change the
 /// weights, and a safetensors checkpoint with weights, running statistics and loader state.
 final class TrainerTests: XCTestCase {
-    func testTinyModelTrainsAndCheckpoints() throws {
-        let dir = TemporaryDirectory()
+    /// 12 synthetic clips of 3 scans (4 frames of 32², 64 mel frames) and a tiny-model config.
+    private func toyRun(_ dir: TemporaryDirectory, steps: Int) throws -> (Catalog, TrainConfig) {
         let catalog = try Catalog(path: dir.file("c.sqlite"))
         let layout = RecordLayout.clip(frames: 4, size: 32, melFrames: 64, mels: 64)
         _ = try SyntheticDataset.write(catalog: catalog, root: URL(fileURLWithPath: dir.file("ds")), name: "toy", layout: layout,
                                        count: 12, seed: 1, targetBytes: 1 << 20, scans: 3)
         var config = TrainConfig()
-        config.datasets = ["toy"]; config.split = nil; config.steps = 2; config.batchSize = 4
+        config.datasets = ["toy"]; config.split = nil; config.steps = steps; config.batchSize = 4
         config.modelSize = "tiny"; config.threads = 1
+        return (catalog, config)
+    }
+
+    func testTinyModelTrainsAndCheckpoints() throws {
+        let dir = TemporaryDirectory()
+        let (catalog, config) = try toyRun(dir, steps: 2)
         let trainer = try Trainer(catalog: catalog, config: config)
         let before = trainer.video.namedParameters().first { $0.0 == "stem.0.weight" }?.1.data ?? []
         var logs: [StepLog] = []
@@ -42,13 +48,7 @@ final class TrainerTests: XCTestCase {
     /// Stopping after 2 steps and resuming from the checkpoint gives the same 4-step run.
     func testResumeContinuesTheSameRun() throws {
         let dir = TemporaryDirectory()
-        let catalog = try Catalog(path: dir.file("c.sqlite"))
-        let layout = RecordLayout.clip(frames: 4, size: 32, melFrames: 64, mels: 64)
-        _ = try SyntheticDataset.write(catalog: catalog, root: URL(fileURLWithPath: dir.file("ds")), name: "toy", layout: layout,
-                                       count: 12, seed: 1, targetBytes: 1 << 20, scans: 3)
-        var config = TrainConfig()
-        config.datasets = ["toy"]; config.split = nil; config.steps = 4; config.batchSize = 4
-        config.modelSize = "tiny"; config.threads = 1
+        let (catalog, config) = try toyRun(dir, steps: 4)
         var straight: [Float] = []
         try Trainer(catalog: catalog, config: config).run(checkpointDir: nil) { straight.append($0.loss) }
 
