@@ -103,7 +103,7 @@ let package = Package(
         .testTarget(name: "SonoTrainTests", dependencies: [
             "SonoTrain", "SonoCatalog", "SonoShards", "SonoTensor", "SonoTestSupport",
         ]),
-        .testTarget(name: "SonoMediaTests", dependencies: ["SonoMedia", "SonoSample", "SonoCore", "SonoTestSupport"]),
+        .testTarget(name: "SonoMediaTests", dependencies: ["SonoMedia", "SonoSample", "SonoCore", "SonoTestSupport", "sono-bench"]),
         .testTarget(name: "SonoIngestTests", dependencies: [
             "SonoIngest", "SonoCatalog", "SonoSample", "SonoCore", "SonoTestSupport",
         ]),

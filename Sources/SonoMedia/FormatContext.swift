@@ -21,8 +21,8 @@ final class FormatContext {
         pointer = ctx
         let info = avformat_find_stream_info(ctx, nil)
         if info < 0 {
-            var p: UnsafeMutablePointer<AVFormatContext>? = ctx
-            avformat_close_input(&p)
+            // Every stored property is set, so deinit runs and closes the context: closing it
+            // here too would free it twice (found by HostileInputTests).
             throw MediaError(.unreadable, path: path,
                              reason: "cannot read stream information: \(ffmpegErrorText(info)) (avformat_find_stream_info)", code: info)
         }

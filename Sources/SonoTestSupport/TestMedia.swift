@@ -90,7 +90,10 @@ public enum BuiltProducts {
     }
 
     /// Runs a built executable and returns its exit status and output.
-    public static func run(_ name: String, _ args: [String], environment: [String: String] = [:]) throws -> Result {
+    /// With `timeout`, a process still running after that many seconds is killed (status 9 and
+    /// `timedOut`), so a hang fails the test instead of stalling it.
+    public static func run(_ name: String, _ args: [String], environment: [String: String] = [:],
+                           timeout: TimeInterval? = nil) throws -> Result {
         let process = Process()
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
@@ -101,6 +104,10 @@ public enum BuiltProducts {
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        if let timeout {
+            let pid = process.processIdentifier
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { kill(pid, SIGKILL) }
+        }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
