@@ -24,6 +24,11 @@ public enum RecordingManifest {
         guard let text = String(data: data, encoding: .utf8) else {
             throw InputError(path: path, reason: "manifest is not UTF-8 text")
         }
+        return try parse(text, path: path)
+    }
+
+    /// Parses manifest text; relative paths resolve against `path`'s folder.
+    static func parse(_ text: String, path: String) throws -> [ManifestEntry] {
         let base = URL(fileURLWithPath: path).deletingLastPathComponent()
         let rows = try CSV.parse(text, path: path)
         guard let (headerLine, header) = rows.first else { throw InputError(path: path, reason: "empty manifest (a header row is required)") }

@@ -56,4 +56,25 @@ final class ManifestTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("no such manifest"))
         }
     }
+
+    /// Mangled manifests parse or fail with the manifest's path; never a crash.
+    func testParserSurvivesGarbage() {
+        let seed = Array("scan_id,video,audio,audio_offset_ms,crop\ns1,a.mp4,,,\ns2,b.mkv,b.wav,-250.5,\"1,2,30,40\"\n")
+        let alphabet = Array(",\"\n\r-.0123456789abcs_ \u{FEFF}é")
+        var rng = SeededGenerator(seed: 5)
+        for _ in 0..<3000 {
+            var text = seed
+            for _ in 0..<(1 + Int(rng.next() % 5)) {
+                let at = Int(rng.next() % UInt64(text.count))
+                switch rng.next() % 3 {
+                case 0: text[at] = alphabet[Int(rng.next() % UInt64(alphabet.count))]
+                case 1: text.remove(at: at)
+                default: text.insert(alphabet[Int(rng.next() % UInt64(alphabet.count))], at: at)
+                }
+            }
+            do { _ = try RecordingManifest.parse(String(text), path: "/m/manifest.csv") } catch {
+                XCTAssertTrue("\(error)".hasPrefix("/m/manifest.csv: "), "\(error)")
+            }
+        }
+    }
 }
