@@ -107,8 +107,10 @@ public struct RecordLocation: Sendable, Equatable {
 
 extension Catalog {
     /// The dataset of `name` whose recipe hashes to `recipeHash`, created as the next version
-    /// if none exists.
-    public func dataset(name: String, recipe: String, recipeHash: String, layout: RecordLayout, root: String) throws -> DatasetRecord {
+    /// if none exists; `root` gives the new version's shard folder from its version number
+    /// (decided here, in the same transaction).
+    public func dataset(name: String, recipe: String, recipeHash: String, layout: RecordLayout,
+                        root: (Int) -> String) throws -> DatasetRecord {
         try write { db in
             if let existing = try DatasetRecord.filter(Column("name") == name && Column("recipe_hash") == recipeHash).fetchOne(db) {
                 return existing
@@ -118,7 +120,7 @@ extension Catalog {
             encoder.outputFormatting = [.sortedKeys]
             var d = DatasetRecord(id: nil, name: name, version: version, recipe: recipe, recipeHash: recipeHash,
                                   recordLayout: String(decoding: try encoder.encode(layout), as: UTF8.self),
-                                  root: root, createdAt: CatalogClock.now())
+                                  root: root(version), createdAt: CatalogClock.now())
             try d.insert(db)
             return d
         }

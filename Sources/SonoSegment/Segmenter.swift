@@ -59,12 +59,8 @@ public struct Segmenter: Sendable {
     /// The dataset record for a recipe (shards go to `root`, default `datasets/<name>-v<version>`
     /// beside the catalog).
     public static func dataset(for recipe: DatasetRecipe, catalog: Catalog, root: String?) throws -> DatasetRecord {
-        let layout = ShardLayouts.layout(for: recipe)
-        let existingVersions = try catalog.datasets().filter { $0.name == recipe.name }
-        if let same = existingVersions.first(where: { $0.recipeHash == recipe.hash }) { return same }
-        let version = (existingVersions.map(\.version).max() ?? 0) + 1
-        let folder = root ?? "datasets/\(recipe.name)-v\(version)"
-        return try catalog.dataset(name: recipe.name, recipe: recipe.canonicalJSON, recipeHash: recipe.hash, layout: layout, root: folder)
+        try catalog.dataset(name: recipe.name, recipe: recipe.canonicalJSON, recipeHash: recipe.hash,
+                            layout: ShardLayouts.layout(for: recipe)) { version in root ?? "datasets/\(recipe.name)-v\(version)" }
     }
 
     public func segment(recipe: DatasetRecipe, catalog: Catalog, datasetRoot: String?, runID: Int64?) throws -> SegmentSummary {

@@ -43,7 +43,7 @@ public enum SyntheticDataset {
     public static func write(catalog: Catalog, root: URL, name: String, layout: RecordLayout, count: Int,
                              seed: UInt64, targetBytes: Int, pool: Int? = nil, scans: Int = 1) throws -> Written {
         let dataset = try catalog.dataset(name: name, recipe: "synthetic seed=\(seed)", recipeHash: "synthetic-\(seed)-\(count)",
-                                          layout: layout, root: catalog.storedRoot(for: root))
+                                          layout: layout) { _ in catalog.storedRoot(for: root) }
         guard let datasetID = dataset.id else { throw InputError(path: catalog.path, reason: "dataset has no id") }
         try ShardStore.removeLeftovers(root: root, indexed: Set(catalog.shards(datasetID: datasetID).map(\.path)))
         let splits = ClipRecord.Split.allCases
