@@ -191,20 +191,17 @@ extension SonoBench {
             // The same bytes from an ordinary heap buffer, in the same order.
             let heap = UnsafeMutableRawBufferPointer.allocate(byteCount: size * order.count, alignment: 4096)
             defer { heap.deallocate() }
-            var position: [Int] = []
+            // Records in storage order; record (shard s, slot) sits at index firstIndex[s] + slot.
+            var firstIndex: [Int] = [0]
+            for r in readers { firstIndex.append(firstIndex[firstIndex.count - 1] + r.recordCount) }
             for (s, r) in readers.enumerated() {
                 for slot in 0..<r.recordCount {
-                    let rec = r.record(slot)
-                    let at = position.count * size
+                    let at = (firstIndex[s] + slot) * size
                     UnsafeMutableRawBufferPointer(rebasing: heap[at..<(at + size)])
-                        .copyMemory(from: UnsafeRawBufferPointer(start: rec.bytes("clip_id").baseAddress, count: size))
-                    position.append(s)
+                        .copyMemory(from: UnsafeRawBufferPointer(start: r.record(slot).bytes("clip_id").baseAddress, count: size))
                 }
             }
-            var flat: [Int] = []
-            var firstIndex: [Int] = [0]
-            for r in readers { firstIndex.append(firstIndex.last! + r.recordCount) }
-            for (s, slot) in order { flat.append(firstIndex[s] + slot) }
+            let flat = order.map { firstIndex[$0.0] + $0.1 }
             start = clock.now
             for k in flat {
                 destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: heap[(k * size)..<((k + 1) * size)]))
