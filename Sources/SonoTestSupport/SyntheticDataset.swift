@@ -45,7 +45,7 @@ public enum SyntheticDataset {
         let dataset = try catalog.dataset(name: name, recipe: "synthetic seed=\(seed)", recipeHash: "synthetic-\(seed)-\(count)",
                                           layout: layout) { _ in catalog.storedRoot(for: root) }
         guard let datasetID = dataset.id else { throw InputError(path: catalog.path, reason: "dataset has no id") }
-        try ShardStore.removeLeftovers(root: root, indexed: Set(catalog.shards(datasetID: datasetID).map(\.path)))
+        try ShardStore.removeLeftovers(root: root, indexed: catalog.indexedShardPaths(datasetID: datasetID))
         let splits = ClipRecord.Split.allCases
         var planned: [ClipRecord] = []
         for k in 0..<count {
