@@ -15,6 +15,10 @@ public protocol Module: AnyObject {
     func namedParameters() -> [(String, Tensor)]
     /// Batch-norm layers, keyed by their prefix (for running statistics and train/eval).
     func namedBatchNorms() -> [(String, BatchNorm)]
+    /// Training (batch statistics, dropout) or evaluation. A requirement, not only an extension
+    /// method, so that a module with more train-time behaviour than its batch norms (CNN14's
+    /// dropout) is dispatched to its own implementation when called through `Module`.
+    func setTraining(_ training: Bool)
 }
 
 extension Module {

@@ -69,13 +69,29 @@ public final class SGD: Optimizer {
     }
 }
 
+/// One parameter's Adam state: first and second moments and the number of steps taken.
+public struct AdamMoments: Sendable, Equatable {
+    public var m: [Float]
+    public var v: [Float]
+    public var step: Int
+
+    public init(m: [Float], v: [Float], step: Int) {
+        self.m = m
+        self.v = v
+        self.step = step
+    }
+
+    /// The state before a parameter's first step.
+    public init(zeroFor count: Int) { self.init(m: [Float](repeating: 0, count: count), v: [Float](repeating: 0, count: count), step: 0) }
+}
+
 /// Adam as torch.optim.Adam (weight decay as L2: g += λ·p) or, with `decoupled`, AdamW
 /// (p −= lr·λ·p, then Adam without decay). m, v with bias correction; p −= lr·m̂/(√v̂ + ε).
 public final class Adam: Optimizer {
     public let groups: [ParameterGroup]
     public var beta1: Float, beta2: Float, epsilon: Float
     public let decoupled: Bool
-    private var state: [ObjectIdentifier: (m: [Float], v: [Float], t: Int)] = [:]
+    private var state: [ObjectIdentifier: AdamMoments] = [:]
 
     public init(_ groups: [ParameterGroup], beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, decoupled: Bool = false) {
         self.groups = groups
@@ -86,14 +102,14 @@ public final class Adam: Optimizer {
     }
 
     /// The moments and step count of `parameter` (for checkpoints), nil before its first step.
-    public func state(of parameter: Tensor) -> (m: [Float], v: [Float], step: Int)? {
-        state[ObjectIdentifier(parameter)].map { ($0.m, $0.v, $0.t) }
+    public func state(of parameter: Tensor) -> AdamMoments? {
+        state[ObjectIdentifier(parameter)]
     }
 
     /// Restores a parameter's moments and step count from a checkpoint.
-    public func restoreState(of parameter: Tensor, m: [Float], v: [Float], step: Int) {
-        precondition(m.count == parameter.count && v.count == parameter.count, "optimiser state size")
-        state[ObjectIdentifier(parameter)] = (m, v, step)
+    public func restoreState(of parameter: Tensor, _ moments: AdamMoments) {
+        precondition(moments.m.count == parameter.count && moments.v.count == parameter.count, "optimiser state size")
+        state[ObjectIdentifier(parameter)] = moments
     }
 
     /// AdamW (decoupled weight decay).
@@ -108,14 +124,14 @@ public final class Adam: Optimizer {
                 for p in group.parameters {
                     guard var g = p.grad else { continue }
                     let key = ObjectIdentifier(p)
-                    var s = state[key] ?? ([Float](repeating: 0, count: p.count), [Float](repeating: 0, count: p.count), 0)
-                    s.t += 1
+                    var s = state[key] ?? AdamMoments(zeroFor: p.count)
+                    s.step += 1
                     if decoupled {
                         if wd != 0 { for i in 0..<p.count { p.data[i] *= 1 - lr * wd } }
                     } else if wd != 0 {
                         for i in 0..<g.count { g[i] += wd * p.data[i] }
                     }
-                    let c1 = 1 - powf(beta1, Float(s.t)), c2 = 1 - powf(beta2, Float(s.t))
+                    let c1 = 1 - powf(beta1, Float(s.step)), c2 = 1 - powf(beta2, Float(s.step))
                     for i in 0..<p.count {
                         s.m[i] = beta1 * s.m[i] + (1 - beta1) * g[i]
                         s.v[i] = beta2 * s.v[i] + (1 - beta2) * g[i] * g[i]

@@ -105,14 +105,14 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
 }
 
 /// Turns gradient recording off inside `body` (evaluation, optimiser updates).
+///
+/// The switch belongs to the calling thread (a task-local value, which plain threads have
+/// too): an evaluation on one thread never stops another thread's training from recording.
 public enum GradientMode {
-    nonisolated(unsafe) static var depth = 0
-    static var disabled: Bool { depth > 0 }
+    @TaskLocal static var disabled = false
 
     public static func withoutGradients<T>(_ body: () throws -> T) rethrows -> T {
-        depth += 1
-        defer { depth -= 1 }
-        return try body()
+        try $disabled.withValue(true) { try body() }
     }
 }
 

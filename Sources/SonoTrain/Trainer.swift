@@ -159,8 +159,8 @@ public final class Trainer {
         for (name, p) in Self.parameters(video, image, audio, heads) {
             p.data = try values(name, count: p.count)
             if adamStep > 0 {
-                optimizer.restoreState(of: p, m: try values("optimizer.m.\(name)", count: p.count),
-                                       v: try values("optimizer.v.\(name)", count: p.count), step: adamStep)
+                optimizer.restoreState(of: p, AdamMoments(m: try values("optimizer.m.\(name)", count: p.count),
+                                                          v: try values("optimizer.v.\(name)", count: p.count), step: adamStep))
             }
         }
         for (name, bn) in batchNorms {

@@ -31,6 +31,18 @@ final class ModelTests: XCTestCase {
         }
     }
 
+    /// Switching to evaluation through the `Module` protocol reaches CNN14's own dropout switch
+    /// (a protocol extension method would be dispatched statically and leave dropout on).
+    func testSetTrainingThroughModuleReachesCNN14() {
+        let cnn = CNN14(.tiny(), initialization: .zeros)
+        let module: any Module = cnn
+        module.setTraining(false)
+        XCTAssertFalse(cnn.training)
+        XCTAssertTrue(cnn.namedBatchNorms().allSatisfy { !$0.1.training })
+        module.setTraining(true)
+        XCTAssertTrue(cnn.training)
+    }
+
     /// R(2+1)D-18's mid-channel rule: (block 1, block 2) per layer as in method.md's table.
     func testMidChannels() {
         let model = R2Plus1D18(initialization: .zeros)

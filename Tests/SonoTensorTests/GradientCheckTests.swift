@@ -43,6 +43,23 @@ final class GradientCheckTests: XCTestCase {
         return Tensor(shape: shape, data: values, requiresGrad: true)
     }
 
+    /// Turning gradients off on one thread leaves another thread recording.
+    func testGradientModeBelongsToTheThread() {
+        let x = Tensor(shape: [2], data: [1, 2], requiresGrad: true)
+        let inside = DispatchSemaphore(value: 0), checked = DispatchSemaphore(value: 0)
+        let other = Thread {
+            GradientMode.withoutGradients {
+                inside.signal()
+                checked.wait()
+            }
+        }
+        other.start()
+        inside.wait()
+        XCTAssertTrue((x * x).requiresGrad, "recording stopped on a thread that did not ask")
+        checked.signal()
+        XCTAssertFalse(GradientMode.withoutGradients { x * x }.requiresGrad)
+    }
+
     func testElementwiseAndShape() {
         let a = param([2, 3, 4], 1), b = param([2, 3, 4], 2)
         check("add", [a, b]) { a + b }
