@@ -33,32 +33,36 @@ let package = Package(
         // Small C kernels of our own (hardware CRC-32C, u8/f16 → f32 conversion).
         .target(name: "CSonoKernels"),
 
-        // Library modules, in data-flow order.
+        // Library modules, in data-flow order (docs/ARCHITECTURE.md).
         .target(name: "SonoCore", dependencies: ["CSonoKernels"]),
+        // Media in: decoding, the log-mel front end and speech activity, a scan's audio.
         .target(name: "SonoMedia", dependencies: ["CFFmpeg", "SonoCore"]),
         .target(name: "SonoSpectral", dependencies: ["CFFTW3f", "CSonoKernels", "SonoCore"]),
-        .target(name: "SonoTensor", dependencies: ["COpenBLAS", "SonoCore"]),
         .target(name: "SonoAudio", dependencies: ["SonoCore", "SonoMedia", "SonoSpectral"]),
+        .target(name: "SonoSample", dependencies: ["SonoCore", "SonoMedia"]),
+        // The dataset model: shard format, dataset definition, the catalog (the only SQL).
         .target(name: "SonoShards", dependencies: ["SonoCore"]),
-        .target(name: "SonoSegment", dependencies: ["SonoCore", "SonoSpectral", "SonoAudio", "SonoCatalog", "SonoShards"]),
+        .target(name: "SonoDataset", dependencies: ["SonoCore", "SonoSpectral", "SonoShards"]),
+        .target(name: "SonoCatalog", dependencies: [
+            "SonoCore", "SonoShards", "SonoDataset", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // Stages over the dataset model.
+        .target(name: "SonoIngest", dependencies: ["SonoCore", "SonoMedia", "SonoCatalog"]),
+        .target(name: "SonoSegment", dependencies: ["SonoCore", "SonoSpectral", "SonoAudio", "SonoDataset", "SonoCatalog"]),
         .target(name: "SonoExtract", dependencies: [
-            "SonoCore", "SonoMedia", "SonoSpectral", "SonoShards", "SonoCatalog", "SonoSegment",
+            "SonoCore", "SonoMedia", "SonoSpectral", "SonoShards", "SonoDataset", "SonoCatalog",
         ]),
-        .target(name: "SonoLoader", dependencies: [
-            "CSonoKernels", "SonoCore", "SonoCatalog", "SonoShards", .product(name: "GRDB", package: "GRDB.swift"),
-        ]),
+        .target(name: "SonoLoader", dependencies: ["CSonoKernels", "SonoCore", "SonoShards", "SonoDataset", "SonoCatalog"]),
+        // Learning: the engine, the models, the trainer.
+        .target(name: "SonoTensor", dependencies: ["COpenBLAS", "SonoCore"]),
         .target(name: "SonoModels", dependencies: ["SonoTensor"]),
         .target(name: "SonoTrain", dependencies: ["SonoCore", "SonoCatalog", "SonoLoader", "SonoModels", "SonoTensor"]),
-        .target(name: "SonoCatalog", dependencies: ["SonoCore", "SonoShards", .product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "SonoIngest", dependencies: ["SonoCore", "SonoMedia", "SonoCatalog"]),
-        .target(name: "SonoSample", dependencies: ["SonoCore", "SonoMedia"]),
-        .target(name: "SonoInspection", dependencies: [
-            "SonoCore", "SonoCatalog", "SonoShards", .product(name: "GRDB", package: "GRDB.swift"),
-        ]),
-        .target(name: "SonoTestSupport", dependencies: ["SonoCore", "SonoCatalog", "SonoShards"]),
+        // Looking at what was made; shared command-line parts; test helpers.
+        .target(name: "SonoInspection", dependencies: ["SonoCore", "SonoShards", "SonoDataset", "SonoCatalog"]),
         .target(name: "SonoCLI", dependencies: [
-            "SonoCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SonoCore", "SonoDataset", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .target(name: "SonoTestSupport", dependencies: ["SonoCore", "SonoShards", "SonoDataset", "SonoCatalog"]),
 
         // Executables: parse arguments, call a module.
         .executableTarget(name: "sono-ingest", dependencies: [
@@ -81,27 +85,28 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sono-bench", dependencies: [
-            "SonoMedia", "SonoSpectral", "SonoCatalog", "SonoShards", "SonoLoader", "SonoTensor", "SonoTestSupport", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SonoMedia", "SonoSpectral", "SonoDataset", "SonoCatalog", "SonoShards", "SonoLoader", "SonoTensor", "SonoTestSupport", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "SonoCoreTests", dependencies: ["SonoCore"]),
         .testTarget(name: "SonoSpectralTests", dependencies: ["SonoSpectral", "SonoCore"], exclude: ["References"]),
         .testTarget(name: "SonoAudioTests", dependencies: ["SonoAudio", "SonoSample", "SonoTestSupport", "SonoCore"]),
         .testTarget(name: "SonoShardsTests", dependencies: [
-            "SonoShards", "SonoCatalog", "SonoTestSupport", "SonoCore", "sono-bench",
+            "SonoShards", "SonoDataset", "SonoCatalog", "SonoTestSupport", "SonoCore", "sono-bench",
         ]),
-        .testTarget(name: "SonoSegmentTests", dependencies: ["SonoSegment", "SonoSpectral", "SonoCore"]),
+        .testTarget(name: "SonoDatasetTests", dependencies: ["SonoDataset", "SonoShards", "SonoCore"]),
+        .testTarget(name: "SonoSegmentTests", dependencies: ["SonoSegment", "SonoDataset", "SonoSpectral", "SonoCore"]),
         .testTarget(name: "SonoExtractTests", dependencies: [
-            "SonoExtract", "SonoSegment", "SonoIngest", "SonoCatalog", "SonoShards", "SonoSample", "SonoTestSupport", "SonoCore",
+            "SonoExtract", "SonoSegment", "SonoDataset", "SonoIngest", "SonoCatalog", "SonoShards", "SonoSample", "SonoTestSupport", "SonoCore",
             "sono-extract", "sono-inspect",
         ]),
         .testTarget(name: "SonoLoaderTests", dependencies: [
-            "SonoLoader", "SonoCatalog", "SonoShards", "SonoTestSupport", "SonoCore", "sono-inspect",
+            "SonoLoader", "SonoDataset", "SonoCatalog", "SonoShards", "SonoTestSupport", "SonoCore", "sono-inspect",
         ]),
         .testTarget(name: "SonoTensorTests", dependencies: ["SonoTensor", "SonoCore"], exclude: ["Goldens"]),
         .testTarget(name: "SonoModelsTests", dependencies: ["SonoModels", "SonoTensor", "SonoCore"]),
         .testTarget(name: "SonoTrainTests", dependencies: [
-            "SonoTrain", "SonoCatalog", "SonoShards", "SonoTensor", "SonoTestSupport",
+            "SonoTrain", "SonoDataset", "SonoCatalog", "SonoShards", "SonoTensor", "SonoTestSupport",
         ]),
         .testTarget(name: "SonoMediaTests", dependencies: ["SonoMedia", "SonoSample", "SonoCore", "SonoTestSupport", "sono-bench"]),
         .testTarget(name: "SonoIngestTests", dependencies: [

@@ -49,8 +49,10 @@ extension Catalog {
             }
             for row in rows {
                 let scan: String = row["scan_id"]
-                if done[scan] == "extracted" { report.scansAlreadyMerged += 1; continue }
-                let status: String = row["status"]
+                if done[scan] == .extracted { report.scansAlreadyMerged += 1; continue }
+                guard let status = ExtractionStatus(rawValue: row["status"]) else {
+                    throw CatalogError(path: part.path, reason: "scan \(scan) has an unknown extraction status")
+                }
                 let shards = try part.read { db in
                     try ShardRecordRow.fetchAll(db, sql: """
                         SELECT DISTINCT s.* FROM shards s JOIN records r ON r.shard_id = s.id JOIN clips c ON c.id = r.clip_id
@@ -72,7 +74,7 @@ extension Catalog {
                             throw CatalogError(path: part.path, reason: "clip \(clip.id ?? -1) of scan \(scan) does not match \(path): the part was made from another plan")
                         }
                         try db.execute(sql: "UPDATE clips SET status = ?, reject_reason = ?, frame_indices = ?, still_index = ? WHERE id = ?",
-                                       arguments: [clip.status.rawValue, clip.rejectReason, clip.frameIndices, clip.stillIndex, clip.id])
+                                       arguments: [clip.status.rawValue, clip.rejectReason?.rawValue, clip.frameIndices, clip.stillIndex, clip.id])
                     }
                     var shardIDs: [String: Int64] = [:]
                     for var shard in shards {
@@ -92,10 +94,10 @@ extension Catalog {
                     try db.execute(sql: """
                         INSERT OR REPLACE INTO extractions (dataset_id, scan_id, status, records, rejected, error, extracted_at, run_id)
                         VALUES (?, ?, ?, ?, ?, ?, ?, NULL)
-                        """, arguments: [targetID, scan, status, row["records"] as Int, row["rejected"] as String?,
+                        """, arguments: [targetID, scan, status.rawValue, row["records"] as Int, row["rejected"] as String?,
                                          row["error"] as String?, row["extracted_at"] as String])
                 }
-                if status == "extracted" { report.scansMerged += 1 } else { report.failedScans += 1 }
+                if status == .extracted { report.scansMerged += 1 } else { report.failedScans += 1 }
                 report.shards += shards.count
             }
         }

@@ -38,13 +38,13 @@ public final class Catalog: Sendable {
         }
     }
 
-    /// Runs `body` in a read transaction (for queries modules add in extensions).
-    public func read<T>(_ body: (Database) throws -> T) throws -> T {
+    /// Runs `body` in a read transaction. Internal: SQL stays in this module.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
         do { return try pool.read(body) } catch { throw CatalogError(path: path, wrapping: error) }
     }
 
     /// Runs `body` in a write transaction.
-    public func write<T>(_ body: (Database) throws -> T) throws -> T {
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
         do { return try pool.write(body) } catch { throw CatalogError(path: path, wrapping: error) }
     }
 }

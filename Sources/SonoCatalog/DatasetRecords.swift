@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SonoCore
+import SonoDataset
 import SonoShards
 
 /// A dataset version: a recipe (and its hash) applied to the catalog's scans. A changed recipe
@@ -26,13 +27,21 @@ public struct DatasetRecord: Codable, Sendable, Equatable, FetchableRecord, Muta
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
     public var layout: RecordLayout? { try? JSONDecoder().decode(RecordLayout.self, from: Data(recordLayout.utf8)) }
+
+    /// The recipe this version was made from.
+    public var parsedRecipe: DatasetRecipe? { try? JSONDecoder().decode(DatasetRecipe.self, from: Data(recipe.utf8)) }
+
+    /// The clip shapes of its records, from the stored layout.
+    public var clipShape: ClipRecordShape? { layout.flatMap(ClipRecordShape.init(layout:)) }
+
+    /// "large v2", for messages.
+    public var label: String { "\(name) v\(version)" }
 }
 
 /// One planned clip with its provenance: the scan, the span on the scan's timeline, and (after
 /// extraction) the frame indices used and the still's frame index.
 public struct ClipRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "clips"
-    public enum Split: String, Codable, Sendable, CaseIterable { case train, val, test }
     public enum Status: String, Codable, Sendable { case planned, extracted, rejected }
 
     public var id: Int64?
@@ -43,8 +52,8 @@ public struct ClipRecord: Codable, Sendable, Equatable, FetchableRecord, Mutable
     public var speechRatio: Double
     public var split: Split
     public var status: Status = .planned
-    /// Why extraction rejected the clip (e.g. "frozen_video", "blank_video").
-    public var rejectReason: String?
+    /// Why extraction rejected the clip (`.frozenVideo`, `.blankVideo`).
+    public var rejectReason: RejectReason?
     /// JSON array of the frame indices sampled (set by extraction).
     public var frameIndices: String?
     public var stillIndex: Int?
@@ -58,7 +67,7 @@ public struct ClipRecord: Codable, Sendable, Equatable, FetchableRecord, Mutable
         self.endMicros = endMicros
         self.speechRatio = speechRatio
         self.split = split
-        self.frameIndices = frameIndices.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }
+        self.frameIndices = frameIndices.map(Self.frameIndicesText)
         self.stillIndex = stillIndex
     }
 
@@ -70,6 +79,14 @@ public struct ClipRecord: Codable, Sendable, Equatable, FetchableRecord, Mutable
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    /// The frame indices sampled, once extracted.
+    public var sampledFrames: [Int]? {
+        frameIndices.flatMap { try? JSONDecoder().decode([Int].self, from: Data($0.utf8)) }
+    }
+
+    /// How `frameIndices` is stored: a JSON array without spaces.
+    static func frameIndicesText(_ indices: [Int]) -> String { "[" + indices.map(String.init).joined(separator: ",") + "]" }
 }
 
 /// A sealed shard as the catalog records it.
@@ -98,6 +115,33 @@ public struct ShardRecordRow: Codable, Sendable, Equatable, FetchableRecord, Mut
     }
 }
 
+/// One stored record: its clip, shard and slot, and the clip's scan.
+public struct RecordSlot: Sendable, Equatable {
+    public var clipID: Int64
+    public var shardID: Int64
+    public var slot: Int
+    public var scanID: String
+}
+
+/// How many clips a dataset has, by split and by scan.
+public struct ClipCounts: Sendable, Equatable {
+    public struct Scan: Sendable, Equatable {
+        public var scanID: String
+        public var clips: Int
+        /// Clips with a record in a shard.
+        public var stored: Int
+    }
+
+    public var total: Int
+    /// Splits with clips, in name order.
+    public var bySplit: [(Split, Int)]
+    public var byScan: [Scan]
+
+    public static func == (a: ClipCounts, b: ClipCounts) -> Bool {
+        a.total == b.total && a.byScan == b.byScan && a.bySplit.map(\.0) == b.bySplit.map(\.0) && a.bySplit.map(\.1) == b.bySplit.map(\.1)
+    }
+}
+
 /// Where a clip's record is.
 public struct RecordLocation: Sendable, Equatable {
     public var clipID: Int64
@@ -106,9 +150,20 @@ public struct RecordLocation: Sendable, Equatable {
 }
 
 extension Catalog {
+    /// The dataset version made from `recipe`, created as the next version of its name if none
+    /// has its hash. A new version's shard folder is `root` or, by default,
+    /// `datasets/<name>-v<version>` beside the catalog (the version is decided here, in the
+    /// same transaction).
+    public func dataset(for recipe: DatasetRecipe, root: String? = nil) throws -> DatasetRecord {
+        try dataset(name: recipe.name, recipe: recipe.canonicalJSON, recipeHash: recipe.hash, layout: recipe.recordShape.layout) { version in
+            root ?? "datasets/" + DatasetNaming.folder(name: recipe.name, version: version)
+        }
+    }
+
     /// The dataset of `name` whose recipe hashes to `recipeHash`, created as the next version
     /// if none exists; `root` gives the new version's shard folder from its version number
-    /// (decided here, in the same transaction).
+    /// (decided here, in the same transaction). For datasets that no recipe describes
+    /// (synthetic ones); `dataset(for:root:)` is the usual way in.
     public func dataset(name: String, recipe: String, recipeHash: String, layout: RecordLayout,
                         root: (Int) -> String) throws -> DatasetRecord {
         try write { db in
@@ -124,6 +179,17 @@ extension Catalog {
             try d.insert(db)
             return d
         }
+    }
+
+    /// The newest version of the dataset called `name`; an error naming the catalog and the
+    /// datasets it knows otherwise.
+    public func latestDataset(named name: String) throws -> DatasetRecord {
+        let all = try datasets()
+        guard let record = all.filter({ $0.name == name }).max(by: { $0.version < $1.version }), record.id != nil else {
+            let known = Set(all.map(\.name)).sorted().joined(separator: ", ")
+            throw InputError(path: path, reason: "no dataset named \(name) (run sono-segment with its recipe first; known: \(known.isEmpty ? "none" : known))")
+        }
+        return record
     }
 
     public func datasets() throws -> [DatasetRecord] {
@@ -173,6 +239,34 @@ extension Catalog {
             guard let row = try Row.fetchOne(db, sql: "SELECT shard_id, slot FROM records WHERE clip_id = ?", arguments: [clipID]),
                   let shard = try ShardRecordRow.fetchOne(db, key: row["shard_id"] as Int64) else { return nil }
             return RecordLocation(clipID: clipID, shard: shard, slot: row["slot"])
+        }
+    }
+
+    /// Every stored record of a dataset (optionally of one split), in shard-path and slot
+    /// order: what a loader indexes.
+    public func recordSlots(datasetID: Int64, split: Split? = nil) throws -> [RecordSlot] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT r.clip_id, r.shard_id, r.slot, c.scan_id FROM records r JOIN clips c ON c.id = r.clip_id
+                JOIN shards s ON s.id = r.shard_id
+                WHERE c.dataset_id = ? AND (? IS NULL OR c.split = ?) ORDER BY s.path, r.slot
+                """, arguments: [datasetID, split?.rawValue, split?.rawValue])
+            .map { RecordSlot(clipID: $0["clip_id"], shardID: $0["shard_id"], slot: $0["slot"], scanID: $0["scan_id"]) }
+        }
+    }
+
+    /// A dataset's clip counts: in all, per split, and per scan with how many are stored.
+    public func clipCounts(datasetID: Int64) throws -> ClipCounts {
+        try read { db in
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM clips WHERE dataset_id = ?", arguments: [datasetID]) ?? 0
+            let splits = try Row.fetchAll(db, sql: "SELECT split, COUNT(*) AS n FROM clips WHERE dataset_id = ? GROUP BY split ORDER BY split", arguments: [datasetID])
+                .compactMap { row in Split(rawValue: row["split"]).map { ($0, row["n"] as Int) } }
+            let scans = try Row.fetchAll(db, sql: """
+                SELECT c.scan_id AS scan, COUNT(*) AS n, COUNT(r.clip_id) AS stored
+                FROM clips c LEFT JOIN records r ON r.clip_id = c.id
+                WHERE c.dataset_id = ? GROUP BY c.scan_id ORDER BY c.scan_id
+                """, arguments: [datasetID]).map { ClipCounts.Scan(scanID: $0["scan"], clips: $0["n"], stored: $0["stored"]) }
+            return ClipCounts(total: total, bySplit: splits, byScan: scans)
         }
     }
 

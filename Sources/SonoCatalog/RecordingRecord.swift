@@ -12,13 +12,21 @@ public struct RecordingRecord: Codable, Sendable, Equatable, FetchableRecord, Pe
         case ingested, failed
     }
 
+    /// Where a recording's crop came from. Stored as its raw value.
+    public enum CropSource: String, Codable, Sendable {
+        /// Given in the recording manifest.
+        case manifest
+        /// Detected at ingest (the moving sector, see `SectorCrop`).
+        case auto
+    }
+
     public var scanID: String
     public var videoPath: String
     public var audioPath: String?
     public var audioOffsetMicros: Microseconds
     public var cropX: Int?, cropY: Int?, cropWidth: Int?, cropHeight: Int?
-    /// Where the crop came from: the manifest, or detected ("auto", see `SectorCrop`).
-    public var cropSource: String?
+    /// Where the crop came from (nil: no crop, whole frames).
+    public var cropSource: CropSource?
     public var status: Status
     public var errorKind: String?
     public var error: String?
@@ -74,7 +82,7 @@ public struct RecordingRecord: Codable, Sendable, Equatable, FetchableRecord, Pe
     /// The source as the manifest gave it (without a detected crop): what a rerun compares.
     public var manifestSource: RecordingSource {
         var s = source
-        if cropSource == "auto" { s.crop = nil }
+        if cropSource == .auto { s.crop = nil }
         return s
     }
 
@@ -92,7 +100,7 @@ public struct RecordingRecord: Codable, Sendable, Equatable, FetchableRecord, Pe
         audioOffsetMicros = source.audioOffset
         cropX = source.crop?.x; cropY = source.crop?.y
         cropWidth = source.crop?.width; cropHeight = source.crop?.height
-        cropSource = source.crop == nil ? nil : "manifest"
+        cropSource = source.crop == nil ? nil : .manifest
         self.status = status
         updatedAt = CatalogClock.now()
         self.runID = runID
@@ -104,7 +112,7 @@ public struct RecordingRecord: Codable, Sendable, Equatable, FetchableRecord, Pe
         var r = RecordingRecord(scanID: scanID, source: source, status: .ingested, runID: runID)
         if source.crop == nil, let crop = detectedCrop {
             r.cropX = crop.x; r.cropY = crop.y; r.cropWidth = crop.width; r.cropHeight = crop.height
-            r.cropSource = "auto"
+            r.cropSource = .auto
         }
         r.videoFingerprint = videoFingerprint
         r.audioFingerprint = audioFingerprint

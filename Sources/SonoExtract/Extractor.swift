@@ -1,7 +1,7 @@
 import Foundation
 import SonoCatalog
 import SonoCore
-import SonoSegment
+import SonoDataset
 import SonoShards
 import SonoSpectral
 
@@ -31,7 +31,7 @@ public struct ScanPart: Sendable, Equatable {
 public struct ExtractSummary: Codable, Sendable {
     public struct DatasetCounts: Codable, Sendable {
         public var records = 0
-        public var rejected: [String: Int] = [:]
+        public var rejected: RejectCounts = [:]
         public var shards = 0
         public var bytes = 0
     }
@@ -48,7 +48,7 @@ public struct ExtractSummary: Codable, Sendable {
         var lines = ["extract: \(scansExtracted.count) scans extracted, \(scansAlreadyDone.count) already done, \(failed.count) failed (\(String(format: "%.1f", seconds)) s, peak RSS \(String(format: "%.0f", peakResidentMiB)) MiB)"]
         for (name, c) in datasets.sorted(by: { $0.key < $1.key }) {
             var line = "  \(name): \(c.records) records in \(c.shards) shards (\(String(format: "%.1f", Double(c.bytes) / 1_048_576)) MiB)"
-            if !c.rejected.isEmpty { line += ", rejected " + c.rejected.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") }
+            if !c.rejected.isEmpty { line += ", rejected " + c.rejected.listing }
             lines.append(line)
         }
         if !leftoversRemoved.isEmpty { lines.append("  removed \(leftoversRemoved.count) leftover files of an interrupted run") }
@@ -90,31 +90,33 @@ public struct Extractor: Sendable {
         URL(fileURLWithPath: out).appendingPathComponent("catalog.part-\(part.index)-of-\(part.count).sqlite").path
     }
 
-    /// The latest version of each named dataset, with its recipe, layout and shard folder.
+    /// The latest version of each named dataset, with its recipe, stored layout and shard folder.
     func datasetJobs(_ catalog: Catalog, names: [String], out: String?) throws -> [DatasetJob] {
-        let all = try catalog.datasets()
-        return try names.map { name in
-            guard let record = all.filter({ $0.name == name }).max(by: { $0.version < $1.version }), let id = record.id else {
-                let known = Set(all.map(\.name)).sorted().joined(separator: ", ")
-                throw InputError(path: catalog.path, reason: "no dataset named \(name) (run sono-segment with its recipe first; known: \(known.isEmpty ? "none" : known))")
+        try names.map { name in
+            let record = try catalog.latestDataset(named: name)
+            guard let id = record.id, let recipe = record.parsedRecipe else {
+                throw InputError(path: catalog.path, reason: "dataset \(record.label) has an unreadable recipe")
             }
-            guard let recipe = try? JSONDecoder().decode(DatasetRecipe.self, from: Data(record.recipe.utf8)) else {
-                throw InputError(path: catalog.path, reason: "dataset \(name) v\(record.version) has an unreadable recipe")
+            guard let layout = record.layout, let shape = record.clipShape else {
+                throw InputError(path: catalog.path, reason: "dataset \(record.label) has an unreadable record layout")
+            }
+            guard shape == recipe.recordShape else {
+                throw InputError(path: catalog.path, reason: "dataset \(record.label): the stored record layout does not match its recipe")
             }
             var root = catalog.rootURL(of: record)
             if let out {
-                let wanted = URL(fileURLWithPath: out).appendingPathComponent("\(record.name)-v\(record.version)")
+                let wanted = URL(fileURLWithPath: out).appendingPathComponent(DatasetNaming.folder(name: record.name, version: record.version))
                 if wanted.standardizedFileURL.path != root.standardizedFileURL.path {
                     // A part's catalog is its own: its shards always go to its folder.
                     let hasShards = try !catalog.shards(datasetID: id).isEmpty
                     guard part != nil || !hasShards else {
-                        throw InputError(path: out, reason: "dataset \(name) v\(record.version) already has shards in \(root.path); extract it there (--out \(root.deletingLastPathComponent().path))")
+                        throw InputError(path: out, reason: "dataset \(record.label) already has shards in \(root.path); extract it there (--out \(root.deletingLastPathComponent().path))")
                     }
                     try catalog.setRoot(catalog.storedRoot(for: wanted), datasetID: id)
                     root = wanted
                 }
             }
-            return DatasetJob(record: record, id: id, recipe: recipe, layout: ShardLayouts.layout(for: recipe), root: root,
+            return DatasetJob(record: record, id: id, recipe: recipe, layout: layout, shape: shape, root: root,
                               front: try LogMelSpectrogram(recipe.logMel))
         }
     }
@@ -137,7 +139,7 @@ public struct Extractor: Sendable {
         let planned = try jobsList.map { try catalog.plannedScans(datasetID: $0.id) }
         for recording in recordings {
             var w = Work(recording: recording, jobs: [], clips: [])
-            for (j, job) in jobsList.enumerated() where planned[j].contains(recording.scanID) && done[j][recording.scanID] != "extracted" {
+            for (j, job) in jobsList.enumerated() where planned[j].contains(recording.scanID) && done[j][recording.scanID] != .extracted {
                 w.jobs.append(job)
                 w.clips.append(try catalog.clips(datasetID: job.id, scanID: recording.scanID))
             }
@@ -178,7 +180,7 @@ public struct Extractor: Sendable {
                     c.records += r.shards.reduce(0) { $0 + $1.recordCount }
                     c.shards += r.shards.count
                     c.bytes += r.shards.reduce(0) { $0 + $1.size }
-                    for (reason, n) in r.rejected { c.rejected[reason, default: 0] += n }
+                    c.rejected.add(r.rejected)
                     summary.datasets[job.record.name] = c
                 }
             case .failure(let error as CatalogError):

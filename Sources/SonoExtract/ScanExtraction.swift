@@ -1,72 +1,42 @@
 import Foundation
 import SonoCatalog
 import SonoCore
+import SonoDataset
 import SonoMedia
-import SonoSegment
 import SonoShards
 import SonoSpectral
 
-/// A dataset being extracted: its recipe, layout, and where its shards go.
+/// A dataset being extracted: its recipe (the sampling rules), the record shapes stored in the
+/// catalog (the one truth of what a record holds), and where its shards go.
 struct DatasetJob: Sendable {
     var record: DatasetRecord
     var id: Int64
     var recipe: DatasetRecipe
     var layout: RecordLayout
+    var shape: ClipRecordShape
     var root: URL
     var front: LogMelSpectrogram
 }
 
 /// Extracts every requested dataset's clips of one scan in ONE sequential decode pass.
 ///
-/// Frames are decoded in order with one frame of lookahead, so each frame's "nearest-time
-/// cell" is known; only frames whose cell holds a target are converted (once per output
-/// size), and decoding stops after the last target. Audio is decoded alongside and freed as
-/// clips complete, so memory stays flat in the scan's length. Each dataset's records go to
-/// shards of this scan only (`<scan>-NNN.shard`); they are indexed by the caller in one
-/// transaction with the clips' provenance, which is what makes a scan commit whole.
+/// The steps, in order (`run`):
+/// 1. **targets**: every clip's frame and still times, sorted (`ClipSampling`'s rules);
+/// 2. **decode and collect**: frames are decoded in order with one frame of lookahead, so each
+///    frame's "nearest-time cell" is known; only frames whose cell holds a target are converted
+///    (once per output size), and decoding stops after the last target;
+/// 3. **audio**: when a clip has all its frames, its audio is cut from a stream decoded
+///    alongside, and samples no open clip needs are freed, so memory stays flat in the scan's
+///    length;
+/// 4. **checks**: the recipe's video checks (blank, frozen) on the sampled frames;
+/// 5. **write**: the record goes to a shard of this scan only (`<scan>-NNN.shard`).
+/// The shards are indexed by the caller in one transaction with the clips' provenance, which is
+/// what makes a scan commit whole; on any error nothing of the scan stays on disk.
 final class ScanExtraction {
     struct Options: Sendable {
         var decoderThreads = 2
         var skipLoopFilter = false
         var targetShardBytes = 256 << 20
-    }
-
-    /// A planned clip; its pixel buffers exist only between its first and last target, so
-    /// memory holds the clips open at the current time, not all the scan's clips.
-    private final class OpenClip {
-        let clip: ClipRecord
-        let clipID: Int64
-        let job: Int
-        let frames: Int
-        let size: Int
-        var video: [UInt8] = []
-        var still: [UInt8] = []
-        var frameIndices: [Int]
-        var stillIndex = -1
-        var remaining: Int
-        var done = false
-        init(clip: ClipRecord, job: Int, frames: Int, size: Int) {
-            self.clip = clip
-            clipID = clip.id ?? 0
-            self.job = job
-            self.frames = frames
-            self.size = size
-            frameIndices = [Int](repeating: -1, count: frames)
-            remaining = frames + 1
-        }
-
-        func allocateIfNeeded() {
-            guard video.isEmpty && !done else { return }
-            video = [UInt8](repeating: 0, count: frames * size * size)
-            still = [UInt8](repeating: 0, count: size * size)
-        }
-    }
-
-    private struct Target: Comparable {
-        var time: Microseconds
-        var clip: Int
-        var slot: Int  // 0..<frames: frame slot; frames: the still
-        static func < (a: Target, b: Target) -> Bool { (a.time, a.clip, a.slot) < (b.time, b.clip, b.slot) }
     }
 
     let recording: RecordingRecord
@@ -87,137 +57,244 @@ final class ScanExtraction {
         guard let probe = recording.probeResult else {
             throw InputError(path: recording.videoPath, reason: "no probed facts in the catalog (ingest it again)")
         }
-        let source = recording.source
-        let videoStart = probe.video.startTime
-        var sealed = [[SealedShard]](repeating: [], count: jobs.count)
-        var writers: [ShardWriter] = []
-        var outcomes = [[ScanExtractionResult.ClipOutcome]](repeating: [], count: jobs.count)
-        var rejected = [[String: Int]](repeating: [:], count: jobs.count)
+        let output = ScanOutput(jobs: jobs)
         do {
-            for (j, job) in jobs.enumerated() {
-                let scan = recording.scanID
-                writers.append(try ShardWriter(root: job.root, datasetID: job.id, datasetName: job.record.name, layout: job.layout,
-                                               targetBytes: options.targetShardBytes,
-                                               name: { String(format: "%@-%03d.shard", scan, $0) },
-                                               onSeal: { sealed[j].append($0) }))
-            }
-
-            // Open clips in start order, their targets in time order.
-            var open: [OpenClip] = []
-            var targets: [Target] = []
-            for (j, job) in jobs.enumerated() {
-                let r = job.recipe
-                for clip in clipsByJob[j] {
-                    let c = OpenClip(clip: clip, job: j, frames: r.framesPerClip, size: r.frameSize)
-                    let index = open.count
-                    open.append(c)
-                    let length = clip.endMicros - clip.startMicros
-                    for (k, t) in ClipSampling.frameTargets(start: clip.startMicros, length: length, frames: r.framesPerClip).enumerated() {
-                        targets.append(Target(time: t, clip: index, slot: k))
-                    }
-                    let still = ClipSampling.stillTarget(start: clip.startMicros, length: length, seed: r.seed, clipID: c.clipID)
-                    targets.append(Target(time: still, clip: index, slot: r.framesPerClip))
+            try output.openWriters(scanID: recording.scanID, targetBytes: options.targetShardBytes)
+            let targets = TargetList(jobs: jobs, clipsByJob: clipsByJob)
+            let audio = try ClipAudio(jobs: jobs, source: recording.source, videoStart: probe.video.startTime)
+            try decodeAndCollect(targets) { clip in
+                let job = jobs[clip.job]
+                let reason = job.recipe.videoRejection(clip.video)
+                if reason == nil {
+                    let mel = try audio.logMel(of: clip, job: job)
+                    try output.write(clip, logMel: mel)
                 }
+                output.record(clip, rejectedFor: reason)
+                clip.release()
+                audio.discard(before: targets.earliestUnfinishedStart())
             }
-            targets.sort()
-            let byStart = open.indices.sorted { (open[$0].clip.startMicros, $0) < (open[$1].clip.startMicros, $1) }
-            var firstUnfinished = 0
-
-            // One audio stream per sample rate the datasets need.
-            var audio: [Int: AudioSampleStream] = [:]
-            for job in jobs where audio[job.recipe.logMel.sampleRate] == nil {
-                let decoder = try AudioDecoder(path: source.audioFile, offset: source.audioOffset, sampleRate: job.recipe.logMel.sampleRate)
-                audio[job.recipe.logMel.sampleRate] = AudioSampleStream(decoder: decoder, origin: videoStart)
-            }
-
-            func finish(_ c: OpenClip) throws {
-                let job = jobs[c.job]
-                let r = job.recipe
-                c.done = true
-                var reason: String? = nil
-                if ClipSampling.brightness(c.video) < r.minBrightness {
-                    reason = "blank_video"
-                } else if ClipSampling.activity(c.video, frames: r.framesPerClip) < r.minVideoActivity {
-                    reason = "frozen_video"
-                }
-                if let reason {
-                    rejected[c.job][reason, default: 0] += 1
-                } else {
-                    guard let stream = audio[r.logMel.sampleRate] else { return }
-                    let first = TimeMath.sampleIndex(at: c.clip.startMicros - videoStart, rate: r.logMel.sampleRate)
-                    let samples = try stream.samples(first..<(first + Int64(r.clipSamples)))
-                    let mel = try job.front.compute(samples, sampleRate: r.logMel.sampleRate, source: source.audioFile)
-                    try writers[c.job].append(clipID: c.clipID) { b in
-                        b.setU8("video", c.video)
-                        b.setU8("still", c.still)
-                        b.setF16("logmel", bits: mel.float16Bits)
-                    }
-                }
-                outcomes[c.job].append(.init(clipID: c.clipID, frameIndices: c.frameIndices, stillIndex: c.stillIndex, rejectReason: reason))
-                c.video = []
-                c.still = []
-                // Free audio no unfinished clip needs.
-                while firstUnfinished < byStart.count && open[byStart[firstUnfinished]].done { firstUnfinished += 1 }
-                if firstUnfinished < byStart.count {
-                    let earliest = open[byStart[firstUnfinished]].clip.startMicros
-                    for (rate, stream) in audio { stream.discard(before: TimeMath.sampleIndex(at: earliest - videoStart, rate: rate)) }
-                }
-            }
-
-            // The pass.
-            let decoder = try VideoDecoder(path: source.videoPath, threads: options.decoderThreads, skipLoopFilter: options.skipLoopFilter)
-            var next = 0
-            var frames = 0
-            var converted: [GrayConversion: [UInt8]] = [:]
-            while next < targets.count, let cell = try decoder.nextCell() {
-                frames += 1
-                if frames % 256 == 0 { progress(256) }
-                converted.removeAll(keepingCapacity: true)
-                while next < targets.count && targets[next].time < cell.end {
-                    let target = targets[next]
-                    next += 1
-                    let c = open[target.clip]
-                    c.allocateIfNeeded()
-                    let r = jobs[c.job].recipe
-                    let conversion = GrayConversion(size: r.frameSize, crop: source.crop)
-                    let image: [UInt8]
-                    if let done = converted[conversion] {
-                        image = done
-                    } else {
-                        var pixels = [UInt8](repeating: 0, count: r.frameSize * r.frameSize)
-                        try pixels.withUnsafeMutableBufferPointer { try decoder.convertCellFrame(conversion, into: $0) }
-                        converted[conversion] = pixels
-                        image = pixels
-                    }
-                    if target.slot < r.framesPerClip {
-                        let n = r.frameSize * r.frameSize
-                        c.video.replaceSubrange((target.slot * n)..<((target.slot + 1) * n), with: image)
-                        c.frameIndices[target.slot] = cell.timing.index
-                    } else {
-                        c.still = image
-                        c.stillIndex = cell.timing.index
-                    }
-                    c.remaining -= 1
-                    if c.remaining == 0 { try finish(c) }
-                }
-            }
-            progress(frames % 256)
-            if let error = decoder.stats.readError {
-                throw MediaError(.truncated, path: source.videoPath, reason: "read error after frame \(decoder.stats.frames): \(error)")
-            }
-            if next < targets.count {
-                let last = decoder.stats.frames
-                throw MediaError(.truncated, path: source.videoPath,
-                                 reason: "video ends after \(last) frames, before \(String(format: "%.3f", TimeMath.seconds(targets[next].time))) s where a planned clip needs a frame (file shorter than when it was ingested?)")
-            }
-            for w in writers { try w.finish() }
-            return jobs.indices.map { j in
-                ScanExtractionResult(datasetID: jobs[j].id, shards: sealed[j], clips: outcomes[j], rejected: rejected[j])
-            }
+            return try output.finish()
         } catch {
-            // Nothing of a failed scan stays on disk: its sealed shards were never indexed.
-            for list in sealed { for s in list { unlink(s.path) } }
+            output.discard()
             throw error
         }
+    }
+
+    /// Step 2: the one pass over the video, filling each clip's frames and still; `complete`
+    /// runs as soon as a clip has them all.
+    private func decodeAndCollect(_ targets: TargetList, complete: (OpenClip) throws -> Void) throws {
+        let source = recording.source
+        let decoder = try VideoDecoder(path: source.videoPath, threads: options.decoderThreads, skipLoopFilter: options.skipLoopFilter)
+        var next = 0
+        var frames = 0
+        var converted: [GrayConversion: [UInt8]] = [:]
+        while next < targets.targets.count, let cell = try decoder.nextCell() {
+            frames += 1
+            if frames % 256 == 0 { progress(256) }
+            converted.removeAll(keepingCapacity: true)
+            while next < targets.targets.count && targets.targets[next].time < cell.end {
+                let target = targets.targets[next]
+                next += 1
+                let clip = targets.clips[target.clip]
+                clip.allocateIfNeeded()
+                let conversion = GrayConversion(size: clip.shape.size, crop: source.crop)
+                let image: [UInt8]
+                if let done = converted[conversion] {
+                    image = done
+                } else {
+                    var pixels = [UInt8](repeating: 0, count: clip.shape.frameBytes)
+                    try pixels.withUnsafeMutableBufferPointer { try decoder.convertCellFrame(conversion, into: $0) }
+                    converted[conversion] = pixels
+                    image = pixels
+                }
+                clip.place(image, slot: target.slot, frameIndex: cell.timing.index)
+                if clip.remaining == 0 { try complete(clip) }
+            }
+        }
+        progress(frames % 256)
+        if let error = decoder.stats.readError {
+            throw MediaError(.truncated, path: source.videoPath, reason: "read error after frame \(decoder.stats.frames): \(error)")
+        }
+        if next < targets.targets.count {
+            throw MediaError(.truncated, path: source.videoPath,
+                             reason: "video ends after \(decoder.stats.frames) frames, before \(String(format: "%.3f", TimeMath.seconds(targets.targets[next].time))) s where a planned clip needs a frame (file shorter than when it was ingested?)")
+        }
+    }
+}
+
+/// A planned clip being filled; its pixel buffers exist only between its first and last
+/// target, so memory holds the clips open at the current time, not all the scan's clips.
+private final class OpenClip {
+    let clip: ClipRecord
+    let clipID: Int64
+    let job: Int
+    let shape: ClipRecordShape
+    var video: [UInt8] = []
+    var still: [UInt8] = []
+    var frameIndices: [Int]
+    var stillIndex = -1
+    /// Targets still to fill: the frames and the still.
+    var remaining: Int
+    var done = false
+
+    init(clip: ClipRecord, job: Int, shape: ClipRecordShape) {
+        self.clip = clip
+        clipID = clip.id ?? 0
+        self.job = job
+        self.shape = shape
+        frameIndices = [Int](repeating: -1, count: shape.frames)
+        remaining = shape.frames + 1
+    }
+
+    func allocateIfNeeded() {
+        guard video.isEmpty && !done else { return }
+        video = [UInt8](repeating: 0, count: shape.frames * shape.frameBytes)
+        still = [UInt8](repeating: 0, count: shape.frameBytes)
+    }
+
+    /// Puts a converted frame in frame slot `slot` (0..<frames) or, at `slot == frames`, as the still.
+    func place(_ image: [UInt8], slot: Int, frameIndex: Int) {
+        if slot < shape.frames {
+            let n = shape.frameBytes
+            video.replaceSubrange((slot * n)..<((slot + 1) * n), with: image)
+            frameIndices[slot] = frameIndex
+        } else {
+            still = image
+            stillIndex = frameIndex
+        }
+        remaining -= 1
+    }
+
+    /// Frees the pixels once the record is written (or the clip rejected).
+    func release() {
+        done = true
+        video = []
+        still = []
+    }
+}
+
+/// Step 1: every clip of every dataset with its targets in time order.
+private final class TargetList {
+    struct Target: Comparable {
+        var time: Microseconds
+        var clip: Int
+        /// 0..<frames: a frame slot; frames: the still.
+        var slot: Int
+        static func < (a: Target, b: Target) -> Bool { (a.time, a.clip, a.slot) < (b.time, b.clip, b.slot) }
+    }
+
+    private(set) var clips: [OpenClip] = []
+    private(set) var targets: [Target] = []
+    /// Clip indices by start time: the audio before the first unfinished one can go.
+    private let byStart: [Int]
+    private var firstUnfinished = 0
+
+    init(jobs: [DatasetJob], clipsByJob: [[ClipRecord]]) {
+        for (j, job) in jobs.enumerated() {
+            let recipe = job.recipe
+            for clip in clipsByJob[j] {
+                let open = OpenClip(clip: clip, job: j, shape: job.shape)
+                let index = clips.count
+                clips.append(open)
+                for (k, t) in recipe.frameTargets(clipStart: clip.startMicros).enumerated() {
+                    targets.append(Target(time: t, clip: index, slot: k))
+                }
+                targets.append(Target(time: recipe.stillTarget(clipStart: clip.startMicros, clipID: open.clipID), clip: index, slot: job.shape.frames))
+            }
+        }
+        targets.sort()
+        let clips = self.clips
+        byStart = clips.indices.sorted { (clips[$0].clip.startMicros, $0) < (clips[$1].clip.startMicros, $1) }
+    }
+
+    /// Start of the earliest clip not yet finished (nil when all are).
+    func earliestUnfinishedStart() -> Microseconds? {
+        while firstUnfinished < byStart.count && clips[byStart[firstUnfinished]].done { firstUnfinished += 1 }
+        return firstUnfinished < byStart.count ? clips[byStart[firstUnfinished]].clip.startMicros : nil
+    }
+}
+
+/// Step 3: one audio stream per sample rate the datasets need, decoded alongside the video.
+private final class ClipAudio {
+    private var streams: [Int: AudioSampleStream] = [:]
+    private let source: RecordingSource
+    private let videoStart: Microseconds
+
+    init(jobs: [DatasetJob], source: RecordingSource, videoStart: Microseconds) throws {
+        self.source = source
+        self.videoStart = videoStart
+        for job in jobs where streams[job.recipe.logMel.sampleRate] == nil {
+            let rate = job.recipe.logMel.sampleRate
+            let decoder = try AudioDecoder(path: source.audioFile, offset: source.audioOffset, sampleRate: rate)
+            streams[rate] = AudioSampleStream(decoder: decoder, origin: videoStart)
+        }
+    }
+
+    /// The log-mel of the clip's audio, as the dataset's recipe cuts it.
+    func logMel(of clip: OpenClip, job: DatasetJob) throws -> LogMel {
+        let recipe = job.recipe
+        guard let stream = streams[recipe.logMel.sampleRate] else {
+            preconditionFailure("no audio stream at \(recipe.logMel.sampleRate) Hz")
+        }
+        let samples = try stream.samples(recipe.audioSamples(clipStart: clip.clip.startMicros, videoStart: videoStart))
+        return try job.front.compute(samples, sampleRate: recipe.logMel.sampleRate, source: source.audioFile)
+    }
+
+    /// Frees decoded audio before `start` (µs on the video timeline): no open clip needs it.
+    func discard(before start: Microseconds?) {
+        guard let start else { return }
+        for (rate, stream) in streams { stream.discard(before: TimeMath.sampleIndex(at: start - videoStart, rate: rate)) }
+    }
+}
+
+/// Step 5: each dataset's shard writer for this scan, and what it sealed and decided.
+private final class ScanOutput {
+    private let jobs: [DatasetJob]
+    private var writers: [ShardWriter] = []
+    private var sealed: [[SealedShard]]
+    private var outcomes: [[ScanExtractionResult.ClipOutcome]]
+    private var rejected: [RejectCounts]
+
+    init(jobs: [DatasetJob]) {
+        self.jobs = jobs
+        sealed = Array(repeating: [], count: jobs.count)
+        outcomes = Array(repeating: [], count: jobs.count)
+        rejected = Array(repeating: [:], count: jobs.count)
+    }
+
+    func openWriters(scanID: String, targetBytes: Int) throws {
+        for (j, job) in jobs.enumerated() {
+            writers.append(try ShardWriter(root: job.root, datasetID: job.id, datasetName: job.record.name, layout: job.layout,
+                                           targetBytes: targetBytes,
+                                           name: { String(format: "%@-%03d.shard", scanID, $0) },
+                                           onSeal: { [unowned self] in self.sealed[j].append($0) }))
+        }
+    }
+
+    func write(_ clip: OpenClip, logMel: LogMel) throws {
+        try writers[clip.job].append(clipID: clip.clipID) { b in
+            b.setU8(.video, clip.video)
+            b.setU8(.still, clip.still)
+            b.setF16(.logmel, bits: logMel.float16Bits)
+        }
+    }
+
+    /// The clip's provenance (frames used, still) and, if rejected, why.
+    func record(_ clip: OpenClip, rejectedFor reason: RejectReason?) {
+        if let reason { rejected[clip.job][reason, default: 0] += 1 }
+        outcomes[clip.job].append(.init(clipID: clip.clipID, frameIndices: clip.frameIndices, stillIndex: clip.stillIndex, rejectReason: reason))
+    }
+
+    /// Seals the last shards; the results, for the caller's one commit transaction.
+    func finish() throws -> [ScanExtractionResult] {
+        for w in writers { try w.finish() }
+        return jobs.indices.map { j in
+            ScanExtractionResult(datasetID: jobs[j].id, shards: sealed[j], clips: outcomes[j], rejected: rejected[j])
+        }
+    }
+
+    /// Nothing of a failed scan stays on disk: its sealed shards were never indexed.
+    func discard() {
+        for list in sealed { for s in list { unlink(s.path) } }
     }
 }

@@ -85,7 +85,7 @@ public struct Ingestor: Sendable {
             return .failed(kind: MediaError.Kind.notFound.rawValue, message: error.description)
         }
         if let previous, previous.status == .ingested, previous.manifestSource == source,
-           (previous.cropSource == "auto") == (autoCrop && source.crop == nil),
+           (previous.cropSource == .auto) == (autoCrop && source.crop == nil),
            previous.videoFingerprint == videoPrint, previous.audioFingerprint == audioPrint {
             return .unchanged
         }

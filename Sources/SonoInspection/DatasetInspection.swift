@@ -1,7 +1,7 @@
 import Foundation
-import GRDB
 import SonoCatalog
 import SonoCore
+import SonoDataset
 import SonoShards
 
 /// What `sono-inspect summary`, `verify` and `show` report, built from the catalog and shards.
@@ -18,9 +18,9 @@ public enum DatasetInspection {
             let bytes = shards.reduce(0) { $0 + $1.size }
             let stats = try catalog.clipCounts(datasetID: id)
             lines.append("dataset \(d.name) v\(d.version) (recipe \(d.recipeHash.prefix(12))): \(stats.total) clips, \(records) records in \(shards.count) shards, \(String(format: "%.1f", Double(bytes) / 1_048_576)) MiB, root \(catalog.rootURL(of: d).path)")
-            lines.append("  splits: " + stats.bySplit.map { "\($0.0) \($0.1)" }.joined(separator: ", "))
-            for (scan, clips, stored) in stats.byScan {
-                lines.append("  scan \(scan): \(clips) clips, \(stored) records")
+            lines.append("  splits: " + stats.bySplit.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", "))
+            for scan in stats.byScan {
+                lines.append("  scan \(scan.scanID): \(scan.clips) clips, \(scan.stored) records")
             }
         }
         return lines.joined(separator: "\n")
@@ -81,10 +81,10 @@ public enum DatasetInspection {
             "  frames \(clip.frameIndices ?? "-"), still frame \(clip.stillIndex.map(String.init) ?? "-")",
             "  stored in \(path) slot \(location.slot), CRC \(reader.recordIsIntact(location.slot) ? "ok" : "BAD")",
         ]
-        for field in reader.layout.fields where field.name != "crc32c" {
+        for field in reader.layout.fields where field.name != RecordLayout.crcFieldName {
             let values: [Float] = field.type == .f16 ? record.f16AsFloat(field.name)
                 : field.type == .u8 ? record.u8(field.name).map(Float.init) : []
-            if field.name == "clip_id" { lines.append("  clip_id \(record.clipID)"); continue }
+            if field.name == RecordLayout.clipIDFieldName { lines.append("  clip_id \(record.clipID)"); continue }
             guard let lo = values.min(), let hi = values.max() else { continue }
             let mean = values.reduce(0, +) / Float(values.count)
             lines.append("  \(field.name) \(field.type) \(field.shape): min \(lo), max \(hi), mean \(String(format: "%.3f", mean)), first \(values.prefix(6).map { String(format: "%g", $0) }.joined(separator: " "))")
@@ -97,19 +97,19 @@ public enum DatasetInspection {
                 try PNGWriter.gray(width: w, height: h, pixels: px).write(to: URL(fileURLWithPath: file))
                 written.append(file)
             }
-            if let video = reader.layout.field("video"), video.shape.count == 3 {
+            if let video = reader.layout.field(.video), video.shape.count == 3 {
                 let (t, h, w) = (video.shape[0], video.shape[1], video.shape[2])
                 // All frames side by side in one strip.
-                let px = record.u8("video")
+                let px = record.u8(.video)
                 var strip = [UInt8](repeating: 0, count: t * w * h)
                 for f in 0..<t { for y in 0..<h { for x in 0..<w { strip[y * t * w + f * w + x] = px[(f * h + y) * w + x] } } }
                 try save("frames", t * w, h, strip)
             }
-            if let still = reader.layout.field("still"), still.shape.count == 2 {
-                try save("still", still.shape[1], still.shape[0], record.u8("still"))
+            if let still = reader.layout.field(.still), still.shape.count == 2 {
+                try save("still", still.shape[1], still.shape[0], record.u8(.still))
             }
-            if let mel = reader.layout.field("logmel"), mel.shape.count == 2 {
-                let v = record.f16AsFloat("logmel")
+            if let mel = reader.layout.field(.logmel), mel.shape.count == 2 {
+                let v = record.f16AsFloat(.logmel)
                 let (frames, bins) = (mel.shape[0], mel.shape[1])
                 let lo = v.min() ?? 0, hi = max(v.max() ?? 1, lo + 1e-6)
                 var px = [UInt8](repeating: 0, count: frames * bins)
@@ -121,27 +121,5 @@ public enum DatasetInspection {
             lines.append("  wrote " + written.joined(separator: ", "))
         }
         return lines.joined(separator: "\n")
-    }
-}
-
-extension Catalog {
-    struct ClipCounts {
-        var total: Int
-        var bySplit: [(String, Int)]
-        var byScan: [(String, Int, Int)]
-    }
-
-    func clipCounts(datasetID: Int64) throws -> ClipCounts {
-        try read { db in
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM clips WHERE dataset_id = ?", arguments: [datasetID]) ?? 0
-            let splits = try Row.fetchAll(db, sql: "SELECT split, COUNT(*) AS n FROM clips WHERE dataset_id = ? GROUP BY split ORDER BY split", arguments: [datasetID])
-                .map { ($0["split"] as String, $0["n"] as Int) }
-            let scans = try Row.fetchAll(db, sql: """
-                SELECT c.scan_id AS scan, COUNT(*) AS n, COUNT(r.clip_id) AS stored
-                FROM clips c LEFT JOIN records r ON r.clip_id = c.id
-                WHERE c.dataset_id = ? GROUP BY c.scan_id ORDER BY c.scan_id
-                """, arguments: [datasetID]).map { ($0["scan"] as String, $0["n"] as Int, $0["stored"] as Int) }
-            return ClipCounts(total: total, bySplit: splits, byScan: scans)
-        }
     }
 }

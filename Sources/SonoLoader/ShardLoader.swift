@@ -1,8 +1,8 @@
 import CSonoKernels
 import Foundation
-import GRDB
 import SonoCatalog
 import SonoCore
+import SonoDataset
 import SonoShards
 
 /// Options of a `ShardLoader`; the defaults serve a single-process trainer.
@@ -15,8 +15,8 @@ public struct LoaderOptions: Sendable {
     /// Batches assembled ahead of the consumer (bounds memory: prefetch × batch bytes).
     public var prefetch = 4
     public var dropLast = true
-    /// Only clips of this split ("train", "val", "test"); nil: all.
-    public var split: String?
+    /// Only clips of this split; nil: all.
+    public var split: Split?
     /// At most this many clips of one scan in a batch (contrastive negatives from one scan are weak).
     public var maxPerScan: Int?
     /// Per-dataset weights (1 = each record once per epoch).
@@ -85,16 +85,14 @@ public final class ShardLoader: @unchecked Sendable {
 
     public init(catalog: Catalog, datasets names: [String], options: LoaderOptions, seed: UInt64) throws {
         self.options = options
-        let all = try catalog.datasets()
         var readers: [ShardReader] = []
         var items: [LoaderItem] = []
         var itemDataset: [Int] = []
         var layout: RecordLayout? = nil
         var scans: [String: Int] = [:]
         for (d, name) in names.enumerated() {
-            guard let dataset = all.filter({ $0.name == name }).max(by: { $0.version < $1.version }), let id = dataset.id else {
-                throw InputError(path: catalog.path, reason: "no dataset named \(name)")
-            }
+            let dataset = try catalog.latestDataset(named: name)
+            guard let id = dataset.id else { continue }
             let shards = try catalog.shards(datasetID: id)
             var shardIndex: [Int64: Int] = [:]
             for shard in shards {
@@ -106,27 +104,19 @@ public final class ShardLoader: @unchecked Sendable {
                 shardIndex[shard.id ?? -1] = readers.count
                 readers.append(reader)
             }
-            let rows = try catalog.read { db in
-                try Row.fetchAll(db, sql: """
-                    SELECT r.clip_id, r.shard_id, r.slot, c.scan_id FROM records r JOIN clips c ON c.id = r.clip_id
-                    JOIN shards s ON s.id = r.shard_id
-                    WHERE c.dataset_id = ? AND (? IS NULL OR c.split = ?) ORDER BY s.path, r.slot
-                    """, arguments: [id, options.split, options.split])
-            }
-            for row in rows {
-                let scanID: String = row["scan_id"]
-                let scan = scans[scanID] ?? scans.count
-                scans[scanID] = scan
-                guard let shard = shardIndex[row["shard_id"]] else { continue }
-                items.append(LoaderItem(clipID: row["clip_id"], shard: shard, slot: row["slot"], scan: scan, storageIndex: items.count))
+            for row in try catalog.recordSlots(datasetID: id, split: options.split) {
+                let scan = scans[row.scanID] ?? scans.count
+                scans[row.scanID] = scan
+                guard let shard = shardIndex[row.shardID] else { continue }
+                items.append(LoaderItem(clipID: row.clipID, shard: shard, slot: row.slot, scan: scan, storageIndex: items.count))
                 itemDataset.append(d)
             }
         }
         guard let layout, !items.isEmpty else {
-            throw InputError(path: catalog.path, reason: "no extracted records in \(names.joined(separator: ","))\(options.split.map { " (split \($0))" } ?? "")")
+            throw InputError(path: catalog.path, reason: "no extracted records in \(names.joined(separator: ","))\(options.split.map { " (split \($0.rawValue))" } ?? "")")
         }
-        for field in ["video", "still", "logmel"] where layout.field(field) == nil {
-            throw InputError(path: catalog.path, reason: "records lack the field \(field)")
+        for field in ClipField.allCases where layout.field(field) == nil {
+            throw InputError(path: catalog.path, reason: "records lack the field \(field.rawValue)")
         }
         self.readers = readers
         self.items = items
@@ -213,7 +203,7 @@ public final class ShardLoader: @unchecked Sendable {
 
     /// Copies and converts one batch's records (zero-copy reads from the mapped shards).
     func assemble(_ batch: [LoaderItem], epoch: Int, step: Int, seed: UInt64) throws -> Batch {
-        guard let v = layout.field("video"), layout.field("still") != nil, let m = layout.field("logmel") else {
+        guard let v = layout.field(.video), layout.field(.still) != nil, let m = layout.field(.logmel) else {
             throw InputError(path: "", reason: "layout lacks fields")
         }
         let (t, h, w) = (v.shape[0], v.shape[1], v.shape[2])
@@ -250,7 +240,7 @@ public final class ShardLoader: @unchecked Sendable {
         let records = batch.map { readers[$0.shard].record($0.slot) }
         let video = uninitialized(batch.count * t * frameSize) { out in
             for (b, record) in records.enumerated() {
-                let src = record.bytes("video").baseAddress!.assumingMemoryBound(to: UInt8.self)
+                let src = record.bytes(.video).baseAddress!.assumingMemoryBound(to: UInt8.self)
                 let a = augmentations[b]
                 for k in 0..<t {
                     Self.convert(src + k * frameSize, w, h, into: out + (b * t + k) * frameSize,
@@ -261,14 +251,14 @@ public final class ShardLoader: @unchecked Sendable {
         let still = uninitialized(batch.count * frameSize) { out in
             for (b, record) in records.enumerated() {
                 let a = augmentations[b]
-                Self.convert(record.bytes("still").baseAddress!.assumingMemoryBound(to: UInt8.self), w, h,
+                Self.convert(record.bytes(.still).baseAddress!.assumingMemoryBound(to: UInt8.self), w, h,
                              into: out + b * frameSize, scale: pixelScale, bias: pixelBias, flip: a.flip, dx: a.dx, dy: a.dy)
             }
         }
         let logMel = uninitialized(batch.count * f * mels) { out in
             for (b, record) in records.enumerated() {
                 // Fields are 64-byte aligned in the record: the log-mel is aligned for UInt16.
-                let mel = record.bytes("logmel").baseAddress!.assumingMemoryBound(to: UInt16.self)
+                let mel = record.bytes(.logmel).baseAddress!.assumingMemoryBound(to: UInt16.self)
                 sono_f16_to_f32(mel, out + b * f * mels, f * mels, melScale, melBias)
             }
         }

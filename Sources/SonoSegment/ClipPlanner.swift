@@ -1,4 +1,5 @@
 import SonoCore
+import SonoDataset
 import SonoSpectral
 
 /// A scan as the planner sees it: the video's own span and where speech is.
@@ -37,7 +38,7 @@ public struct PlannedWindow: Hashable, Sendable {
 /// What planning one scan gave: the windows, and how many were rejected for which reason.
 public struct ScanPlan: Sendable {
     public var windows: [PlannedWindow] = []
-    public var rejected: [String: Int] = [:]
+    public var rejected: RejectCounts = [:]
     /// Windows that reach past the end of the audio (their audio is zero-padded).
     public var paddedAudio = 0
 }
@@ -53,7 +54,7 @@ public enum ClipPlanner {
         var plan = ScanPlan()
         let length = recipe.clipMicros
         guard scan.videoEnd - scan.videoStart >= length else {
-            plan.rejected["scan_shorter_than_clip"] = 1
+            plan.rejected[.scanShorterThanClip] = 1
             return plan
         }
         var candidates: [(Microseconds, Microseconds)] = []
@@ -67,12 +68,12 @@ public enum ClipPlanner {
         case .speechAligned:
             let (windows, noRoom) = alignedWindows(recipe, scan)
             candidates = windows
-            if noRoom > 0 { plan.rejected["no_room", default: 0] += noRoom }
+            if noRoom > 0 { plan.rejected[.noRoom, default: 0] += noRoom }
         }
         for (start, end) in candidates {
             let ratio = scan.speechRatio(start, end)
             if recipe.selection != .none && ratio < max(recipe.minSpeechRatio, recipe.selection == .speechAligned ? 1e-9 : 0) {
-                plan.rejected["low_speech", default: 0] += 1
+                plan.rejected[.lowSpeech, default: 0] += 1
                 continue
             }
             if end > scan.audioEnd { plan.paddedAudio += 1 }

@@ -2,7 +2,7 @@ import Foundation
 import SonoAudio
 import SonoCatalog
 import SonoCore
-import SonoShards
+import SonoDataset
 import SonoSpectral
 
 /// What one `sono-segment` run did.
@@ -14,7 +14,7 @@ public struct SegmentSummary: Codable, Sendable {
     public var scansAlreadyPlanned: [String] = []
     public var clips = 0
     public var speechSeconds = 0.0
-    public var rejected: [String: Int] = [:]
+    public var rejected: RejectCounts = [:]
     public var windowsWithPaddedAudio = 0
     public var failed: [String: String] = [:]
     public var seconds = 0.0
@@ -22,7 +22,7 @@ public struct SegmentSummary: Codable, Sendable {
     public var report: String {
         var lines = ["segment \(dataset) v\(version) (recipe \(recipeHash.prefix(12))): \(clips) clips from \(scansPlanned.count) scans planned, \(scansAlreadyPlanned.count) already planned, \(failed.count) failed (\(String(format: "%.1f", seconds)) s)"]
         if !rejected.isEmpty {
-            lines.append("  rejected windows: " + rejected.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            lines.append("  rejected windows: " + rejected.listing)
         }
         if windowsWithPaddedAudio > 0 { lines.append("  \(windowsWithPaddedAudio) clips reach past the end of their audio (zero-padded)") }
         lines.append(String(format: "  speech detected: %.1f s", speechSeconds))
@@ -56,16 +56,9 @@ public struct Segmenter: Sendable {
         }
     }
 
-    /// The dataset record for a recipe (shards go to `root`, default `datasets/<name>-v<version>`
-    /// beside the catalog).
-    public static func dataset(for recipe: DatasetRecipe, catalog: Catalog, root: String?) throws -> DatasetRecord {
-        try catalog.dataset(name: recipe.name, recipe: recipe.canonicalJSON, recipeHash: recipe.hash,
-                            layout: ShardLayouts.layout(for: recipe)) { version in root ?? "datasets/\(recipe.name)-v\(version)" }
-    }
-
     public func segment(recipe: DatasetRecipe, catalog: Catalog, datasetRoot: String?, runID: Int64?) throws -> SegmentSummary {
         let started = Date()
-        let dataset = try Self.dataset(for: recipe, catalog: catalog, root: datasetRoot)
+        let dataset = try catalog.dataset(for: recipe, root: datasetRoot)
         guard let datasetID = dataset.id else { throw CatalogError(path: catalog.path, reason: "dataset without id") }
         var summary = SegmentSummary()
         summary.dataset = recipe.name
@@ -80,7 +73,7 @@ public struct Segmenter: Sendable {
             defer { progress.advance(note: recording.scanID) }
             let timeline = try Self.timeline(of: recording, speech: recipe.speech)
             let plan = ClipPlanner.plan(recipe, timeline)
-            let split = ClipRecord.Split(rawValue: recipe.split(ofScan: recording.scanID)) ?? .train
+            let split = recipe.split(ofScan: recording.scanID)
             let clips = plan.windows.map {
                 ClipRecord(datasetID: datasetID, scanID: recording.scanID, startMicros: $0.start, endMicros: $0.end,
                            speechRatio: min(1, max(0, $0.speechRatio)), split: split)
@@ -96,7 +89,7 @@ public struct Segmenter: Sendable {
                 summary.clips += plan.windows.count
                 summary.speechSeconds += speechSeconds
                 summary.windowsWithPaddedAudio += plan.paddedAudio
-                for (reason, n) in plan.rejected { summary.rejected[reason, default: 0] += n }
+                summary.rejected.add(plan.rejected)
             case .failure(let error as PathError):
                 summary.failed[recording.scanID] = error.description
             case .failure(let error as CatalogError):
@@ -120,12 +113,5 @@ public struct Segmenter: Sendable {
         let activity = try audio.speechActivity(config)
         let audioEnd = start + TimeMath.micros(ofSample: Int64(audio.track.audioSpan?.upperBound ?? 0), rate: speechFront.sampleRate)
         return ScanTimeline(scanID: recording.scanID, videoStart: start, videoEnd: videoEnd, speech: activity, audioEnd: audioEnd)
-    }
-}
-
-/// The shard record layout a recipe produces.
-public enum ShardLayouts {
-    public static func layout(for recipe: DatasetRecipe) -> RecordLayout {
-        .clip(frames: recipe.framesPerClip, size: recipe.frameSize, melFrames: recipe.melFrames, mels: recipe.logMel.melBins)
     }
 }

@@ -48,6 +48,9 @@ public struct RecordLayout: Hashable, Codable, Sendable {
     public static let maxFields = 32
     public static let maxNameBytes = 31
     public static let maxDims = 4
+    /// The format's own fields: the last field of every record, and the clip id it records.
+    public static let crcFieldName = "crc32c"
+    public static let clipIDFieldName = "clip_id"
 
     public private(set) var fields: [FieldSpec]
     /// Bytes of one record, crc included.
@@ -61,13 +64,13 @@ public struct RecordLayout: Hashable, Codable, Sendable {
         var fields: [FieldSpec] = []
         var at = 0
         for (name, type, shape) in specs {
-            precondition(!name.isEmpty && name.utf8.count <= Self.maxNameBytes && name != "crc32c", "bad field name \(name)")
+            precondition(!name.isEmpty && name.utf8.count <= Self.maxNameBytes && name != Self.crcFieldName, "bad field name \(name)")
             precondition(!shape.isEmpty && shape.count <= Self.maxDims && shape.allSatisfy { $0 > 0 }, "bad shape for \(name)")
             let field = FieldSpec(name: name, type: type, shape: shape, offset: at)
             fields.append(field)
             at = Self.roundUp(at + field.byteCount, Self.fieldAlignment)
         }
-        fields.append(FieldSpec(name: "crc32c", type: .u32, shape: [1], offset: at))
+        fields.append(FieldSpec(name: Self.crcFieldName, type: .u32, shape: [1], offset: at))
         self.fields = fields
         recordSize = at + 4
         stride = Self.roundUp(recordSize, Self.recordAlignment)
@@ -78,17 +81,6 @@ public struct RecordLayout: Hashable, Codable, Sendable {
         self.fields = fields
         self.recordSize = recordSize
         self.stride = stride
-    }
-
-    /// The standard clip record: clip id, `frames` video frames and one still of `size`², and the
-    /// log-mel `[melFrames, mels]` in float16.
-    public static func clip(frames: Int = 14, size: Int = 128, melFrames: Int, mels: Int = 64) -> RecordLayout {
-        RecordLayout([
-            ("clip_id", .i64, [1]),
-            ("video", .u8, [frames, size, size]),
-            ("still", .u8, [size, size]),
-            ("logmel", .f16, [melFrames, mels]),
-        ])
     }
 
     public func field(_ name: String) -> FieldSpec? { fields.first { $0.name == name } }

@@ -135,7 +135,7 @@ public struct ShardHeader: Equatable, Sendable {
             }
             fields.append(FieldSpec(name: fieldName, type: type, shape: shape, offset: Int(offset)))
         }
-        guard let last = fields.last, last.name == "crc32c", last.type == .u32, last.shape == [1],
+        guard let last = fields.last, last.name == RecordLayout.crcFieldName, last.type == .u32, last.shape == [1],
               UInt64(last.offset) + 4 == recordSize else {
             throw fail("the last field must be crc32c (u32) at the end of the record")
         }

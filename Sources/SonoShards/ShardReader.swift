@@ -113,7 +113,7 @@ public struct ShardRecord {
         return UnsafeRawBufferPointer(start: base + f.offset, count: f.byteCount)
     }
 
-    public var clipID: Int64 { Int64(littleEndian: bytes("clip_id").loadUnaligned(as: Int64.self)) }
+    public var clipID: Int64 { Int64(littleEndian: bytes(RecordLayout.clipIDFieldName).loadUnaligned(as: Int64.self)) }
 
     public var storedCRC: UInt32 { UInt32(littleEndian: base.loadUnaligned(fromByteOffset: layout.crcOffset, as: UInt32.self)) }
 

@@ -117,7 +117,7 @@ public final class ShardWriter {
         memset(record.baseAddress!, 0, layout.stride)
         let builder = RecordBuilder(base: record.baseAddress!, layout: layout)
         try fill(builder)
-        if layout.field("clip_id") != nil { builder.setI64("clip_id", [clipID]) }
+        if layout.field(RecordLayout.clipIDFieldName) != nil { builder.setI64(RecordLayout.clipIDFieldName, [clipID]) }
         let recordCRC = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: record[0..<layout.crcOffset]))
         record.storeBytes(of: recordCRC.littleEndian, toByteOffset: layout.crcOffset, as: UInt32.self)
         try writeAll(UnsafeRawBufferPointer(record))

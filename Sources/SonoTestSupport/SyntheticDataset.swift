@@ -1,6 +1,7 @@
 import Foundation
 import SonoCatalog
 import SonoCore
+import SonoDataset
 import SonoShards
 
 /// Deterministic random records written through the real shard writer and indexed in a real
@@ -9,7 +10,7 @@ public enum SyntheticDataset {
     /// The bytes of clip `k`'s fields, from (seed, k) alone.
     public static func fill(_ builder: RecordBuilder, layout: RecordLayout, seed: UInt64, index k: Int) {
         var rng = SeededGenerator(seed: seed, stream: UInt64(k))
-        for field in layout.fields where field.name != "crc32c" && field.name != "clip_id" {
+        for field in layout.fields where field.name != RecordLayout.crcFieldName && field.name != RecordLayout.clipIDFieldName {
             let b = builder.bytes(field.name)
             switch field.type {
             case .f16:
@@ -46,7 +47,7 @@ public enum SyntheticDataset {
                                           layout: layout) { _ in catalog.storedRoot(for: root) }
         guard let datasetID = dataset.id else { throw InputError(path: catalog.path, reason: "dataset has no id") }
         try ShardStore.removeLeftovers(root: root, indexed: catalog.indexedShardPaths(datasetID: datasetID))
-        let splits = ClipRecord.Split.allCases
+        let splits = Split.allCases
         var planned: [ClipRecord] = []
         for k in 0..<count {
             let start = Int64(k) * 2_000_000

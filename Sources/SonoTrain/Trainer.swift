@@ -1,6 +1,7 @@
 import Foundation
 import SonoCatalog
 import SonoCore
+import SonoDataset
 import SonoLoader
 import SonoModels
 import SonoTensor
@@ -8,14 +9,14 @@ import SonoTensor
 /// What a pretraining run uses. Defaults follow the paper (Adam, lr 3e-3, weight decay 1e-4).
 public struct TrainConfig: Sendable {
     public var datasets: [String] = ["medium"]
-    public var split: String? = "train"
+    /// The split trained on; nil: all.
+    public var split: Split? = .train
     public var batchSize = 8
     public var steps = 10
     public var learningRate: Float = 3e-3
     public var weightDecay: Float = 1e-4
     public var seed: UInt64 = 0
-    /// "full" (R(2+1)D-18, ResNet-18, CNN14) or "tiny" (same structure, narrow: demos and tests).
-    public var modelSize = "full"
+    public var modelSize = ModelSize.full
     public var threads = 2
     public var checkpointEvery = 0
     public var objective = DualObjectiveConfig()
@@ -51,13 +52,13 @@ public final class Trainer {
     public init(catalog: Catalog, config: TrainConfig) throws {
         self.config = config
         Engine.setThreads(config.threads)
-        let tiny = config.modelSize == "tiny"
-        video = R2Plus1D18(tiny ? .tiny() : .init(), initialization: .torchvision(seed: config.seed &+ 1))
-        image = ResNet18(tiny ? .tiny() : .init(), initialization: .torchvision(seed: config.seed &+ 2))
-        audio = CNN14(tiny ? .tiny() : .init(), initialization: .xavierUniform(seed: config.seed &+ 3))
+        let size = config.modelSize
+        video = R2Plus1D18(size.video, initialization: .torchvision(seed: config.seed &+ 1))
+        image = ResNet18(size.image, initialization: .torchvision(seed: config.seed &+ 2))
+        audio = CNN14(size.audio, initialization: .xavierUniform(seed: config.seed &+ 3))
         audio.dropoutSeed = config.seed
         var objective = config.objective
-        if tiny { objective.latent = 32 }
+        if size == .tiny { objective.latent = 32 }
         heads = DualHeads(videoFeatures: video.outputFeatures, audioFeatures: audio.outputFeatures,
                           imageFeatures: image.outputFeatures, config: objective)
         var options = LoaderOptions()
@@ -133,7 +134,7 @@ public final class Trainer {
         }
         let state = loader.state
         try SafeTensors.write(tensors, metadata: [
-            "format": "sonodual-dual-v1", "step": "\(step)", "model_size": config.modelSize,
+            "format": "sonodual-dual-v1", "step": "\(step)", "model_size": config.modelSize.rawValue,
             "loader_seed": "\(state.seed)", "loader_epoch": "\(state.epoch)", "loader_step": "\(state.step)",
             "datasets": config.datasets.joined(separator: ","), "adam_step": "\(adamStep)",
         ], to: path)
@@ -147,8 +148,8 @@ public final class Trainer {
             throw InputError(path: path, reason: "not a readable safetensors checkpoint (\(error.localizedDescription))")
         }
         guard file.metadata["format"] == "sonodual-dual-v1" else { throw InputError(path: path, reason: "not a SonoDual dual-model checkpoint") }
-        guard file.metadata["model_size"] == config.modelSize else {
-            throw InputError(path: path, reason: "checkpoint is for the \(file.metadata["model_size"] ?? "?") model, not \(config.modelSize)")
+        guard file.metadata["model_size"] == config.modelSize.rawValue else {
+            throw InputError(path: path, reason: "checkpoint is for the \(file.metadata["model_size"] ?? "?") model, not \(config.modelSize.rawValue)")
         }
         let stored = Dictionary(file.tensors.map { ($0.0, ($0.1, $0.2)) }, uniquingKeysWith: { a, _ in a })
         func values(_ name: String, count: Int) throws -> [Float] {

@@ -16,11 +16,11 @@ struct SonoExtractCommand: ParsableCommand {
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Join part catalogs (made with --part i/n --out DIR) into the main catalog; shards stay where they are.")
-    @Option(help: "Main catalog path.") var catalog: String
+    @OptionGroup var catalog: CatalogOption
     @Argument(help: "Part catalogs (DIR/catalog.part-i-of-n.sqlite).") var parts: [String]
 
     func run() throws {
-        let main = try Catalog(path: catalog)
+        let main = try Catalog(path: catalog.path)
         for path in parts {
             guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no part catalog at \(path)") }
             let r = try main.merge(part: Catalog(path: path))
@@ -34,32 +34,30 @@ struct Extract: ParsableCommand {
         abstract: "Extract planned clips (frames, still, log-mel) of datasets into shards, one decode pass per scan.",
         discussion: "Resumable: committed scans are skipped; an interrupted run is cleaned up and finished. Exit status: 0 all scans extracted, 2 some failed (the others are committed), 1 usage error.")
 
-    @Option(help: "Catalog path.") var catalog: String
+    @OptionGroup var stage: StageOptions
     @Option(help: "Comma-separated dataset names (latest versions), e.g. large,medium.") var datasets: String
     @Option(help: "Output folder; each dataset's shards go to OUT/<name>-v<version>.") var out: String?
-    @Option(help: "Scans processed in parallel (each holds one scan's open clips).") var jobs = 1
     @Option(help: "Decoder threads per scan.") var threads = 2
     @Option(help: "Only the scans of part i of n (i/n), by scan-id order.") var part: String?
     @Option(help: "Target shard size in MiB.") var shardMib = 256
     @Flag(help: "Skip H.264 deblocking (faster; see docs/media.md for its PSNR).") var skipLoopFilter = false
-    @Flag(help: "No progress display.") var quiet = false
 
     func validate() throws {
-        guard jobs >= 1, threads >= 1, shardMib >= 1 else { throw ValidationError("--jobs, --threads and --shard-mib must be at least 1") }
+        guard threads >= 1, shardMib >= 1 else { throw ValidationError("--threads and --shard-mib must be at least 1") }
         if let part, ScanPart(parsing: part) == nil { throw ValidationError("--part must be i/n with 0 ≤ i < n") }
         guard !datasets.split(separator: ",").isEmpty else { throw ValidationError("--datasets needs at least one name") }
     }
 
     func run() throws {
         var extractor = Extractor()
-        extractor.jobs = jobs
+        extractor.jobs = stage.jobs(default: 1)
         extractor.decoderThreads = threads
         extractor.skipLoopFilter = skipLoopFilter
         extractor.targetShardBytes = shardMib << 20
         extractor.part = part.flatMap(ScanPart.init(parsing:))
-        extractor.showProgress = !quiet
+        extractor.showProgress = !stage.quiet
         let names = datasets.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
-        let summary = try extractor.runStage(catalogPath: catalog, datasetNames: names, out: out, arguments: CommandLine.arguments)
+        let summary = try extractor.runStage(catalogPath: stage.catalog, datasetNames: names, out: out, arguments: CommandLine.arguments)
         print(summary.report)
         if !summary.failed.isEmpty { throw StageExit.someInputsFailed }
     }

@@ -5,6 +5,7 @@ import SonoInspection
 import SonoLoader
 import SonoCLI
 import SonoCore
+import SonoDataset
 import SonoMedia
 import SonoAudio
 import SonoSpectral
@@ -21,17 +22,17 @@ struct SonoInspect: ParsableCommand {
 extension SonoInspect {
     struct Summary: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Datasets, shards, records, bytes, and clips per split and per scan.")
-        @Option(help: "Catalog path.") var catalog: String
-        func run() throws { print(try DatasetInspection.summary(Catalog(path: catalog))) }
+        @OptionGroup var catalog: CatalogOption
+        func run() throws { print(try DatasetInspection.summary(Catalog(path: catalog.path))) }
     }
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check every shard against the catalog and its checksums; exit 2 naming each bad record.")
-        @Option(help: "Catalog path.") var catalog: String
+        @OptionGroup var catalog: CatalogOption
         @Option(help: "Only this dataset.") var dataset: String?
         func run() throws {
-            let report = try DatasetInspection.verify(Catalog(path: catalog), dataset: dataset)
+            let report = try DatasetInspection.verify(Catalog(path: catalog.path), dataset: dataset)
             for problem in report.problems { print("BAD \(problem)") }
             print("verify: \(report.shardsChecked) shards, \(report.recordsChecked) records, \(report.problems.count) problems")
             if !report.isClean { throw StageExit.someInputsFailed }
@@ -41,17 +42,17 @@ extension SonoInspect {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print one clip's record as numbers; with --png, write its frames, still and log-mel as PNG images.")
-        @Option(help: "Catalog path.") var catalog: String
+        @OptionGroup var catalog: CatalogOption
         @Argument(help: "Clip id.") var clip: Int64
         @Option(help: "Folder for PNG previews.") var png: String?
-        func run() throws { print(try DatasetInspection.show(Catalog(path: catalog), clipID: clip, pngFolder: png)) }
+        func run() throws { print(try DatasetInspection.show(Catalog(path: catalog.path), clipID: clip, pngFolder: png)) }
     }
 
     /// The batches a loader yields, one line of clip ids per batch: what the model will see.
     struct Order: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print the loader's order: one batch of clip ids per line, for a rank, epoch and seed.")
-        @Option(help: "Catalog path.") var catalog: String
+        @OptionGroup var catalog: CatalogOption
         @Option(help: "Dataset names (comma-separated).") var dataset: String
         @Option(help: "Seed.") var seed: UInt64 = 0
         @Option(help: "Epoch.") var epoch = 0
@@ -59,7 +60,7 @@ extension SonoInspect {
         @Option(help: "World size.") var worldSize = 1
         @Option(help: "Batch size.") var batchSize = 32
         @Option(help: "First step to print (as a resumed run would continue).") var fromStep = 0
-        @Option(help: "Only this split.") var split: String?
+        @Option(help: "Only this split (train, val, test).") var split: Split?
         @Option(help: "At most this many clips of one scan per batch.") var maxPerScan: Int?
         @Flag(help: "Pad the last round instead of dropping it.") var noDropLast = false
 
@@ -69,7 +70,7 @@ extension SonoInspect {
             options.batchSize = batchSize; options.rank = rank; options.worldSize = worldSize
             options.split = split; options.maxPerScan = maxPerScan; options.dropLast = !noDropLast
             options.prefetch = 0
-            let loader = try ShardLoader(catalog: Catalog(path: catalog), datasets: dataset.split(separator: ",").map(String.init),
+            let loader = try ShardLoader(catalog: Catalog(path: catalog.path), datasets: dataset.split(separator: ",").map(String.init),
                                          options: options, seed: seed)
             let plan = loader.plan(epoch: epoch)
             for step in fromStep..<plan.batchesPerRank {
@@ -83,15 +84,15 @@ extension SonoInspect {
         static let configuration = CommandConfiguration(
             abstract: "Decode ingested recordings end to end and print a summary per scan.")
 
-        @Option(help: "Catalog path.") var catalog: String
+        @OptionGroup var catalog: CatalogOption
         @Option(help: "Only this scan.") var scan: String?
         @Option(help: "Output frame size (square).") var size = 128
         @Option(help: "Audio sample rate for the decode (Hz).") var sampleRate = 32000
         @Option(help: "Decoder threads.") var threads = 2
 
         func run() throws {
-            let rows = try Catalog(path: catalog).recordings().filter { scan == nil || $0.scanID == scan }
-            guard !rows.isEmpty else { throw ValidationError("no recordings\(scan.map { " named \($0)" } ?? "") in \(catalog)") }
+            let rows = try Catalog(path: catalog.path).recordings().filter { scan == nil || $0.scanID == scan }
+            guard !rows.isEmpty else { throw ValidationError("no recordings\(scan.map { " named \($0)" } ?? "") in \(catalog.path)") }
             var failures = 0
             for row in rows where row.status == .ingested {
                 let conversion = GrayConversion(size: size, crop: row.source.crop)
@@ -148,8 +149,8 @@ extension SonoInspect {
 
     struct Schema: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the catalog schema (as in schemas/catalog.sql).")
-        @Option(help: "Catalog path (created and migrated if missing).") var catalog: String
-        func run() throws { print(try Catalog(path: catalog).schemaSQL(), terminator: "") }
+        @OptionGroup var catalog: CatalogOption
+        func run() throws { print(try Catalog(path: catalog.path).schemaSQL(), terminator: "") }
     }
 
     struct Versions: ParsableCommand {

@@ -9,19 +9,13 @@ struct SonoSegmentCommand: ParsableCommand {
         abstract: "Plan the clips of a dataset recipe (data-manifests/recipes/*.toml) on every ingested scan.",
         discussion: "A changed recipe makes a new dataset version. Exit status: 0 all scans planned, 2 some failed, 1 usage error.")
 
-    @Option(help: "Catalog path.") var catalog: String
+    @OptionGroup var stage: StageOptions
     @Option(help: "Dataset recipe (TOML).") var recipe: String
     @Option(help: "Folder for this dataset's shards (default: datasets/<name>-v<version> beside the catalog).") var root: String?
-    @Option(help: "Scans planned in parallel.") var jobs = 2
-    @Flag(help: "No progress display.") var quiet = false
-
-    func validate() throws {
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
-    }
 
     func run() throws {
-        let summary = try Segmenter(jobs: jobs, showProgress: !quiet)
-            .runStage(catalogPath: catalog, recipePath: recipe, datasetRoot: root, arguments: CommandLine.arguments)
+        let summary = try Segmenter(jobs: stage.jobs(default: 2), showProgress: !stage.quiet)
+            .runStage(catalogPath: stage.catalog, recipePath: recipe, datasetRoot: root, arguments: CommandLine.arguments)
         print(summary.report)
         if !summary.failed.isEmpty { throw StageExit.someInputsFailed }
     }

@@ -1,7 +1,8 @@
 import Foundation
 import XCTest
-import SonoCatalog
+@testable import SonoCatalog
 import SonoCore
+import SonoDataset
 import SonoIngest
 import SonoSample
 import SonoSegment
@@ -171,7 +172,7 @@ final class ExtractTests: XCTestCase {
         XCTAssertEqual(Set(try p.records("grid").map(\.0.scanID)), ["good"])
         let catalog = try Catalog(path: p.catalogPath)
         let status = try catalog.extractionStatus(datasetID: try XCTUnwrap(catalog.datasets().first?.id))
-        XCTAssertEqual(status, ["good": "extracted", "cut": "failed"])
+        XCTAssertEqual(status, ["good": .extracted, "cut": .failed])
         // Only committed shards remain on disk.
         let files = try FileManager.default.contentsOfDirectory(atPath: p.dir.file("out/grid-v1"))
         XCTAssertEqual(files, ["good-000.shard"])

@@ -17,7 +17,7 @@ final class TrainerTests: XCTestCase {
                                        count: 12, seed: 1, targetBytes: 1 << 20, scans: 3)
         var config = TrainConfig()
         config.datasets = ["toy"]; config.split = nil; config.steps = steps; config.batchSize = 4
-        config.modelSize = "tiny"; config.threads = 1
+        config.modelSize = .tiny; config.threads = 1
         return (catalog, config)
     }
 

@@ -1,9 +1,9 @@
 import XCTest
 import SonoCore
-@testable import SonoSegment
+@testable import SonoDataset
 
 /// Random and mangled recipes parse or fail with a line-numbered error; never a crash.
-final class ParserFuzzTests: XCTestCase {
+final class RecipeFuzzTests: XCTestCase {
     func testRecipeParserSurvivesGarbage() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../data-manifests/recipes")
         let seed = Array(try String(contentsOf: root.appendingPathComponent("medium.toml"), encoding: .utf8))

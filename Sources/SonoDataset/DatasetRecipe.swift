@@ -30,6 +30,7 @@ public struct DatasetRecipe: Codable, Hashable, Sendable {
     public var minVideoActivity: Double = 0
     /// Mean gray level of the sampled frames below which a clip is blank (probe lifted off).
     public var minBrightness: Double = 0
+    /// Fractions of the scans in each split (see `split(ofScan:)`).
     public var trainFraction: Double = 0.8
     public var valFraction: Double = 0.1
     public var testFraction: Double = 0.1
@@ -55,73 +56,6 @@ public struct DatasetRecipe: Codable, Hashable, Sendable {
         return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
-    public static func load(_ path: String) throws -> DatasetRecipe {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw InputError(path: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot read recipe" : "no such recipe")
-        }
-        return try parse(text, path: path)
-    }
-
-    /// Parses recipe TOML; every unknown key and out-of-range value is an error with its line.
-    public static func parse(_ text: String, path: String) throws -> DatasetRecipe {
-        let entries = try TOMLSubset.parse(text, path: path)
-        var r = DatasetRecipe(name: "", clipMicros: 0, strideMicros: 0)
-        var stride: Double? = nil
-        var mel = LogMelConfig.cnn14
-        var speech = SpeechActivityConfig()
-        for (key, value, line) in entries {
-            func fail(_ why: String) -> InputError { InputError(path: path, reason: "line \(line): \(key): \(why)") }
-            func number() throws -> Double {
-                guard let d = value.double, d.isFinite else { throw fail("expected a number") }
-                return d
-            }
-            func integer() throws -> Int {
-                guard case .integer(let i) = value else { throw fail("expected an integer") }
-                return i
-            }
-            func string() throws -> String {
-                guard case .string(let s) = value else { throw fail("expected a string") }
-                return s
-            }
-            switch key {
-            case "name": r.name = try string()
-            case "clips.length_s": r.clipMicros = TimeMath.micros(seconds: try number())
-            case "clips.stride_s": stride = try number()
-            case "clips.frames": r.framesPerClip = try integer()
-            case "clips.frame_size": r.frameSize = try integer()
-            case "clips.stills": r.stillsPerClip = try integer()
-            case "selection.mode":
-                guard let mode = SelectionMode(rawValue: try string()) else {
-                    throw fail("must be \"none\", \"min_speech_ratio\" or \"speech_aligned\"")
-                }
-                r.selection = mode
-            case "selection.min_speech_ratio": r.minSpeechRatio = try number()
-            case "selection.min_video_activity": r.minVideoActivity = try number()
-            case "selection.min_brightness": r.minBrightness = try number()
-            case "split.train": r.trainFraction = try number()
-            case "split.val": r.valFraction = try number()
-            case "split.test": r.testFraction = try number()
-            case "split.seed", "seed": r.seed = UInt64(max(0, try integer()))
-            case "logmel.sample_rate": mel.sampleRate = try integer()
-            case "logmel.n_fft": mel.fftSize = try integer(); mel.windowLength = mel.fftSize
-            case "logmel.hop": mel.hopLength = try integer()
-            case "logmel.mels": mel.melBins = try integer()
-            case "logmel.fmin": mel.fMin = try number()
-            case "logmel.fmax": mel.fMax = try number()
-            case "speech.threshold_db": speech.thresholdDB = try number()
-            case "speech.min_speech_s": speech.minSpeechSeconds = try number()
-            case "speech.min_pause_s": speech.minPauseSeconds = try number()
-            case "speech.hangover_s": speech.hangoverSeconds = try number()
-            default: throw InputError(path: path, reason: "line \(line): unknown key \(key)")
-            }
-        }
-        r.strideMicros = stride.map { TimeMath.micros(seconds: $0) } ?? r.clipMicros
-        r.logMel = mel
-        r.speech = speech
-        try r.validate(path: path)
-        return r
-    }
-
     public func validate(path: String) throws {
         func fail(_ why: String) -> InputError { InputError(path: path, reason: why) }
         guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-".contains($0)) }) else {
@@ -143,16 +77,5 @@ public struct DatasetRecipe: Codable, Hashable, Sendable {
         guard exact * 1_000_000 == clipMicros * Int64(logMel.sampleRate) else {
             throw fail("clips.length_s must be a whole number of audio samples at \(logMel.sampleRate) Hz")
         }
-    }
-
-    /// The split of a scan: a seeded hash of its id, so adding scans never moves old ones.
-    public func split(ofScan scanID: String) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a over the id, then mixed with the seed
-        for b in scanID.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        var g = SeededGenerator(seed: seed, stream: h)
-        let u = g.nextUnit()
-        if u < trainFraction { return "train" }
-        if u < trainFraction + valFraction { return "val" }
-        return "test"
     }
 }

@@ -1,46 +1,26 @@
 import Foundation
 import GRDB
 import SonoCore
+import SonoDataset
 import SonoShards
 
-/// Planning and extraction bookkeeping per (dataset, scan): what makes both stages resumable.
+/// How a scan's extraction for a dataset ended. Stored as its raw value in `extractions`.
+public enum ExtractionStatus: String, Codable, Sendable {
+    /// Committed whole: shards, record slots and every clip's provenance.
+    case extracted
+    /// Nothing indexed; a rerun tries the scan again.
+    case failed
+}
+
+/// Extraction bookkeeping per (dataset, scan): what makes `sono-extract` resumable.
 extension Catalog {
-    /// Scans already planned for a dataset.
-    public func plannedScans(datasetID: Int64) throws -> Set<String> {
-        try read { db in
-            Set(try String.fetchAll(db, sql: "SELECT scan_id FROM scan_plans WHERE dataset_id = ?", arguments: [datasetID]))
-        }
-    }
-
-    /// Saves one scan's plan (its clips and rejection counts) in one transaction.
-    public func savePlan(datasetID: Int64, scanID: String, clips: [ClipRecord], rejected: [String: Int], runID: Int64?) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let rejectedJSON = String(decoding: try encoder.encode(rejected), as: UTF8.self)
-        try write { db in
-            for clip in clips {
-                var c = clip
-                try c.insert(db)
-            }
-            try db.execute(sql: """
-                INSERT INTO scan_plans (dataset_id, scan_id, clips, rejected, planned_at, run_id) VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [datasetID, scanID, clips.count, rejectedJSON, CatalogClock.now(), runID])
-        }
-    }
-
-    /// A dataset's clips of one scan, in time order.
-    public func clips(datasetID: Int64, scanID: String) throws -> [ClipRecord] {
-        try read { db in
-            try ClipRecord.filter(Column("dataset_id") == datasetID && Column("scan_id") == scanID)
-                .order(Column("start_us")).fetchAll(db)
-        }
-    }
-
     /// Scans whose extraction for a dataset is committed (extracted or failed).
-    public func extractionStatus(datasetID: Int64) throws -> [String: String] {
+    public func extractionStatus(datasetID: Int64) throws -> [String: ExtractionStatus] {
         try read { db in
             Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT scan_id, status FROM extractions WHERE dataset_id = ?",
-                                                              arguments: [datasetID]).map { ($0["scan_id"] as String, $0["status"] as String) })
+                                                              arguments: [datasetID]).compactMap { row in
+                ExtractionStatus(rawValue: row["status"]).map { (row["scan_id"] as String, $0) }
+            })
         }
     }
 
@@ -57,8 +37,8 @@ public struct ScanExtractionResult: Sendable {
         public var frameIndices: [Int]
         public var stillIndex: Int
         /// nil when written; otherwise why the clip was rejected.
-        public var rejectReason: String?
-        public init(clipID: Int64, frameIndices: [Int], stillIndex: Int, rejectReason: String?) {
+        public var rejectReason: RejectReason?
+        public init(clipID: Int64, frameIndices: [Int], stillIndex: Int, rejectReason: RejectReason?) {
             self.clipID = clipID
             self.frameIndices = frameIndices
             self.stillIndex = stillIndex
@@ -69,9 +49,9 @@ public struct ScanExtractionResult: Sendable {
     public var datasetID: Int64
     public var shards: [SealedShard]
     public var clips: [ClipOutcome]
-    public var rejected: [String: Int]
+    public var rejected: RejectCounts
 
-    public init(datasetID: Int64, shards: [SealedShard], clips: [ClipOutcome], rejected: [String: Int]) {
+    public init(datasetID: Int64, shards: [SealedShard], clips: [ClipOutcome], rejected: RejectCounts) {
         self.datasetID = datasetID
         self.shards = shards
         self.clips = clips
@@ -84,8 +64,6 @@ extension Catalog {
     /// clip's provenance (frame indices, still) or rejection, and the scan marked extracted.
     /// One transaction: after a crash the scan is either wholly committed or not at all.
     public func commitExtraction(scanID: String, results: [ScanExtractionResult], runID: Int64?) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         try write { db in
             for result in results {
                 for shard in result.shards {
@@ -95,15 +73,16 @@ extension Catalog {
                     UPDATE clips SET status = ?, reject_reason = ?, frame_indices = ?, still_index = ? WHERE id = ?
                     """)
                 for c in result.clips {
-                    let frames = "[" + c.frameIndices.map(String.init).joined(separator: ",") + "]"
-                    try update.execute(arguments: [c.rejectReason == nil ? "extracted" : "rejected", c.rejectReason, frames, c.stillIndex, c.clipID])
+                    let status: ClipRecord.Status = c.rejectReason == nil ? .extracted : .rejected
+                    try update.execute(arguments: [status.rawValue, c.rejectReason?.rawValue, ClipRecord.frameIndicesText(c.frameIndices),
+                                                   c.stillIndex, c.clipID])
                 }
                 let records = result.shards.reduce(0) { $0 + $1.recordCount }
                 try db.execute(sql: """
                     INSERT OR REPLACE INTO extractions (dataset_id, scan_id, status, records, rejected, error, extracted_at, run_id)
-                    VALUES (?, ?, 'extracted', ?, ?, NULL, ?, ?)
-                    """, arguments: [result.datasetID, scanID, records,
-                                     String(decoding: try encoder.encode(result.rejected), as: UTF8.self), CatalogClock.now(), runID])
+                    VALUES (?, ?, ?, ?, ?, NULL, ?, ?)
+                    """, arguments: [result.datasetID, scanID, ExtractionStatus.extracted.rawValue, records,
+                                     try Self.json(result.rejected), CatalogClock.now(), runID])
             }
         }
     }
@@ -114,8 +93,8 @@ extension Catalog {
             for id in datasetIDs {
                 try db.execute(sql: """
                     INSERT OR REPLACE INTO extractions (dataset_id, scan_id, status, records, rejected, error, extracted_at, run_id)
-                    VALUES (?, ?, 'failed', 0, NULL, ?, ?, ?)
-                    """, arguments: [id, scanID, error, CatalogClock.now(), runID])
+                    VALUES (?, ?, ?, 0, NULL, ?, ?, ?)
+                    """, arguments: [id, scanID, ExtractionStatus.failed.rawValue, error, CatalogClock.now(), runID])
             }
         }
     }

@@ -1,0 +1,26 @@
+import ArgumentParser
+import SonoDataset
+
+/// `--catalog`, for commands that read or write the catalog and nothing else in common.
+public struct CatalogOption: ParsableArguments {
+    @Option(name: .customLong("catalog"), help: "Catalog (SQLite) path.") public var path: String
+    public init() {}
+}
+
+/// What every pipeline stage takes: the catalog, its parallelism and its progress display.
+public struct StageOptions: ParsableArguments {
+    @Option(help: "Catalog (SQLite) path; created if missing.") public var catalog: String
+    @Option(help: "Work items (scans, recordings) processed in parallel; default: the stage's own.") public var jobs: Int?
+    @Flag(help: "No progress display.") public var quiet = false
+
+    public init() {}
+
+    public func validate() throws {
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+    }
+
+    /// `--jobs`, or the stage's default.
+    public func jobs(default stageDefault: Int) -> Int { jobs ?? stageDefault }
+}
+
+extension Split: ExpressibleByArgument {}
