@@ -20,7 +20,7 @@ public struct FileFingerprint: Hashable, Sendable {
     public init(path: String) throws {
         var st = stat()
         guard stat(path, &st) == 0 else {
-            throw InputError(path: path, reason: errno == ENOENT ? "no such file" : "cannot stat (\(String(cString: strerror(errno))))")
+            throw InputError(path: path, reason: errno == ENOENT ? "no such file" : Errno.reason("cannot stat"))
         }
         size = Int64(st.st_size)
         modifiedNanos = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)

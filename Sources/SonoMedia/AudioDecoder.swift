@@ -37,15 +37,11 @@ public final class AudioDecoder {
     public let info: AudioStreamInfo
     public let sampleRate: Int
 
-    private let input: FormatContext
-    private let codec: CodecContext
-    private let streamIndex: Int32
+    private let decoder: StreamDecoder
     private let offset: Microseconds
     /// Frame timestamps are in the stream's time base (set as the decoder's `pkt_timebase`).
     private let streamTimeBase: Rational
     private var resampler: OpaquePointer?
-    private let packet = Packet()
-    private let frame = Frame()
 
     /// - Parameters:
     ///   - path: the file with the audio (the video itself or a separate audio file).
@@ -56,15 +52,10 @@ public final class AudioDecoder {
         self.path = path
         self.offset = offset
         self.sampleRate = sampleRate
-        input = try FormatContext(path: path)
-        guard let index = input.bestStream(AVMEDIA_TYPE_AUDIO) else {
-            throw MediaError(.noAudioStream, path: path, reason: "no audio stream")
-        }
-        streamIndex = index
-        streamTimeBase = input.stream(index).pointee.time_base.rational
-        info = try MediaProbe.audioInfo(input, index, offset: offset)
-        input.discardAll(except: [index])
-        codec = try CodecContext(stream: input.stream(index), path: path, threads: 1)
+        let opened = try StreamDecoder.Opened(path: path, type: AVMEDIA_TYPE_AUDIO, missing: .noAudioStream)
+        streamTimeBase = opened.input.stream(opened.index).pointee.time_base.rational
+        info = try MediaProbe.audioInfo(opened.input, opened.index, offset: offset)
+        decoder = try StreamDecoder(opened, threads: 1)
     }
 
     deinit {
@@ -110,34 +101,16 @@ public final class AudioDecoder {
 
     /// Decodes one frame into `stream`; false at the end of the audio.
     fileprivate func pump(_ stream: AudioSampleStream) throws -> Bool {
-        while true {
-            let received = avcodec_receive_frame(codec.pointer, frame.pointer)
-            if received == 0 {
-                defer { av_frame_unref(frame.pointer) }
-                try consume(frame.pointer, into: stream)
-                return true
-            }
-            if received == FFmpegCodes.eof || (received == FFmpegCodes.again && inputEnded) {
-                try drainResampler(into: stream)
-                return false
-            }
-            if received != FFmpegCodes.again {
-                try check(received, "avcodec_receive_frame", path: path)
-            }
-            let rc = av_read_frame(input.pointer, packet.pointer)
-            if rc < 0 {
-                if rc != FFmpegCodes.eof { stream.stats.readError = "\(ffmpegErrorText(rc)) (av_read_frame)" }
-                inputEnded = true
-                _ = avcodec_send_packet(codec.pointer, nil)
-                continue
-            }
-            defer { av_packet_unref(packet.pointer) }
-            guard packet.pointer.pointee.stream_index == streamIndex else { continue }
-            if avcodec_send_packet(codec.pointer, packet.pointer) < 0 { stream.stats.corruptPackets += 1 }
+        defer { stream.stats.corruptPackets = decoder.corruptPackets; stream.stats.readError = decoder.readError }
+        guard try decoder.receiveFrame() else {
+            try drainResampler(into: stream)
+            return false
         }
+        defer { av_frame_unref(decoder.frame.pointer) }
+        try consume(decoder.frame.pointer, into: stream)
+        return true
     }
 
-    private var inputEnded = false
     private var inputRate: Int32 = 0
     private var inputLayout = AVChannelLayout()
     private var converted = [Float]()

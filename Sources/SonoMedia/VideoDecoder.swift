@@ -50,13 +50,9 @@ public final class VideoDecoder {
     public let info: VideoStreamInfo
     public private(set) var stats = DecodeStats()
 
-    private let input: FormatContext
-    private let codec: CodecContext
-    private let streamIndex: Int32
-    private let packet = Packet()
-    private let frame = Frame()
+    private let decoder: StreamDecoder
+    private var frame: Frame { decoder.frame }
     private let scaler = LumaScaler()
-    private var inputEnded = false
     private var finished = false
     private var hasCurrentFrame = false
     private var lastPTS: Microseconds?
@@ -74,14 +70,9 @@ public final class VideoDecoder {
     ///   - skipLoopFilter: skip H.264 deblocking (faster; pixels differ slightly, see docs/media.md).
     public init(path: String, threads: Int = 2, skipLoopFilter: Bool = false) throws {
         self.path = path
-        input = try FormatContext(path: path)
-        guard let index = input.bestStream(AVMEDIA_TYPE_VIDEO) else {
-            throw MediaError(.noVideoStream, path: path, reason: "no video stream")
-        }
-        streamIndex = index
-        info = try MediaProbe.videoInfo(input, index)
-        input.discardAll(except: [index])
-        codec = try CodecContext(stream: input.stream(index), path: path, threads: threads, skipLoopFilter: skipLoopFilter)
+        let opened = try StreamDecoder.Opened(path: path, type: AVMEDIA_TYPE_VIDEO, missing: .noVideoStream)
+        info = try MediaProbe.videoInfo(opened.input, opened.index)
+        decoder = try StreamDecoder(opened, threads: threads, skipLoopFilter: skipLoopFilter)
         let rate = info.averageFrameRate ?? info.realFrameRate ?? Rational(30, 1)
         nominalFrameDuration = Rational(rate.den, rate.num).scale(1, toUnit: 1_000_000) ?? 33_333
     }
@@ -93,50 +84,13 @@ public final class VideoDecoder {
             hasCurrentFrame = false
         }
         guard !finished else { return nil }
-        while true {
-            let received = avcodec_receive_frame(codec.pointer, frame.pointer)
-            if received == 0 {
-                hasCurrentFrame = true
-                return timing()
-            }
-            if received == FFmpegCodes.eof {
-                finished = true
-                return nil
-            }
-            if received != FFmpegCodes.again {
-                try check(received, "avcodec_receive_frame", path: path)
-            }
-            if inputEnded {  // flushed, yet no end-of-stream: never spin.
-                finished = true
-                return nil
-            }
-            try feedDecoder()
+        defer { stats.corruptPackets = decoder.corruptPackets; stats.readError = decoder.readError }
+        guard try decoder.receiveFrame() else {
+            finished = true
+            return nil
         }
-    }
-
-    /// Reads packets until one of the video stream is accepted by the decoder (or sends the
-    /// end-of-stream flush, so frames held back by reordering and threading come out).
-    private func feedDecoder() throws {
-        guard !inputEnded else { return }
-        while true {
-            let rc = av_read_frame(input.pointer, packet.pointer)
-            if rc < 0 {
-                if rc != FFmpegCodes.eof { stats.readError = "\(ffmpegErrorText(rc)) (av_read_frame)" }
-                inputEnded = true
-                try check(avcodec_send_packet(codec.pointer, nil), "avcodec_send_packet", path: path)
-                return
-            }
-            defer { av_packet_unref(packet.pointer) }
-            guard packet.pointer.pointee.stream_index == streamIndex else { continue }
-            let sent = avcodec_send_packet(codec.pointer, packet.pointer)
-            if sent == 0 { return }
-            if sent == FFmpegCodes.again {
-                // Not expected: the caller drains frames before feeding. Treat as corrupt rather than spin.
-                stats.corruptPackets += 1
-                return
-            }
-            stats.corruptPackets += 1
-        }
+        hasCurrentFrame = true
+        return timing()
     }
 
     private func timing() -> FrameTiming {

@@ -25,16 +25,16 @@ public final class ShardReader: @unchecked Sendable {
     public init(path: String, expect: Expectation? = nil) throws {
         self.path = path
         let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw ShardError(path: path, reason: "cannot open: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ShardError(path: path, reason: Errno.reason("cannot open")) }
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw ShardError(path: path, reason: "cannot stat: \(String(cString: strerror(errno)))") }
+        guard fstat(fd, &st) == 0 else { throw ShardError(path: path, reason: Errno.reason("cannot stat")) }
         let size = Int(st.st_size)
         guard size >= ShardHeader.size else {
             throw ShardError(path: path, reason: "file is \(size) bytes, shorter than the \(ShardHeader.size)-byte header")
         }
         guard let mapped = mmap(nil, size, PROT_READ, MAP_SHARED, fd, 0), mapped != MAP_FAILED else {
-            throw ShardError(path: path, reason: "mmap failed: \(String(cString: strerror(errno)))")
+            throw ShardError(path: path, reason: Errno.reason("mmap failed"))
         }
         mapping = mapped
         mappedSize = size

@@ -135,7 +135,7 @@ public final class ShardWriter {
     private func openShard() throws {
         tempPath = root.appendingPathComponent(".tmp-\(name(shardIndex))-\(getpid())").path
         fd = open(tempPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw ShardError(path: tempPath, reason: "cannot create: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ShardError(path: tempPath, reason: Errno.reason("cannot create")) }
         count = 0
         crc = CRC32C()
         clipIDs = []
@@ -149,7 +149,7 @@ public final class ShardWriter {
             let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw ShardError(path: tempPath, reason: "write failed: \(String(cString: strerror(errno)))")
+                throw ShardError(path: tempPath, reason: Errno.reason("write failed"))
             }
             done += n
         }
@@ -160,15 +160,15 @@ public final class ShardWriter {
                                  layout: layout, recordsCRC: crc.value)
         let bytes = header.encode()
         let written = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress!, $0.count, 0) }
-        guard written == bytes.count else { throw ShardError(path: tempPath, reason: "header write failed: \(String(cString: strerror(errno)))") }
-        guard fsync(fd) == 0 else { throw ShardError(path: tempPath, reason: "fsync failed: \(String(cString: strerror(errno)))") }
+        guard written == bytes.count else { throw ShardError(path: tempPath, reason: Errno.reason("header write failed")) }
+        guard fsync(fd) == 0 else { throw ShardError(path: tempPath, reason: Errno.reason("fsync failed")) }
         close(fd)
         fd = -1
         CrashPoint.hit("shard-before-rename")
         let relative = name(shardIndex)
         let final = root.appendingPathComponent(relative).path
         guard rename(tempPath, final) == 0 else {
-            throw ShardError(path: final, reason: "rename from \(tempPath) failed: \(String(cString: strerror(errno)))")
+            throw ShardError(path: final, reason: Errno.reason("rename from \(tempPath) failed"))
         }
         ShardStore.fsyncDirectory(root.path)
         CrashPoint.hit("shard-before-index")

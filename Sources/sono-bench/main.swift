@@ -48,7 +48,8 @@ extension SonoBench {
             }
             let seconds = (clock.now - start).inSeconds
             let frames = decoder.stats.frames
-            print("{\"frames\": \(frames), \"seconds\": \(seconds), \"fps\": \(Double(frames) / seconds), \"checksum\": \(checksum)}")
+            try BenchLine([("frames", .integer(frames)), ("seconds", .number(seconds)), ("fps", .number(Double(frames) / seconds)),
+                           ("checksum", .integer(checksum))]).print()
         }
     }
 }
@@ -76,7 +77,7 @@ extension SonoBench {
             }
             let mean = squared / Double(max(count, 1))
             let psnr = mean == 0 ? Double.infinity : 10 * log10(255 * 255 / mean)
-            print("{\"frames_compared\": \(count), \"psnr_db\": \(psnr), \"worst_frame_psnr_db\": \(worst)}")
+            try BenchLine([("frames_compared", .integer(count)), ("psnr_db", .number(psnr)), ("worst_frame_psnr_db", .number(worst))]).print()
         }
     }
 
@@ -104,7 +105,7 @@ extension SonoBench {
             }
             if let result { try NPYArray(float32: result.values, shape: [result.frames, result.mels]).write(to: out) }
             let audioSeconds = Double(samples.count) / 32000
-            print("{\"seconds\": \(best), \"audio_seconds\": \(audioSeconds), \"realtime\": \(audioSeconds / best)}")
+            try BenchLine([("seconds", .number(best)), ("audio_seconds", .number(audioSeconds)), ("realtime", .number(audioSeconds / best))]).print()
         }
     }
 }
@@ -141,17 +142,18 @@ extension SonoBench {
                                                      pool: pool)
             let writeSeconds = (clock.now - start).inSeconds
             let bytes = written.shards.reduce(0) { $0 + $1.size }
-            var line = "{\"records\": \(records), \"shards\": \(written.shards.count), \"bytes\": \(bytes), \"write_seconds\": \(writeSeconds), \"write_gbps\": \(Double(bytes) / writeSeconds / 1e9)"
+            var line = BenchLine([("records", .integer(records)), ("shards", .integer(written.shards.count)), ("bytes", .integer(bytes)),
+                                  ("write_seconds", .number(writeSeconds)), ("write_gbps", .number(Double(bytes) / writeSeconds / 1e9))])
             if let expect { try dumpExpected(recordLayout, into: expect) }
-            if read { line += try ", " + readTiming(written, recordLayout) }
-            print(line + "}")
+            if read { line.add(try readTiming(written, recordLayout)) }
+            try line.print()
         }
 
         func dumpExpected(_ layout: RecordLayout, into folder: String) throws {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: layout.stride, alignment: 64)
             defer { buffer.deallocate() }
-            for field in layout.fields where field.name != "crc32c" && field.name != "clip_id" {
+            for field in layout.fields where field.name != RecordLayout.crcFieldName && field.name != RecordLayout.clipIDFieldName {
                 var data = Data()
                 for k in 0..<records {
                     buffer.initializeMemory(as: UInt8.self, repeating: 0)
@@ -165,8 +167,8 @@ extension SonoBench {
 
         /// Reads every record once in a seeded random order (page cache), copying each into a
         /// batch buffer, against memcpy of the same bytes between two in-memory buffers.
-        func readTiming(_ written: SyntheticDataset.Written, _ layout: RecordLayout) throws -> String {
-            guard let datasetID = written.dataset.id else { return "" }
+        func readTiming(_ written: SyntheticDataset.Written, _ layout: RecordLayout) throws -> BenchLine {
+            guard let datasetID = written.dataset.id else { return BenchLine() }
             let cat = try Catalog(path: catalog)
             let readers = try cat.shards(datasetID: datasetID).map { try cat.openShard($0, of: written.dataset) }
             var order: [(Int, Int)] = []
@@ -177,13 +179,13 @@ extension SonoBench {
             let destination = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64)
             defer { destination.deallocate() }
             // Warm the page cache.
-            for r in readers { for slot in 0..<r.recordCount { destination.copyMemory(from: r.record(slot).bytes("crc32c")) } }
+            for r in readers { for slot in 0..<r.recordCount { destination.copyMemory(from: r.record(slot).bytes(RecordLayout.crcFieldName)) } }
             let clock = ContinuousClock()
             var start = clock.now
             var check: UInt8 = 0
             for (s, slot) in order {
                 let rec = readers[s].record(slot)
-                let src = UnsafeRawBufferPointer(start: rec.bytes("clip_id").baseAddress, count: size)
+                let src = UnsafeRawBufferPointer(start: rec.bytes(RecordLayout.clipIDFieldName).baseAddress, count: size)
                 destination.copyMemory(from: src)
                 check &+= destination[size / 2]
             }
@@ -198,7 +200,7 @@ extension SonoBench {
                 for slot in 0..<r.recordCount {
                     let at = (firstIndex[s] + slot) * size
                     UnsafeMutableRawBufferPointer(rebasing: heap[at..<(at + size)])
-                        .copyMemory(from: UnsafeRawBufferPointer(start: r.record(slot).bytes("clip_id").baseAddress, count: size))
+                        .copyMemory(from: UnsafeRawBufferPointer(start: r.record(slot).bytes(RecordLayout.clipIDFieldName).baseAddress, count: size))
                 }
             }
             let flat = order.map { firstIndex[$0.0] + $0.1 }
@@ -209,7 +211,9 @@ extension SonoBench {
             }
             let memcpySeconds = (clock.now - start).inSeconds
             let bytes = Double(order.count * size)
-            return "\"read_records_per_s\": \(Double(order.count) / readSeconds), \"read_gbps\": \(bytes / readSeconds / 1e9), \"memcpy_gbps\": \(bytes / memcpySeconds / 1e9), \"read_vs_memcpy\": \(memcpySeconds / readSeconds), \"check\": \(check)"
+            return BenchLine([("read_records_per_s", .number(Double(order.count) / readSeconds)), ("read_gbps", .number(bytes / readSeconds / 1e9)),
+                              ("memcpy_gbps", .number(bytes / memcpySeconds / 1e9)), ("read_vs_memcpy", .number(memcpySeconds / readSeconds)),
+                              ("check", .integer(Int(check)))])
         }
     }
 }
@@ -225,7 +229,7 @@ extension SonoBench {
 
         func run() throws {
             let cat = try Catalog(path: catalog)
-            var lines: [String] = []
+            var line = BenchLine()
             for workers in [1, 2] {
                 var o = LoaderOptions()
                 o.batchSize = batchSize; o.workers = workers; o.prefetch = 4
@@ -243,7 +247,10 @@ extension SonoBench {
                 }
                 let seconds = (clock.now - epochStart).inSeconds + firstSeconds
                 let sourceBytes = Double(clips * loader.layout.recordSize)
-                lines.append("\"workers_\(workers)\": {\"clips_per_s\": \(Double(clips) / seconds), \"batch_gbps\": \(Double(floats * 4) / seconds / 1e9), \"source_gbps\": \(sourceBytes / seconds / 1e9), \"first_batch_s\": \(firstSeconds)}")
+                line.add("workers_\(workers)", .object(BenchLine([
+                    ("clips_per_s", .number(Double(clips) / seconds)), ("batch_gbps", .number(Double(floats * 4) / seconds / 1e9)),
+                    ("source_gbps", .number(sourceBytes / seconds / 1e9)), ("first_batch_s", .number(firstSeconds)),
+                ])))
                 if workers == 2 {
                     // memcpy of the same number of record bytes, heap to heap, not cache-resident.
                     let size = loader.layout.recordSize
@@ -255,10 +262,10 @@ extension SonoBench {
                     let t0 = clock.now
                     for k in 0..<clips { let at = (k % count) * size; dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: heap[at..<(at + size)])) }
                     let memcpySeconds = (clock.now - t0).inSeconds
-                    lines.append("\"memcpy_gbps\": \(sourceBytes / memcpySeconds / 1e9)")
+                    line.add("memcpy_gbps", .number(sourceBytes / memcpySeconds / 1e9))
                 }
             }
-            print("{" + lines.joined(separator: ", ") + "}")
+            try line.print()
         }
     }
 }
@@ -291,7 +298,7 @@ extension SonoBench {
                     let k = Double(s.w[1] * s.w[2] * s.w[3] * s.w[4])
                     flops = 3 * 2 * Double(y.count) * k  // forward, ∂x and ∂W GEMMs
                 }
-                print("{\"name\": \"\(s.name)\", \"seconds\": \(best), \"gflops\": \(flops / best / 1e9)}")
+                try BenchLine([("name", .text(s.name)), ("seconds", .number(best)), ("gflops", .number(flops / best / 1e9))]).print()
             }
         }
     }
@@ -311,7 +318,7 @@ extension SonoBench {
                 _ = GradientMode.withoutGradients { a.matmul(b) }
                 best = min(best, (clock.now - start).inSeconds)
             }
-            print("{\"gflops\": \(2 * pow(Double(n), 3) / best / 1e9), \"kernel\": \"\(BLASInfo.coreName)\", \"threads\": \(threads)}")
+            try BenchLine([("gflops", .number(2 * pow(Double(n), 3) / best / 1e9)), ("kernel", .text(BLASInfo.coreName)), ("threads", .integer(threads))]).print()
         }
     }
 }
