@@ -156,12 +156,20 @@ public struct Extractor: Sendable {
         }
         let progress = ProgressReporter(label: "extract", total: totalFrames, enabled: showProgress)
         let options = ScanExtraction.Options(decoderThreads: decoderThreads, skipLoopFilter: skipLoopFilter, targetShardBytes: targetShardBytes)
-        let results = ParallelWork.map(work, jobs: jobs) { _, w -> [ScanExtractionResult] in
+        // Scans are extracted in parallel and committed in scan order (shard and record ids
+        // then do not depend on which scan finished first).
+        let results = ParallelWork.map(work, jobs: jobs, { _, w -> [ScanExtractionResult] in
             let scan = ScanExtraction(recording: w.recording, jobs: w.jobs, clipsByJob: w.clips, options: options) {
                 progress.advance(by: $0, note: w.recording.scanID)
             }
             do {
-                let results = try scan.run()
+                return try scan.run()
+            } catch let error as PathError {
+                try catalog.failExtraction(scanID: w.recording.scanID, datasetIDs: w.jobs.map(\.id), error: error.description, runID: runID)
+                throw error
+            }
+        }, commitInOrder: { _, w, results -> [ScanExtractionResult] in
+            do {
                 CrashPoint.hit("extract-before-commit")
                 try catalog.commitExtraction(scanID: w.recording.scanID, results: results, runID: runID)
                 return results
@@ -169,7 +177,7 @@ public struct Extractor: Sendable {
                 try catalog.failExtraction(scanID: w.recording.scanID, datasetIDs: w.jobs.map(\.id), error: error.description, runID: runID)
                 throw error
             }
-        }
+        })
         progress.finish()
         for (w, result) in zip(work, results) {
             switch result {

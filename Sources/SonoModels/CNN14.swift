@@ -1,7 +1,7 @@
 import SonoTensor
 
 /// PANNs' CNN14 audio encoder up to its 2048-d `embedding` (AudioSet classifier removed):
-/// log-mel [N, 1, T, 64] → [N, 2048] (../shared/method.md §2). Keys match the PANNs checkpoint
+/// log-mel [N, 1, T, 64] → [N, 2048] (docs/training.md). Keys match the PANNs checkpoint
 /// ("bn0.*", "conv_block1.conv1.weight", …, "fc1.weight"). SpecAugment and mixup are not here.
 public final class CNN14: Module {
     public struct Config: Sendable {

@@ -1,8 +1,8 @@
 import SonoTensor
 
 /// The paper's objective (Multi-Modal Contrastive Learning + Multi-Modal Similarity Learning),
-/// as reconstructed in ../shared/method.md §1 (equation numbers in comments). Every [Choice]
-/// there is a field here, so it can be changed when the true form is known.
+/// as reconstructed in docs/training.md (equation numbers in comments). Every choice of
+/// ours there is a field here, so it can be changed when the true form is known.
 public struct DualObjectiveConfig: Sendable {
     public var latent = 512
     /// τ in the contrastive terms (5).
@@ -15,7 +15,7 @@ public struct DualObjectiveConfig: Sendable {
     public var sharedFusion = true
     /// Margin α of the max-violation ranking loss (11).
     public var margin: Float = 0.2
-    /// VSE++ sums over the batch; `.mean` divides by N (method.md §8.8).
+    /// VSE++ sums over the batch; `.mean` divides by N (docs/training.md, 11).
     public var rankingReduction: Reduction = .sum
     /// Adds the (a, i) pair to MMSL (12).
     public var audioImagePair = false

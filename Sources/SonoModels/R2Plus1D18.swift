@@ -1,7 +1,7 @@
 import SonoTensor
 
 /// torchvision's R(2+1)D-18 video encoder (fc removed): input [N, 3, T, H, W] → [N, 512]
-/// (../shared/method.md §3). Keys match `torchvision.models.video.r2plus1d_18().state_dict()`.
+/// (docs/training.md). Keys match `torchvision.models.video.r2plus1d_18().state_dict()`.
 public final class R2Plus1D18: Module {
     public struct Config: Sendable {
         public var inputChannels = 3

@@ -22,7 +22,7 @@ public final class Conv2dLayer {
 }
 
 /// torchvision's ResNet-18 image encoder (fc removed): [N, 3, H, W] → [N, 512]
-/// (../shared/method.md §3). Keys match `torchvision.models.resnet18().state_dict()`.
+/// (docs/training.md). Keys match `torchvision.models.resnet18().state_dict()`.
 public final class ResNet18: Module {
     public struct Config: Sendable {
         public var inputChannels = 3

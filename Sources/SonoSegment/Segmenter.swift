@@ -69,10 +69,14 @@ public struct Segmenter: Sendable {
         summary.scansAlreadyPlanned = scans.map(\.scanID).filter { planned.contains($0) }
         let todo = scans.filter { !planned.contains($0.scanID) }
         let progress = ProgressReporter(label: "segment \(recipe.name)", total: todo.count, enabled: showProgress)
-        let results = ParallelWork.map(todo, jobs: jobs) { _, recording -> (ScanPlan, Double) in
+        // Plans are made in parallel and saved in scan order, so clip ids (which seed each
+        // clip's still) do not depend on which scan finished first.
+        let results = ParallelWork.map(todo, jobs: jobs, { _, recording -> (ScanPlan, ScanTimeline) in
             defer { progress.advance(note: recording.scanID) }
             let timeline = try Self.timeline(of: recording, speech: recipe.speech)
-            let plan = ClipPlanner.plan(recipe, timeline)
+            return (ClipPlanner.plan(recipe, timeline), timeline)
+        }, commitInOrder: { _, recording, planned -> (ScanPlan, Double) in
+            let (plan, timeline) = planned
             let split = recipe.split(ofScan: recording.scanID)
             let clips = plan.windows.map {
                 ClipRecord(datasetID: datasetID, scanID: recording.scanID, startMicros: $0.start, endMicros: $0.end,
@@ -80,7 +84,7 @@ public struct Segmenter: Sendable {
             }
             try catalog.savePlan(datasetID: datasetID, scanID: recording.scanID, clips: clips, rejected: plan.rejected, runID: runID)
             return (plan, timeline.speech.speechSeconds)
-        }
+        })
         progress.finish()
         for (recording, result) in zip(todo, results) {
             switch result {

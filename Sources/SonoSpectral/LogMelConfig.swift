@@ -1,7 +1,7 @@
 /// Parameters of a log-mel spectrogram. Defaults are the PANNs CNN14 front end
 /// (torchlibrosa / librosa): 32 kHz, n_fft = window = 1024 periodic Hann, hop 320, centred
 /// frames with reflect padding, power 2, 64 Slaney mel bins (Slaney norm) over 50–14000 Hz,
-/// 10·log10(max(S, 1e-10)) with ref 1 and no top_db. See ../shared/method.md §2.
+/// 10·log10(max(S, 1e-10)) with ref 1 and no top_db. See docs/audio.md.
 public struct LogMelConfig: Hashable, Sendable, Codable {
     public var sampleRate: Int = 32000
     public var fftSize: Int = 1024

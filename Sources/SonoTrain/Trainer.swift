@@ -36,7 +36,7 @@ public struct StepLog: Codable, Sendable {
 /// `sono-train`: pretrains the dual representation model from shards.
 ///
 /// Each step: a loader batch (video [B,1,14,H,W], still, log-mel), gray repeated to 3 channels
-/// for the video and image encoders (method.md §8), the three encoders, `DualHeads.loss`,
+/// for the video and image encoders (docs/training.md), the three encoders, `DualHeads.loss`,
 /// backward, Adam. Checkpoints are safetensors holding the weights, batch-norm running
 /// statistics, Adam's moments and the loader state: `resume(from:)` continues the run where it
 /// stopped, on the same stream of batches.

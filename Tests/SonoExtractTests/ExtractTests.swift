@@ -33,8 +33,8 @@ final class ExtractTests: XCTestCase {
             XCTAssertEqual(s.failed.map(\.message), [])
         }
 
-        func segment(_ recipePath: String) throws {
-            let s = try Segmenter(jobs: 1, showProgress: false).runStage(catalogPath: catalogPath, recipePath: recipePath, datasetRoot: nil, arguments: [])
+        func segment(_ recipePath: String, jobs: Int = 1) throws {
+            let s = try Segmenter(jobs: jobs, showProgress: false).runStage(catalogPath: catalogPath, recipePath: recipePath, datasetRoot: nil, arguments: [])
             XCTAssertEqual(s.failed, [:])
         }
 
@@ -233,7 +233,24 @@ final class ExtractTests: XCTestCase {
 
     // MARK: helpers
 
-    private func makeTwoScanPipeline() throws -> (pipeline: Pipeline, args: [String]) {
+    /// Parallel segmentation saves plans in scan order: clip ids (which seed the stills) are
+    /// those of a sequential run, whichever scan finishes first; so are the shards.
+    func testParallelSegmentationGivesTheSequentialClipIDs() throws {
+        let sequential = try makeTwoScanPipeline(segmentJobs: 1)
+        let parallel = try makeTwoScanPipeline(segmentJobs: 2)
+        let ids = { (p: Pipeline) throws -> [String] in
+            let catalog = try Catalog(path: p.catalogPath)
+            return try catalog.datasets().flatMap { d in
+                try ["s1", "s2"].flatMap { scan in try catalog.clips(datasetID: d.id ?? -1, scanID: scan).map { "\(d.name) \(scan) \($0.id ?? -1) \($0.startMicros)" } }
+            }
+        }
+        XCTAssertEqual(try ids(sequential.pipeline), try ids(parallel.pipeline))
+        XCTAssertEqual(try BuiltProducts.run("sono-extract", sequential.args).status, 0)
+        XCTAssertEqual(try BuiltProducts.run("sono-extract", parallel.args + ["--jobs", "2"]).status, 0)
+        XCTAssertEqual(try snapshot(sequential.pipeline), try snapshot(parallel.pipeline))
+    }
+
+    private func makeTwoScanPipeline(segmentJobs: Int = 1) throws -> (pipeline: Pipeline, args: [String]) {
         let p = Pipeline()
         for (name, seed) in [("s1", UInt64(1)), ("s2", UInt64(2))] {
             var spec = SampleSpec()
@@ -241,8 +258,8 @@ final class ExtractTests: XCTestCase {
             _ = try SampleGenerator.generate(spec, into: p.dir.path)
         }
         try p.ingest(["s1,s1.mp4,,", "s2,s2.mp4,,"])
-        try p.segment(try p.recipe("grid", Self.gridRecipe + "[split]\nseed = 3\n"))
-        try p.segment(try p.recipe("long", "[clips]\nlength_s = 6\nstride_s = 3\n[selection]\nmode = \"none\"\n"))
+        try p.segment(try p.recipe("grid", Self.gridRecipe + "[split]\nseed = 3\n"), jobs: segmentJobs)
+        try p.segment(try p.recipe("long", "[clips]\nlength_s = 6\nstride_s = 3\n[selection]\nmode = \"none\"\n"), jobs: segmentJobs)
         return (p, ["--catalog", p.catalogPath, "--datasets", "grid,long", "--out", p.dir.file("out"), "--quiet", "--shard-mib", "1"])
     }
 

@@ -3,7 +3,7 @@ import SonoTensor
 @testable import SonoModels
 
 /// The encoders' structure against the parameter counts of the reference implementations
-/// (../shared/method.md §§2-3), their PyTorch key names, and a forward/backward on small inputs.
+/// (docs/training.md), their PyTorch key names, and a forward/backward on small inputs.
 final class ModelTests: XCTestCase {
     func testParameterCountsMatchTheReferences() {
         // Weights are zeros here: only shapes matter (and zeros are fast to allocate).
@@ -43,7 +43,7 @@ final class ModelTests: XCTestCase {
         XCTAssertTrue(cnn.training)
     }
 
-    /// R(2+1)D-18's mid-channel rule: (block 1, block 2) per layer as in method.md's table.
+    /// R(2+1)D-18's mid-channel rule: (block 1, block 2) per layer as torchvision computes them.
     func testMidChannels() {
         let model = R2Plus1D18(initialization: .zeros)
         let mids = model.layers.map { layer in layer.map { $0.conv1.spatial.weight.shape[0] } }

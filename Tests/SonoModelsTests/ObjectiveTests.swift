@@ -4,7 +4,7 @@ import SonoCore
 import SonoTensor
 @testable import SonoModels
 
-/// The dual objective against a PyTorch transcription of ../shared/method.md §1 (same weights,
+/// The dual objective against a PyTorch transcription of the objective in docs/training.md (same weights,
 /// same features): the loss and its gradients with respect to the three encoders' features.
 final class ObjectiveTests: XCTestCase {
     static let goldens = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

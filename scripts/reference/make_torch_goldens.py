@@ -107,7 +107,7 @@ def main():
         cost_im = cost_im.masked_fill(eye, 0).max(0)[0]
         return (cost_s.sum() + cost_im.sum()).reshape(1)
     grad_case("vsepp", lambda s: vsepp(s), s=torch.rand(5, 5) * 2 - 1)
-    # The dual objective (method.md §1) on small features, weights saved for the Swift side.
+    # The dual objective (docs/training.md) on small features, weights saved for the Swift side.
     n, dv, da, di, d = 6, 5, 7, 5, 4
     lin = lambda i, o: (torch.randn(o, i) * 0.5, torch.randn(o) * 0.1)
     W = {"proj_v": lin(dv, d), "proj_a": lin(da, d), "proj_i": lin(di, d), "fusion_a": lin(2 * d, d),
