@@ -120,6 +120,14 @@ CREATE TABLE shards (
     UNIQUE (dataset_id, path)
 );
 
+CREATE TABLE speech_intervals (
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+    scan_id TEXT NOT NULL REFERENCES recordings(scan_id),
+    start_us INTEGER NOT NULL,
+    end_us INTEGER NOT NULL CHECK (end_us > start_us),
+    PRIMARY KEY (dataset_id, scan_id, start_us)
+) WITHOUT ROWID;
+
 CREATE INDEX clips_dataset_speech ON clips(dataset_id, speech_ratio);
 
 CREATE INDEX clips_dataset_split ON clips(dataset_id, split);

@@ -30,6 +30,16 @@ if [ -f "$PY_REQUIREMENTS" ]; then
   fi
 fi
 
+# PyTorch (CPU) for the tests of the PyTorch path. The CPU-only wheel is on this machine's
+# package index; elsewhere it comes from PyTorch's own CPU index.
+TORCH_VERSION="2.13.0"
+if ! python3 -c "import torch" 2>/dev/null; then
+  echo "setup: pip install torch==${TORCH_VERSION}+cpu"
+  pip_install() { python3 -m pip install -q "$@" 2>/dev/null || python3 -m pip install -q --break-system-packages "$@"; }
+  pip_install "torch==${TORCH_VERSION}+cpu" \
+    || pip_install --index-url https://download.pytorch.org/whl/cpu "torch==${TORCH_VERSION}"
+fi
+
 if ! command -v swift >/dev/null 2>&1; then
   echo "setup: the Swift toolchain (6.1 or newer) is not on PATH; install it from swift.org first." >&2
   exit 1

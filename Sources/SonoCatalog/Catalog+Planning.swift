@@ -13,9 +13,14 @@ extension Catalog {
     }
 
     /// Saves one scan's plan (its clips and rejection counts) in one transaction.
-    public func savePlan(datasetID: Int64, scanID: String, clips: [ClipRecord], rejected: RejectCounts, runID: Int64?) throws {
+    public func savePlan(datasetID: Int64, scanID: String, clips: [ClipRecord], rejected: RejectCounts,
+                         speech: [Range<Microseconds>] = [], runID: Int64?) throws {
         let rejectedJSON = try Self.json(rejected)
         try write { db in
+            let interval = try db.makeStatement(sql: "INSERT INTO speech_intervals (dataset_id, scan_id, start_us, end_us) VALUES (?, ?, ?, ?)")
+            for span in speech where !span.isEmpty {
+                try interval.execute(arguments: [datasetID, scanID, span.lowerBound, span.upperBound])
+            }
             for clip in clips {
                 var c = clip
                 try c.insert(db)
@@ -23,6 +28,14 @@ extension Catalog {
             try db.execute(sql: """
                 INSERT INTO scan_plans (dataset_id, scan_id, clips, rejected, planned_at, run_id) VALUES (?, ?, ?, ?, ?, ?)
                 """, arguments: [datasetID, scanID, clips.count, rejectedJSON, CatalogClock.now(), runID])
+        }
+    }
+
+    /// Where the dataset's detector found speech in a scan (µs on the video timeline), in order.
+    public func speechIntervals(datasetID: Int64, scanID: String) throws -> [Range<Microseconds>] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT start_us, end_us FROM speech_intervals WHERE dataset_id = ? AND scan_id = ? ORDER BY start_us",
+                             arguments: [datasetID, scanID]).map { ($0["start_us"] as Microseconds)..<($0["end_us"] as Microseconds) }
         }
     }
 

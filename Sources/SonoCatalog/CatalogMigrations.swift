@@ -135,6 +135,19 @@ enum CatalogMigrations {
                 );
                 """)
         }
+        migrator.registerMigration("v3-speech-intervals") { db in
+            // Where the detector found speech in each scan, per dataset version (its recipe
+            // holds the detector's settings): what explains each clip's speech ratio.
+            try db.execute(sql: """
+                CREATE TABLE speech_intervals (
+                    dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+                    scan_id TEXT NOT NULL REFERENCES recordings(scan_id),
+                    start_us INTEGER NOT NULL,
+                    end_us INTEGER NOT NULL CHECK (end_us > start_us),
+                    PRIMARY KEY (dataset_id, scan_id, start_us)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

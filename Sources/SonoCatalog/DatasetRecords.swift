@@ -130,6 +130,8 @@ public struct ClipCounts: Sendable, Equatable {
         public var clips: Int
         /// Clips with a record in a shard.
         public var stored: Int
+        /// Speech the dataset's detector found in the scan.
+        public var speechMicros: Microseconds
     }
 
     public var total: Int
@@ -262,10 +264,13 @@ extension Catalog {
             let splits = try Row.fetchAll(db, sql: "SELECT split, COUNT(*) AS n FROM clips WHERE dataset_id = ? GROUP BY split ORDER BY split", arguments: [datasetID])
                 .compactMap { row in Split(rawValue: row["split"]).map { ($0, row["n"] as Int) } }
             let scans = try Row.fetchAll(db, sql: """
-                SELECT c.scan_id AS scan, COUNT(*) AS n, COUNT(r.clip_id) AS stored
+                SELECT c.scan_id AS scan, COUNT(*) AS n, COUNT(r.clip_id) AS stored,
+                       (SELECT IFNULL(SUM(end_us - start_us), 0) FROM speech_intervals i WHERE i.dataset_id = c.dataset_id AND i.scan_id = c.scan_id) AS speech
                 FROM clips c LEFT JOIN records r ON r.clip_id = c.id
                 WHERE c.dataset_id = ? GROUP BY c.scan_id ORDER BY c.scan_id
-                """, arguments: [datasetID]).map { ClipCounts.Scan(scanID: $0["scan"], clips: $0["n"], stored: $0["stored"]) }
+                """, arguments: [datasetID]).map {
+                ClipCounts.Scan(scanID: $0["scan"], clips: $0["n"], stored: $0["stored"], speechMicros: $0["speech"])
+            }
             return ClipCounts(total: total, bySplit: splits, byScan: scans)
         }
     }

@@ -20,7 +20,7 @@ public enum DatasetInspection {
             lines.append("dataset \(d.name) v\(d.version) (recipe \(d.recipeHash.prefix(12))): \(stats.total) clips, \(records) records in \(shards.count) shards, \(String(format: "%.1f", Double(bytes) / 1_048_576)) MiB, root \(catalog.rootURL(of: d).path)")
             lines.append("  splits: " + stats.bySplit.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", "))
             for scan in stats.byScan {
-                lines.append("  scan \(scan.scanID): \(scan.clips) clips, \(scan.stored) records")
+                lines.append("  scan \(scan.scanID): \(scan.clips) clips, \(scan.stored) records, \(String(format: "%.1f", TimeMath.seconds(scan.speechMicros))) s of speech detected")
             }
         }
         return lines.joined(separator: "\n")

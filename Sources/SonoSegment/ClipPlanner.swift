@@ -21,6 +21,14 @@ public struct ScanTimeline: Sendable {
         self.audioEnd = audioEnd
     }
 
+    /// The speech intervals in µs on the video timeline.
+    public var speechSpans: [Range<Microseconds>] {
+        let rate = speech.sampleRate
+        return speech.intervals.map {
+            (videoStart + TimeMath.micros(ofSample: $0.lowerBound, rate: rate))..<(videoStart + TimeMath.micros(ofSample: $0.upperBound, rate: rate))
+        }
+    }
+
     /// Speech ratio of [start, end) (µs on the video timeline).
     public func speechRatio(_ start: Microseconds, _ end: Microseconds) -> Double {
         let rate = speech.sampleRate
@@ -86,11 +94,7 @@ public enum ClipPlanner {
     /// overlap the previous one or run past the video's end).
     static func alignedWindows(_ recipe: DatasetRecipe, _ scan: ScanTimeline) -> ([(Microseconds, Microseconds)], Int) {
         let length = recipe.clipMicros
-        let rate = scan.speech.sampleRate
-        let utterances = scan.speech.intervals.map {
-            (scan.videoStart + TimeMath.micros(ofSample: $0.lowerBound, rate: rate),
-             scan.videoStart + TimeMath.micros(ofSample: $0.upperBound, rate: rate))
-        }
+        let utterances = scan.speechSpans.map { ($0.lowerBound, $0.upperBound) }
         var windows: [(Microseconds, Microseconds)] = []
         var lastEnd = scan.videoStart
         var i = 0

@@ -82,7 +82,8 @@ public struct Segmenter: Sendable {
                 ClipRecord(datasetID: datasetID, scanID: recording.scanID, startMicros: $0.start, endMicros: $0.end,
                            speechRatio: min(1, max(0, $0.speechRatio)), split: split)
             }
-            try catalog.savePlan(datasetID: datasetID, scanID: recording.scanID, clips: clips, rejected: plan.rejected, runID: runID)
+            try catalog.savePlan(datasetID: datasetID, scanID: recording.scanID, clips: clips, rejected: plan.rejected,
+                                 speech: timeline.speechSpans, runID: runID)
             return (plan, timeline.speech.speechSeconds)
         })
         progress.finish()

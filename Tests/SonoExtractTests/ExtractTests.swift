@@ -250,6 +250,27 @@ final class ExtractTests: XCTestCase {
         XCTAssertEqual(try snapshot(sequential.pipeline), try snapshot(parallel.pipeline))
     }
 
+    /// The scan's speech intervals are stored with its plan, and explain each clip's speech
+    /// ratio: the stored fraction of the clip covered by them.
+    func testSpeechIntervalsAreStoredAndExplainTheRatios() throws {
+        let p = try makeTwoScanPipeline().pipeline
+        let catalog = try Catalog(path: p.catalogPath)
+        for dataset in try catalog.datasets() {
+            var checked = 0
+            for scan in ["s1", "s2"] {
+                let speech = try catalog.speechIntervals(datasetID: dataset.id ?? -1, scanID: scan)
+                XCTAssertFalse(speech.isEmpty, "\(dataset.name) \(scan): no speech stored")
+                XCTAssertTrue(zip(speech, speech.dropFirst()).allSatisfy { $0.upperBound <= $1.lowerBound }, "sorted, disjoint")
+                for clip in try catalog.clips(datasetID: dataset.id ?? -1, scanID: scan) {
+                    let covered = speech.reduce(Int64(0)) { $0 + max(0, min($1.upperBound, clip.endMicros) - max($1.lowerBound, clip.startMicros)) }
+                    XCTAssertEqual(Double(covered) / Double(clip.endMicros - clip.startMicros), clip.speechRatio, accuracy: 1e-3)
+                    checked += 1
+                }
+            }
+            XCTAssertGreaterThan(checked, 0)
+        }
+    }
+
     private func makeTwoScanPipeline(segmentJobs: Int = 1) throws -> (pipeline: Pipeline, args: [String]) {
         let p = Pipeline()
         for (name, seed) in [("s1", UInt64(1)), ("s2", UInt64(2))] {
