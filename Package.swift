@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "SonoLoader", dependencies: ["CSonoKernels", "SonoCore", "SonoShards", "SonoDataset", "SonoCatalog"]),
         // Learning: the engine, the models, the trainer.
         .target(name: "SonoTensor", dependencies: ["COpenBLAS", "SonoCore"]),
-        .target(name: "SonoModels", dependencies: ["SonoTensor"]),
+        .target(name: "SonoModels", dependencies: ["SonoCore", "SonoTensor"]),
         .target(name: "SonoTrain", dependencies: ["SonoCore", "SonoCatalog", "SonoLoader", "SonoModels", "SonoTensor"]),
         // Looking at what was made; shared command-line parts; test helpers.
         .target(name: "SonoInspection", dependencies: ["SonoCore", "SonoShards", "SonoDataset", "SonoCatalog"]),
@@ -106,7 +106,7 @@ let package = Package(
         .testTarget(name: "SonoTensorTests", dependencies: ["SonoTensor", "SonoCore"], exclude: ["Goldens"]),
         .testTarget(name: "SonoModelsTests", dependencies: ["SonoModels", "SonoTensor", "SonoCore"]),
         .testTarget(name: "SonoTrainTests", dependencies: [
-            "SonoTrain", "SonoDataset", "SonoCatalog", "SonoShards", "SonoTensor", "SonoTestSupport",
+            "SonoTrain", "SonoModels", "SonoDataset", "SonoCatalog", "SonoShards", "SonoTensor", "SonoTestSupport", "SonoCore", "sono-train",
         ]),
         .testTarget(name: "SonoMediaTests", dependencies: ["SonoMedia", "SonoSample", "SonoCore", "SonoTestSupport", "sono-bench"]),
         .testTarget(name: "SonoIngestTests", dependencies: [

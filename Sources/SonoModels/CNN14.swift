@@ -1,8 +1,10 @@
+import SonoCore
 import SonoTensor
 
 /// PANNs' CNN14 audio encoder up to its 2048-d `embedding` (AudioSet classifier removed):
 /// log-mel [N, 1, T, 64] → [N, 2048] (docs/training.md). Keys match the PANNs checkpoint
-/// ("bn0.*", "conv_block1.conv1.weight", …, "fc1.weight"). SpecAugment and mixup are not here.
+/// ("bn0.*", "conv_block1.conv1.weight", …, "fc1.weight"). SpecAugment as PANNs (after bn0,
+/// in training) is an option; mixup is not here.
 public final class CNN14: Module {
     public struct Config: Sendable {
         public var melBins = 64
@@ -44,6 +46,8 @@ public final class CNN14: Module {
     public var dropoutSeed: UInt64 = 0
     public var forwardPasses: UInt64 = 0
     public var training = true
+    /// PANNs' SpecAugmentation in training: stripes of time frames and mel bins set to 0.
+    public var specAugment: SpecAugment? = nil
 
     public init(_ config: Config = Config(), initialization: Initialization = .xavierUniform(seed: 0)) {
         self.config = config
@@ -66,12 +70,14 @@ public final class CNN14: Module {
         let seed = dropoutSeed &* 1_000_003 &+ forwardPasses
         // bn0 normalises each mel bin: move mels to the channel axis and back.
         var h = bn0(x.transposed(1, 3)).transposed(1, 3)
+        if training, let augment = specAugment { h = h * augment.mask(shape: h.shape, seed: seed &+ 200) }
         for (i, block) in blocks.enumerated() {
             h = block(h, pool: i < blocks.count - 1).dropout(0.2, training: training, seed: seed &+ UInt64(i))
         }
         let overFrequency = h.mean(axis: 3)                                      // [N, C, T']
         let pooled = overFrequency.max(axis: 2) + overFrequency.mean(axis: 2)    // [N, C]
-        return fc1(pooled.dropout(0.5, training: training, seed: seed &+ 100)).relu()
+        // PANNs: dropout → fc1 → ReLU → dropout, the last one on the embedding itself.
+        return fc1(pooled.dropout(0.5, training: training, seed: seed &+ 100)).relu().dropout(0.5, training: training, seed: seed &+ 101)
     }
 
     public func namedParameters() -> [(String, Tensor)] {
@@ -89,5 +95,33 @@ public final class CNN14: Module {
     public func setTraining(_ training: Bool) {
         self.training = training
         for (_, bn) in namedBatchNorms() { bn.training = training }
+    }
+}
+
+/// PANNs' `SpecAugmentation` (torchlibrosa `augmentation.py`, `DropStripes`): per example, `stripes`
+/// times, a run of `width` ∈ [0, maxWidth) time frames (resp. mel bins) from a start uniform in
+/// [0, total − width) is set to 0. PANNs' Cnn14: time 2 × < 64 frames, frequency 2 × < 8 bins.
+public struct SpecAugment: Sendable, Hashable {
+    public var timeStripes = 2, timeMaxWidth = 64
+    public var frequencyStripes = 2, frequencyMaxWidth = 8
+
+    public init() {}
+
+    /// A 0/1 mask for [N, 1, T, F], drawn from `seed`.
+    func mask(shape: [Int], seed: UInt64) -> Tensor {
+        let (n, t, f) = (shape[0], shape[2], shape[3])
+        var mask = [Float](repeating: 1, count: n * t * f)
+        var rng = SeededGenerator(seed: seed)
+        for example in 0..<n {
+            for _ in 0..<timeStripes {
+                let width = Int.random(in: 0..<max(1, timeMaxWidth), using: &rng), start = Int.random(in: 0..<max(1, t - width), using: &rng)
+                for frame in start..<min(t, start + width) { for bin in 0..<f { mask[(example * t + frame) * f + bin] = 0 } }
+            }
+            for _ in 0..<frequencyStripes {
+                let width = Int.random(in: 0..<max(1, frequencyMaxWidth), using: &rng), start = Int.random(in: 0..<max(1, f - width), using: &rng)
+                for bin in start..<min(f, start + width) { for frame in 0..<t { mask[(example * t + frame) * f + bin] = 0 } }
+            }
+        }
+        return Tensor(shape: shape, data: mask)
     }
 }

@@ -3,7 +3,7 @@ import SonoTensor
 /// The paper's objective (Multi-Modal Contrastive Learning + Multi-Modal Similarity Learning),
 /// as reconstructed in docs/training.md (equation numbers in comments). Every choice of
 /// ours there is a field here, so it can be changed when the true form is known.
-public struct DualObjectiveConfig: Sendable {
+public struct DualObjectiveConfig: Sendable, Equatable {
     public var latent = 512
     /// τ in the contrastive terms (5).
     public var temperature: Float = 0.1
@@ -23,8 +23,62 @@ public struct DualObjectiveConfig: Sendable {
     public var lambda: Float = 1
     /// Without the image branch (the paper's ablation): L_MMCL = L_A, MMSL on (v, a) only.
     public var useImage = true
+    /// Which of the two losses is trained (the paper's "MMCL only" / "MMSL only" ablations).
+    public var mmcl = true
+    public var mmsl = true
 
     public init() {}
+}
+
+/// The paper's variants (Table 3) as named objectives.
+public enum ObjectivePreset: String, Codable, Sendable, CaseIterable {
+    /// MMCL + MMSL on video, audio and image.
+    case full
+    /// MMCL only (no similarity heads).
+    case mmclOnly = "mmcl-only"
+    /// MMSL only (no contrastive projections or fusion).
+    case mmslOnly = "mmsl-only"
+    /// Video and audio only: the image encoder is not run.
+    case noImage = "no-image"
+
+    /// `config` with this variant's terms switched on or off (other settings kept).
+    public func applied(to config: DualObjectiveConfig) -> DualObjectiveConfig {
+        var c = config
+        c.mmcl = self != .mmslOnly
+        c.mmsl = self != .mmclOnly
+        c.useImage = self != .noImage
+        return c
+    }
+}
+
+/// The value of each loss term of one step (nil: not part of the objective).
+public struct LossTerms: Codable, Sendable, Equatable {
+    /// L(z_a, z_v), L(z_v, z_va), L(z_i, z_v), L(z_v, z_vi) (6, 7).
+    public var nceAudioVideo: Float?, nceVideoFusedAudio: Float?, nceImageVideo: Float?, nceVideoFusedImage: Float?
+    /// ℓ_MH(v, a), ℓ_MH(v, i), ℓ_MH(a, i) (11, 12).
+    public var rankVideoAudio: Float?, rankVideoImage: Float?, rankAudioImage: Float?
+    public var mmcl: Float?, mmsl: Float?
+    public var total: Float = 0
+
+    /// The terms' mean over several batches (a term missing from any is missing).
+    public static func mean(of all: [LossTerms]) -> LossTerms {
+        guard let first = all.first else { return LossTerms() }
+        var m = LossTerms()
+        let paths: [WritableKeyPath<LossTerms, Float?>] = [\.nceAudioVideo, \.nceVideoFusedAudio, \.nceImageVideo, \.nceVideoFusedImage,
+                                                          \.rankVideoAudio, \.rankVideoImage, \.rankAudioImage, \.mmcl, \.mmsl]
+        for path in paths where first[keyPath: path] != nil {
+            let values = all.compactMap { $0[keyPath: path] }
+            if values.count == all.count { m[keyPath: path] = values.reduce(0, +) / Float(values.count) }
+        }
+        m.total = all.map(\.total).reduce(0, +) / Float(all.count)
+        return m
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case nceAudioVideo = "nce_a_v", nceVideoFusedAudio = "nce_v_va", nceImageVideo = "nce_i_v", nceVideoFusedImage = "nce_v_vi"
+        case rankVideoAudio = "rank_v_a", rankVideoImage = "rank_v_i", rankAudioImage = "rank_a_i"
+        case mmcl, mmsl, total
+    }
 }
 
 /// Projections, fusion and similarity heads on top of the three encoders' features.
@@ -50,28 +104,66 @@ public final class DualHeads {
 
     public struct Losses {
         public var total: Tensor
-        public var mmcl: Float
-        public var mmsl: Float
+        public var terms: LossTerms
+        public var mmcl: Float { terms.mmcl ?? 0 }
+        public var mmsl: Float { terms.mmsl ?? 0 }
     }
 
-    /// L for encoder features F_v [N, Dv], F_a [N, Da], F_i [N, Di] of N synchronised samples.
+    /// L for encoder features F_v [N, Dv], F_a [N, Da], F_i [N, Di] of N synchronised samples
+    /// (`fi` is not used, and may be nil, when the objective has no image).
     public func loss(video fv: Tensor, audio fa: Tensor, image fi: Tensor?) -> Losses {
         let c = config
-        let zv = projectV(fv), za = projectA(fa)                                   // (2)
-        let zva = fusionA(Tensor.concat([zv, za], axis: 1))                         // (3)
-        let audioBranch = contrastive(za, zv) + contrastive(zv, zva)                // (6)
-        var mmcl = audioBranch
-        var mmsl = ranking(headV, fv, headA, fa)                                    // (12)
-        if c.useImage, let fi {
-            let zi = projectI(fi)
-            let zvi = fusionI(Tensor.concat([zv, zi], axis: 1))
-            let imageBranch = contrastive(zi, zv) + contrastive(zv, zvi)            // (7)
-            mmcl = audioBranch.scaled(by: c.pi) + imageBranch.scaled(by: 1 - c.pi)  // (8)
-            mmsl = mmsl + ranking(headV, fv, headI, fi)
-            if c.audioImagePair { mmsl = mmsl + ranking(headA, fa, headI, fi) }
+        let image = c.useImage ? fi : nil
+        var terms = LossTerms()
+        var total: Tensor? = nil
+        func add(_ t: Tensor) { total = total.map { $0 + t } ?? t }
+        if c.mmcl {
+            let zv = projectV(fv), za = projectA(fa)                                   // (2)
+            let zva = fusionA(Tensor.concat([zv, za], axis: 1))                         // (3)
+            let av = contrastive(za, zv), vva = contrastive(zv, zva)
+            terms.nceAudioVideo = av.item; terms.nceVideoFusedAudio = vva.item
+            var mmcl = av + vva                                                         // (6)
+            if let fi = image {
+                let zi = projectI(fi)
+                let zvi = fusionI(Tensor.concat([zv, zi], axis: 1))
+                let iv = contrastive(zi, zv), vvi = contrastive(zv, zvi)
+                terms.nceImageVideo = iv.item; terms.nceVideoFusedImage = vvi.item
+                mmcl = mmcl.scaled(by: c.pi) + (iv + vvi).scaled(by: 1 - c.pi)          // (7, 8)
+            }
+            terms.mmcl = mmcl.item
+            add(mmcl)
         }
-        let total = mmcl + mmsl.scaled(by: c.lambda)                                // (13)
-        return Losses(total: total, mmcl: mmcl.item, mmsl: mmsl.item)
+        if c.mmsl {
+            // µ(v) once per step: its batch norm sees each batch once (running statistics).
+            let mv = embed(headV, fv), ma = embed(headA, fa)
+            let va = ranking(mv, ma)
+            terms.rankVideoAudio = va.item
+            var mmsl = va                                                               // (12)
+            if let fi = image {
+                let mi = embed(headI, fi)
+                let vi = ranking(mv, mi)
+                terms.rankVideoImage = vi.item
+                mmsl = mmsl + vi
+                if c.audioImagePair {
+                    let ai = ranking(ma, mi)
+                    terms.rankAudioImage = ai.item
+                    mmsl = mmsl + ai
+                }
+            }
+            terms.mmsl = mmsl.item
+            add(mmsl.scaled(by: c.lambda))                                              // (13)
+        }
+        guard let total else { preconditionFailure("an objective with neither MMCL nor MMSL") }
+        terms.total = total.item
+        return Losses(total: total, terms: terms)
+    }
+
+    /// The MMCL latents z_v, z_a, z_i (2) and the MMSL embeddings µ_v, µ_a, µ_i (9), l2-normalised,
+    /// for retrieval at validation (call in evaluation mode, without gradients).
+    public func retrievalSpaces(video fv: Tensor, audio fa: Tensor, image fi: Tensor?) -> (latent: [Tensor?], similarity: [Tensor?]) {
+        let latent: [Tensor?] = [projectV(fv).l2Normalized(), projectA(fa).l2Normalized(), fi.map { projectI($0).l2Normalized() }]
+        let similarity: [Tensor?] = [embed(headV, fv), embed(headA, fa), fi.map { embed(headI, $0) }]
+        return (latent, similarity)
     }
 
     /// InfoNCE with in-batch negatives on cosine similarities / τ (4, 5).
@@ -84,10 +176,12 @@ public final class DualHeads {
         return (forward + s.transposed(0, 1).crossEntropy(targets: targets)).scaled(by: 0.5)
     }
 
-    /// Max-violation ranking between µ(x) and µ(y), cosine scores (9-11).
-    func ranking(_ hx: (LinearLayer, BatchNorm), _ fx: Tensor, _ hy: (LinearLayer, BatchNorm), _ fy: Tensor) -> Tensor {
-        let mx = hx.1(hx.0(fx)).l2Normalized(), my = hy.1(hy.0(fy)).l2Normalized()
-        return mx.matmul(my.transposed(0, 1)).maxViolationRankingLoss(margin: config.margin, reduction: config.rankingReduction)
+    /// µ(x), l2-normalised: the MMSL head (9) ready for cosine scores (10).
+    func embed(_ head: (LinearLayer, BatchNorm), _ f: Tensor) -> Tensor { head.1(head.0(f)).l2Normalized() }
+
+    /// Max-violation ranking between normalised µ(x) and µ(y) (11).
+    func ranking(_ mx: Tensor, _ my: Tensor) -> Tensor {
+        mx.matmul(my.transposed(0, 1)).maxViolationRankingLoss(margin: config.margin, reduction: config.rankingReduction)
     }
 
     public func namedParameters() -> [(String, Tensor)] {

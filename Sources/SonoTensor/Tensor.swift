@@ -116,8 +116,7 @@ public enum GradientMode {
     }
 }
 
-/// SplitMix64 (the same generator as SonoCore's, kept here so the engine has no dependency
-/// beyond OpenBLAS).
+/// SplitMix64 with the engine's own Gaussian draw (initialisers, dropout masks).
 struct SplitMix {
     var state: UInt64
     init(seed: UInt64) { state = seed }

@@ -6,71 +6,118 @@ import SonoLoader
 import SonoModels
 import SonoTensor
 
-/// What a pretraining run uses. Defaults follow the paper (Adam, lr 3e-3, weight decay 1e-4).
-public struct TrainConfig: Sendable {
-    public var datasets: [String] = ["medium"]
-    /// The split trained on; nil: all.
-    public var split: Split? = .train
-    public var batchSize = 8
-    public var steps = 10
-    public var learningRate: Float = 3e-3
-    public var weightDecay: Float = 1e-4
-    public var seed: UInt64 = 0
-    public var modelSize = ModelSize.full
-    public var threads = 2
-    public var checkpointEvery = 0
-    public var objective = DualObjectiveConfig()
-    public init() {}
-}
-
-/// One logged step.
+/// One logged training step.
 public struct StepLog: Codable, Sendable {
     public var step: Int
     public var epoch: Int
     public var loss: Float
-    public var mmcl: Float
-    public var mmsl: Float
+    /// Each loss term (docs/training.md).
+    public var terms: LossTerms
+    public var lr: Float
     public var seconds: Double
+    public var clipsPerSecond: Double
+    /// Time blocked waiting for the loader ÷ the step's time.
+    public var dataWait: Double
+    public var peakRSSMiB: Double
+
+    public var mmcl: Float { terms.mmcl ?? 0 }
+    public var mmsl: Float { terms.mmsl ?? 0 }
+
+    enum CodingKeys: String, CodingKey {
+        case step, epoch, loss, terms, lr, seconds
+        case clipsPerSecond = "clips_per_s", dataWait = "data_wait", peakRSSMiB = "peak_rss_mib"
+    }
+}
+
+/// A line of the training log: a step, or a validation.
+public enum TrainingEvent: Encodable, Sendable {
+    case step(StepLog)
+    case validation(ValidationReport)
+
+    enum Key: String, CodingKey { case validation }
+
+    public func encode(to encoder: Encoder) throws {
+        switch self {
+        case .step(let s): try s.encode(to: encoder)
+        case .validation(let v):
+            var c = encoder.container(keyedBy: Key.self)
+            try c.encode(v, forKey: .validation)
+        }
+    }
+}
+
+/// How a `run` ended.
+public enum RunOutcome: Equatable, Sendable {
+    case completed(steps: Int)
+    /// Stopped at a step boundary on request (SIGINT/SIGTERM); `last.safetensors` holds it.
+    case interrupted(steps: Int)
 }
 
 /// `sono-train`: pretrains the dual representation model from shards.
 ///
 /// Each step: a loader batch (video [B,1,14,H,W], still, log-mel), gray repeated to 3 channels
-/// for the video and image encoders (docs/training.md), the three encoders, `DualHeads.loss`,
-/// backward, Adam. Checkpoints are safetensors holding the weights, batch-norm running
-/// statistics, Adam's moments and the loader state: `resume(from:)` continues the run where it
-/// stopped, on the same stream of batches.
+/// for the video and image encoders (docs/training.md), the encoders the objective needs,
+/// `DualHeads.loss`, backward, optional gradient clipping, Adam/AdamW at the scheduled rate.
+/// Validation (retrieval over the whole val split, and the loss terms) runs every N steps and
+/// at the end. Checkpoints (safetensors) hold the weights, batch-norm running statistics,
+/// Adam's moments, the loader state and the resolved config: `resume(from:)` continues the run
+/// where it stopped, on the same stream of batches, masks and augmentations.
 public final class Trainer {
-    public let config: TrainConfig
+    public let config: RunConfig
     public let video: R2Plus1D18
     public let image: ResNet18
     public let audio: CNN14
     public let heads: DualHeads
     let optimizer: Adam
     let loader: ShardLoader
+    let catalog: Catalog
+    /// Steps of the whole run (from `steps`, or `epochs` × batches per epoch).
+    public let totalSteps: Int
+    /// Set from any thread (a signal handler) to stop at the next step boundary.
+    public let stop = StopRequest()
+    public var showProgress = false
+    private var best: (metric: Double, step: Int)?
+    private lazy var validationLoader: ShardLoader? = makeValidationLoader()
 
-    public init(catalog: Catalog, config: TrainConfig) throws {
+    public init(catalog: Catalog, config: RunConfig) throws {
         self.config = config
+        self.catalog = catalog
         Engine.setThreads(config.threads)
         let size = config.modelSize
         video = R2Plus1D18(size.video, initialization: .torchvision(seed: config.seed &+ 1))
         image = ResNet18(size.image, initialization: .torchvision(seed: config.seed &+ 2))
         audio = CNN14(size.audio, initialization: .xavierUniform(seed: config.seed &+ 3))
         audio.dropoutSeed = config.seed
-        var objective = config.objective
+        audio.specAugment = config.specAugment ? SpecAugment() : nil
+        var objective = config.resolvedObjective
         if size == .tiny { objective.latent = 32 }
         heads = DualHeads(videoFeatures: video.outputFeatures, audioFeatures: audio.outputFeatures,
-                          imageFeatures: image.outputFeatures, config: objective)
-        var options = LoaderOptions()
-        options.batchSize = config.batchSize
-        options.split = config.split
-        options.maxPerScan = max(1, config.batchSize / 2)
-        loader = try ShardLoader(catalog: catalog, datasets: config.datasets, options: options, seed: config.seed)
+                          imageFeatures: image.outputFeatures, config: objective, initialization: .xavierUniform(seed: config.seed &+ 4))
+        loader = try ShardLoader(catalog: catalog, datasets: config.datasets, options: Self.loaderOptions(config, split: config.split, training: true),
+                                 seed: config.seed)
         guard loader.batchesPerEpoch > 0 else {
             throw InputError(path: catalog.path, reason: "fewer records than one batch of \(config.batchSize) in \(config.datasets.joined(separator: ","))")
         }
-        optimizer = Adam([ParameterGroup(Self.parameters(video, image, audio, heads).map(\.1),
-                                         learningRate: config.learningRate, weightDecay: config.weightDecay)])
+        totalSteps = config.epochs > 0 ? config.epochs * loader.batchesPerEpoch : config.steps
+        let group = ParameterGroup(Self.parameters(video, image, audio, heads).map(\.1), learningRate: config.learningRate, weightDecay: config.weightDecay)
+        optimizer = Adam([group], beta1: config.beta1, beta2: config.beta2, epsilon: config.epsilon, decoupled: config.optimizer == .adamw)
+    }
+
+    static func loaderOptions(_ config: RunConfig, split: Split?, training: Bool) -> LoaderOptions {
+        var options = LoaderOptions()
+        options.batchSize = config.batchSize
+        options.split = split
+        options.weights = config.datasetWeights.isEmpty ? nil : config.datasetWeights
+        options.pixelNormalization = (config.pixelMean, config.pixelStd)
+        options.logMelNormalization = (config.logMelMean, config.logMelStd)
+        if training {
+            options.maxPerScan = config.maxPerScan > 0 ? config.maxPerScan : max(1, config.batchSize / 2)
+            if config.flip || config.maxShift > 0 { options.augmentation = Augmentation(horizontalFlip: config.flip, maxShift: config.maxShift) }
+        } else {
+            options.dropLast = false
+            options.workers = 1
+        }
+        return options
     }
 
     static func parameters(_ v: R2Plus1D18, _ i: ResNet18, _ a: CNN14, _ h: DualHeads) -> [(String, Tensor)] {
@@ -84,96 +131,140 @@ public final class Trainer {
     }
 
     /// Steps done so far (after `resume`, the checkpoint's).
-    public private(set) var completedSteps = 0
+    public internal(set) var completedSteps = 0
 
-    /// Runs until `config.steps` steps in all, calling `log` after each; writes checkpoints to `checkpointDir`.
-    public func run(checkpointDir: String?, log: (StepLog) throws -> Void) throws {
+    /// The learning rate of a step: linear warm-up, then constant or cosine to `min_lr`.
+    public func learningRate(at step: Int) -> Float {
+        let schedule = WarmupCosineSchedule(base: config.learningRate, warmupSteps: config.warmupSteps, totalSteps: totalSteps,
+                                            minimum: config.minLearningRate)
+        if config.schedule == .constant && step >= config.warmupSteps { return config.learningRate }
+        return schedule.learningRate(at: step)
+    }
+
+    /// Trains until `totalSteps` (or a stop request), calling `log` for every step and
+    /// validation; checkpoints go to `checkpointDir`.
+    @discardableResult
+    public func run(checkpointDir: String?, log: (TrainingEvent) throws -> Void) throws -> RunOutcome {
+        let store = checkpointDir.map { CheckpointStore(folder: $0, keepLast: config.keepLast) }
+        try store?.writeConfig(config.toml)
+        let progress = ProgressReporter(label: "train", total: totalSteps, enabled: showProgress)
+        progress.advance(by: completedSteps)
+        defer { progress.finish() }
+        while completedSteps < totalSteps {
+            if stop.isRequested {
+                try store.map { try saveCheckpoint(to: $0.last, step: completedSteps) }
+                return .interrupted(steps: completedSteps)
+            }
+            guard let entry = try trainStep() else { continue }  // epoch boundary
+            try log(.step(entry))
+            progress.advance(note: String(format: "loss %.3f, %.1f clips/s", entry.loss, entry.clipsPerSecond))
+            let step = completedSteps
+            if config.validateEvery > 0, step % config.validateEvery == 0, step < totalSteps {
+                try validateAndKeepBest(step: step, store: store, log: log)
+            }
+            if let store, config.checkpointEvery > 0, step % config.checkpointEvery == 0 {
+                try saveCheckpoint(to: store.stepPath(step), step: step)
+                try store.prune()
+            }
+        }
+        try validateAndKeepBest(step: completedSteps, store: store, log: log)
+        if let store {
+            try saveCheckpoint(to: store.last, step: completedSteps)
+            try exportEncoders(to: store.encoders)
+        }
+        return .completed(steps: completedSteps)
+    }
+
+    /// One optimisation step; nil at an epoch boundary (no batch).
+    private func trainStep() throws -> StepLog? {
         let clock = ContinuousClock()
-        var step = completedSteps
-        defer { completedSteps = step }
-        while step < config.steps {
-            guard let batch = try loader.next() else { continue }  // epoch boundary
-            let start = clock.now
-            let b = batch.clipIDs.count
-            let gray = Tensor(shape: [b, 1, batch.frames, batch.size, batch.size], data: batch.video)
-            let clip = Tensor.concat([gray, gray, gray], axis: 1)
+        let start = clock.now
+        guard let batch = try loader.next() else { return nil }
+        let waited = (clock.now - start).inSeconds
+        let lr = learningRate(at: completedSteps)
+        for group in optimizer.groups { group.learningRate = lr }
+        let inputs = BatchInputs(batch, needsImage: heads.config.useImage)
+        let fi = inputs.still.map { image($0) }
+        let losses = heads.loss(video: video(inputs.clip), audio: audio(inputs.mel), image: fi)
+        losses.total.backward()
+        if config.clipNorm > 0 { optimizer.clipGradientNorm(config.clipNorm) }
+        optimizer.step()
+        optimizer.zeroGrad()
+        completedSteps += 1
+        let seconds = (clock.now - start).inSeconds
+        return StepLog(step: completedSteps, epoch: batch.epoch, loss: losses.total.item, terms: losses.terms, lr: lr, seconds: seconds,
+                       clipsPerSecond: Double(batch.clipIDs.count) / max(seconds, 1e-9), dataWait: waited / max(seconds, 1e-9),
+                       peakRSSMiB: Double(ResourceUsage.peakResidentBytes) / 1_048_576)
+    }
+
+    /// Validates, logs, and saves `best.safetensors` when the chosen metric improved.
+    private func validateAndKeepBest(step: Int, store: CheckpointStore?, log: (TrainingEvent) throws -> Void) throws {
+        guard let report = try validate(step: step) else { return }
+        try log(.validation(report))
+        guard let value = report.metrics[config.bestMetric], ValidationReport.isBetter(value, than: best?.metric, metric: config.bestMetric) else { return }
+        best = (value, step)
+        if let store { try saveCheckpoint(to: store.best, step: step) }
+    }
+
+    /// One pass over the validation split in evaluation mode; nil when the split has no clips.
+    public func validate(step: Int) throws -> ValidationReport? {
+        guard let loader = validationLoader else { return nil }
+        try loader.restore(LoaderState(seed: 0))
+        let modules: [any Module] = [video, image, audio]
+        for m in modules { m.setTraining(false) }
+        for (_, bn) in heads.namedBatchNorms() { bn.training = false }
+        let passes = audio.forwardPasses  // validation must not move the training dropout stream
+        defer {
+            for m in modules { m.setTraining(true) }
+            for (_, bn) in heads.namedBatchNorms() { bn.training = true }
+            audio.forwardPasses = passes
+        }
+        var table = EmbeddingTable()
+        try GradientMode.withoutGradients {
+            while let batch = try loader.next() {
+                let inputs = BatchInputs(batch, needsImage: heads.config.useImage)
+                let fv = video(inputs.clip), fa = audio(inputs.mel), fi = inputs.still.map { image($0) }
+                let spaces = heads.retrievalSpaces(video: fv, audio: fa, image: fi)
+                table.add(clipIDs: batch.clipIDs, latent: spaces.latent, similarity: spaces.similarity,
+                          losses: heads.loss(video: fv, audio: fa, image: fi).terms)
+            }
+        }
+        return table.report(step: step)
+    }
+
+    private func makeValidationLoader() -> ShardLoader? {
+        let loader = try? ShardLoader(catalog: catalog, datasets: config.datasets,
+                                      options: Self.loaderOptions(config, split: config.validationSplit, training: false), seed: 0)
+        guard let loader, loader.batchesPerEpoch > 0 else { return nil }
+        return loader
+    }
+}
+
+/// A batch as the encoders take it: gray repeated to 3 channels.
+struct BatchInputs {
+    let clip: Tensor
+    let still: Tensor?
+    let mel: Tensor
+
+    init(_ batch: Batch, needsImage: Bool) {
+        let b = batch.clipIDs.count
+        let gray = Tensor(shape: [b, 1, batch.frames, batch.size, batch.size], data: batch.video)
+        clip = Tensor.concat([gray, gray, gray], axis: 1)
+        if needsImage {
             let still1 = Tensor(shape: [b, 1, batch.size, batch.size], data: batch.still)
-            let still = Tensor.concat([still1, still1, still1], axis: 1)
-            let mel = Tensor(shape: [b, 1, batch.melFrames, batch.mels], data: batch.logMel)
-            let losses = heads.loss(video: video(clip), audio: audio(mel), image: image(still))
-            losses.total.backward()
-            optimizer.step()
-            optimizer.zeroGrad()
-            step += 1
-            try log(StepLog(step: step, epoch: batch.epoch, loss: losses.total.item, mmcl: losses.mmcl, mmsl: losses.mmsl,
-                            seconds: (clock.now - start).inSeconds))
-            if let dir = checkpointDir, config.checkpointEvery > 0, step % config.checkpointEvery == 0 {
-                try saveCheckpoint(to: URL(fileURLWithPath: dir).appendingPathComponent(String(format: "step-%06d.safetensors", step)).path, step: step)
-            }
+            still = Tensor.concat([still1, still1, still1], axis: 1)
+        } else {
+            still = nil
         }
-        if let dir = checkpointDir {
-            try saveCheckpoint(to: URL(fileURLWithPath: dir).appendingPathComponent("last.safetensors").path, step: step)
-        }
+        mel = Tensor(shape: [b, 1, batch.melFrames, batch.mels], data: batch.logMel)
     }
+}
 
-    /// Weights, running statistics and the loader's state as safetensors.
-    public func saveCheckpoint(to path: String, step: Int) throws {
-        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
-                                                withIntermediateDirectories: true)
-        var tensors = Self.parameters(video, image, audio, heads).map { ($0.0, $0.1.shape, $0.1.data) }
-        for (name, bn) in batchNorms {
-            tensors.append(("\(name).running_mean", [bn.channels], bn.runningMean))
-            tensors.append(("\(name).running_var", [bn.channels], bn.runningVar))
-        }
-        var adamStep = 0
-        for (name, p) in Self.parameters(video, image, audio, heads) {
-            guard let s = optimizer.state(of: p) else { continue }
-            tensors.append(("optimizer.m.\(name)", p.shape, s.m))
-            tensors.append(("optimizer.v.\(name)", p.shape, s.v))
-            adamStep = s.step
-        }
-        let state = loader.state
-        try SafeTensors.write(tensors, metadata: [
-            "format": "sonodual-dual-v1", "step": "\(step)", "model_size": config.modelSize.rawValue,
-            "loader_seed": "\(state.seed)", "loader_epoch": "\(state.epoch)", "loader_step": "\(state.step)",
-            "datasets": config.datasets.joined(separator: ","), "adam_step": "\(adamStep)",
-        ], to: path)
-    }
-
-    /// Restores weights, running statistics, Adam's moments and the loader's position from a
-    /// checkpoint of the same model size; the next `run` continues from its step.
-    public func resume(from path: String) throws {
-        let file: SafeTensors.File
-        do { file = try SafeTensors.read(path) } catch {
-            throw InputError(path: path, reason: "not a readable safetensors checkpoint (\(error.localizedDescription))")
-        }
-        guard file.metadata["format"] == "sonodual-dual-v1" else { throw InputError(path: path, reason: "not a SonoDual dual-model checkpoint") }
-        guard file.metadata["model_size"] == config.modelSize.rawValue else {
-            throw InputError(path: path, reason: "checkpoint is for the \(file.metadata["model_size"] ?? "?") model, not \(config.modelSize.rawValue)")
-        }
-        let stored = Dictionary(file.tensors.map { ($0.0, ($0.1, $0.2)) }, uniquingKeysWith: { a, _ in a })
-        func values(_ name: String, count: Int) throws -> [Float] {
-            guard let (_, v) = stored[name], v.count == count else { throw InputError(path: path, reason: "missing or misshapen tensor \(name)") }
-            return v
-        }
-        let adamStep = Int(file.metadata["adam_step"] ?? "0") ?? 0
-        for (name, p) in Self.parameters(video, image, audio, heads) {
-            p.data = try values(name, count: p.count)
-            if adamStep > 0 {
-                optimizer.restoreState(of: p, AdamMoments(m: try values("optimizer.m.\(name)", count: p.count),
-                                                          v: try values("optimizer.v.\(name)", count: p.count), step: adamStep))
-            }
-        }
-        for (name, bn) in batchNorms {
-            bn.runningMean = try values("\(name).running_mean", count: bn.channels)
-            bn.runningVar = try values("\(name).running_var", count: bn.channels)
-        }
-        guard let seed = UInt64(file.metadata["loader_seed"] ?? ""), let epoch = Int(file.metadata["loader_epoch"] ?? ""),
-              let loaderStep = Int(file.metadata["loader_step"] ?? ""), let step = Int(file.metadata["step"] ?? "") else {
-            throw InputError(path: path, reason: "checkpoint metadata lacks the loader state")
-        }
-        try loader.restore(LoaderState(seed: seed, epoch: epoch, step: loaderStep))
-        audio.forwardPasses = UInt64(step)  // one audio forward per step: the same dropout masks follow
-        completedSteps = step
-    }
+/// A request to stop at the next step boundary, safe to set from a signal handler's queue.
+public final class StopRequest: @unchecked Sendable {
+    private let lock = NSLock()
+    private var requested = false
+    public init() {}
+    public func request() { lock.lock(); requested = true; lock.unlock() }
+    public var isRequested: Bool { lock.lock(); defer { lock.unlock() }; return requested }
 }

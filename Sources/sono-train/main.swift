@@ -1,62 +1,117 @@
 import ArgumentParser
+import Dispatch
 import Foundation
 import SonoCatalog
 import SonoCLI
-import SonoDataset
+import SonoCore
 import SonoTrain
 
-extension ModelSize: ExpressibleByArgument {}
-
-/// `sono-train`: pretrain the dual model from shards; one JSON line per step.
+/// `sono-train`: pretrain the dual model from shards; one JSON line per step and validation.
 struct SonoTrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sono-train",
-        abstract: "Pretrain the dual representation model (R(2+1)D-18, ResNet-18, CNN14; MMCL + MMSL) from shards.")
+        abstract: "Pretrain the dual representation model (R(2+1)D-18, ResNet-18, CNN14; MMCL + MMSL) from shards.",
+        discussion: """
+            Settings come from --config (a TOML run file, see data-manifests/runs/ and docs/training.md), then the \
+            shorthand options below, then --set KEY=VALUE (any key, e.g. --set optimizer.schedule=cosine), in that order. \
+            The resolved config is written to OUT/run.toml and into every checkpoint. SIGINT or SIGTERM stops at the \
+            next step boundary with a checkpoint (exit 0); --resume continues it.
+            """)
 
     @OptionGroup var catalog: CatalogOption
-    @Option(help: "Datasets (comma-separated).") var datasets = "medium"
-    @Option(help: "Split to train on (train, val, test, all).") var split = "train"
-    @Option(help: "Steps.") var steps = 10
-    @Option(help: "Batch size.") var batchSize = 8
-    @Option(help: "Learning rate (Adam).") var lr: Float = 3e-3
-    @Option(help: "Weight decay (L2, as torch.optim.Adam).") var weightDecay: Float = 1e-4
-    @Option(help: "Model size: full or tiny.") var model = ModelSize.full
-    @Option(help: "Seed.") var seed: UInt64 = 0
-    @Option(help: "Threads.") var threads = 2
+    @Option(help: "Run config (TOML).") var config: String?
+    @Option(help: "Datasets (comma-separated): data.datasets.") var datasets: String?
+    @Option(help: "Split to train on (train, val, test, all): data.split.") var split: String?
+    @Option(help: "Steps: data.steps.") var steps: Int?
+    @Option(help: "Batch size: data.batch_size.") var batchSize: Int?
+    @Option(help: "Learning rate: optimizer.lr.") var lr: Double?
+    @Option(help: "Weight decay: optimizer.weight_decay.") var weightDecay: Double?
+    @Option(help: "Model size (full, tiny): model.size.") var model: String?
+    @Option(help: "Objective (full, mmcl-only, mmsl-only, no-image): objective.preset.") var preset: String?
+    @Option(help: "Seed: data.seed.") var seed: UInt64?
+    @Option(help: "Threads: data.threads.") var threads: Int?
+    @Option(help: "Checkpoint every N steps: checkpoints.every.") var checkpointEvery: Int?
+    @Option(help: "Validate every N steps: validation.every.") var validateEvery: Int?
+    @Option(help: "Any config key, as table.key=value (repeatable).") var set: [String] = []
     @Option(help: "Checkpoint folder.") var out: String?
-    @Option(help: "Also checkpoint every N steps (0: only at the end).") var checkpointEvery = 0
-    @Option(help: "Metrics log (JSON lines); default: standard output.") var log: String?
-    @Option(help: "Continue from this checkpoint (same model size); --steps counts from the start of the run.") var resume: String?
+    @Option(help: "Metrics log (JSON lines, appended); default: standard output.") var log: String?
+    @Option(help: "Continue from this checkpoint; --steps counts from the start of the run.") var resume: String?
+    @Flag(help: "Resume even though the config differs from the checkpoint's.") var allowConfigChange = false
+    @Flag(help: "No progress display.") var quiet = false
 
-    func validate() throws {
-        guard split == "all" || Split(rawValue: split) != nil else { throw ValidationError("--split must be train, val, test or all") }
-        guard steps >= 1, batchSize >= 2 else { throw ValidationError("--steps ≥ 1 and --batch-size ≥ 2 (in-batch negatives)") }
+    /// The shorthand options as config overrides, in the order the help lists them.
+    var shorthands: [String] {
+        var o: [String] = []
+        if let datasets { o.append("data.datasets=[" + datasets.split(separator: ",").map { "\"\($0)\"" }.joined(separator: ",") + "]") }
+        if let split { o.append("data.split=\(split)") }
+        if let steps { o.append("data.steps=\(steps)") }
+        if let batchSize { o.append("data.batch_size=\(batchSize)") }
+        if let lr { o.append("optimizer.lr=\(lr)") }
+        if let weightDecay { o.append("optimizer.weight_decay=\(weightDecay)") }
+        if let model { o.append("model.size=\(model)") }
+        if let preset { o.append("objective.preset=\(preset)") }
+        if let seed { o.append("data.seed=\(seed)") }
+        if let threads { o.append("data.threads=\(threads)") }
+        if let checkpointEvery { o.append("checkpoints.every=\(checkpointEvery)") }
+        if let validateEvery { o.append("validation.every=\(validateEvery)") }
+        return o
     }
 
     func run() throws {
-        var config = TrainConfig()
-        config.datasets = datasets.split(separator: ",").map(String.init)
-        config.split = Split(rawValue: split)
-        config.steps = steps; config.batchSize = batchSize; config.learningRate = lr; config.weightDecay = weightDecay
-        config.modelSize = model; config.seed = seed; config.threads = threads; config.checkpointEvery = checkpointEvery
-        let trainer = try Trainer(catalog: Catalog(path: catalog.path), config: config)
-        if let resume { try trainer.resume(from: resume) }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var logFile: FileHandle? = nil
-        if let log {
-            guard FileManager.default.createFile(atPath: log, contents: nil), let handle = FileHandle(forWritingAtPath: log) else {
-                throw ValidationError("cannot write the log \(log)")
-            }
-            logFile = handle
+        var runConfig = try config.map(RunConfig.load) ?? RunConfig()
+        for override in shorthands + set { try runConfig.apply(override: override) }
+        let trainer = try Trainer(catalog: Catalog(path: catalog.path), config: runConfig)
+        trainer.showProgress = !quiet
+        if let resume { try trainer.resume(from: resume, allowConfigChange: allowConfigChange) }
+        let output = try TrainingLogFile(path: log)
+        let signals = StopOnSignals(trainer.stop)
+        let outcome = try trainer.run(checkpointDir: out) { try output.write($0) }
+        signals.cancel()
+        try output.close()
+        switch outcome {
+        case .completed(let steps): if let out { print("done: \(steps) steps; checkpoints in \(out)") }
+        case .interrupted(let steps): printError("interrupted: checkpoint at step \(steps) in \(out ?? "(no --out: nothing saved)")/last.safetensors; --resume it")
         }
-        try trainer.run(checkpointDir: out) { entry in
-            let line = String(decoding: try encoder.encode(entry), as: UTF8.self) + "\n"
-            if let logFile { logFile.write(Data(line.utf8)) } else { print(line, terminator: "") }
-        }
-        try logFile?.close()
-        if let out { print("checkpoint: \(out)/last.safetensors") }
     }
+}
+
+/// JSON lines to a file (appended, so a resumed run continues its log) or standard output.
+final class TrainingLogFile {
+    private let handle: FileHandle?
+    private let encoder = JSONEncoder()
+
+    init(path: String?) throws {
+        encoder.outputFormatting = [.sortedKeys]
+        guard let path else { handle = nil; return }
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+        guard let h = FileHandle(forWritingAtPath: path) else { throw ValidationError("cannot write the log \(path)") }
+        h.seekToEndOfFile()
+        handle = h
+    }
+
+    func write(_ event: TrainingEvent) throws {
+        let line = String(decoding: try encoder.encode(event), as: UTF8.self) + "\n"
+        if let handle { handle.write(Data(line.utf8)) } else { print(line, terminator: "") }
+    }
+
+    func close() throws { try handle?.close() }
+}
+
+/// SIGINT and SIGTERM ask the trainer to stop at the next step boundary.
+final class StopOnSignals {
+    private let sources: [DispatchSourceSignal]
+
+    init(_ stop: StopRequest) {
+        sources = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { stop.request() }
+            source.resume()
+            return source
+        }
+    }
+
+    func cancel() { for s in sources { s.cancel() } }
 }
 
 SonoTrainCommand.mainWithStageExitCodes()

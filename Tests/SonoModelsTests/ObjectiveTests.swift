@@ -13,7 +13,28 @@ final class ObjectiveTests: XCTestCase {
     func load(_ name: String) throws -> NPYArray { try NPYArray.read(Self.goldens.appendingPathComponent(name).path) }
 
     func testMatchesPyTorch() throws {
-        var config = DualObjectiveConfig()
+        let losses = try check("objective", .full)
+        XCTAssertGreaterThan(losses.mmcl, 0)
+        XCTAssertGreaterThanOrEqual(losses.mmsl, 0)
+    }
+
+    /// The paper's ablations: each preset's loss and gradients against its PyTorch transcription.
+    func testPresetsMatchPyTorch() throws {
+        let mmcl = try check("objective_mmcl_only", .mmclOnly)
+        XCTAssertNil(mmcl.terms.mmsl)
+        XCTAssertNotNil(mmcl.terms.nceImageVideo)
+        let mmsl = try check("objective_mmsl_only", .mmslOnly)
+        XCTAssertNil(mmsl.terms.mmcl)
+        XCTAssertNotNil(mmsl.terms.rankVideoImage)
+        let noImage = try check("objective_no_image", .noImage, gradients: ["fv", "fa"])
+        XCTAssertNil(noImage.terms.nceImageVideo)
+        XCTAssertNil(noImage.terms.rankVideoImage)
+    }
+
+    /// Loads the golden weights and features of `name`, and checks the loss and its gradients.
+    @discardableResult
+    func check(_ name: String, _ preset: ObjectivePreset, gradients: [String] = ["fv", "fa", "fi"]) throws -> DualHeads.Losses {
+        var config = preset.applied(to: DualObjectiveConfig())
         config.latent = 4
         let heads = DualHeads(videoFeatures: 5, audioFeatures: 7, imageFeatures: 5, config: config, initialization: .zeros)
         for (name, tensor) in heads.namedParameters() where !name.hasSuffix(".1.weight") && !name.hasSuffix(".1.bias") {
@@ -22,21 +43,20 @@ final class ObjectiveTests: XCTestCase {
             tensor.data = golden.floats
         }
         func input(_ n: String) throws -> Tensor {
-            let a = try load("objective.\(n).npy")
+            let a = try load("\(name).\(n).npy")
             return Tensor(shape: a.shape, data: a.floats, requiresGrad: true)
         }
         let fv = try input("fv"), fa = try input("fa"), fi = try input("fi")
         let losses = heads.loss(video: fv, audio: fa, image: fi)
-        let expected = try load("objective.out.npy").floats[0]
-        XCTAssertEqual(losses.total.item, expected, accuracy: 1e-4 * max(1, abs(expected)))
-        losses.total.backward(try load("objective.r.npy").floats)
-        for (name, t) in [("fv", fv), ("fa", fa), ("fi", fi)] {
-            let g = try load("objective.grad_\(name).npy").floats
+        let expected = try load("\(name).out.npy").floats[0]
+        XCTAssertEqual(losses.total.item, expected, accuracy: 1e-4 * max(1, abs(expected)), name)
+        losses.total.backward(try load("\(name).r.npy").floats)
+        for (input, t) in [("fv", fv), ("fa", fa), ("fi", fi)] where gradients.contains(input) {
+            let g = try load("\(name).grad_\(input).npy").floats
             let scale = max(1, g.map(abs).max() ?? 0)
             let worst = zip(t.grad ?? [], g).map { abs($0 - $1) }.max() ?? .infinity
-            XCTAssertLessThanOrEqual(worst, 1e-4 * scale, "∂L/∂\(name)")
+            XCTAssertLessThanOrEqual(worst, 1e-4 * scale, "\(name): ∂L/∂\(input)")
         }
-        XCTAssertGreaterThan(losses.mmcl, 0)
-        XCTAssertGreaterThanOrEqual(losses.mmsl, 0)
+        return losses
     }
 }

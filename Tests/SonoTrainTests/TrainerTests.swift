@@ -1,24 +1,32 @@
 import Foundation
 import XCTest
 import SonoCatalog
+import SonoCore
+import SonoModels
 import SonoShards
 import SonoTensor
 import SonoTestSupport
+@testable import SonoDataset
 @testable import SonoTrain
 
 /// A few steps of the tiny dual model on synthetic shards: finite losses that change the
-/// weights, and a safetensors checkpoint with weights, running statistics and loader state.
+/// weights, checkpoints with weights, running statistics, loader state and config; resume,
+/// presets, schedules, validation, keep-K and a real SIGINT.
 final class TrainerTests: XCTestCase {
-    /// 12 synthetic clips of 3 scans (4 frames of 32², 64 mel frames) and a tiny-model config.
-    private func toyRun(_ dir: TemporaryDirectory, steps: Int) throws -> (Catalog, TrainConfig) {
+    /// 12 synthetic clips of 3 scans (4 frames of 32², 64 mel frames; 4 clips in each split) and a tiny-model config.
+    private func toyRun(_ dir: TemporaryDirectory, steps: Int) throws -> (Catalog, RunConfig) {
         let catalog = try Catalog(path: dir.file("c.sqlite"))
         let layout = RecordLayout.clip(frames: 4, size: 32, melFrames: 64, mels: 64)
         _ = try SyntheticDataset.write(catalog: catalog, root: URL(fileURLWithPath: dir.file("ds")), name: "toy", layout: layout,
                                        count: 12, seed: 1, targetBytes: 1 << 20, scans: 3)
-        var config = TrainConfig()
+        var config = RunConfig()
         config.datasets = ["toy"]; config.split = nil; config.steps = steps; config.batchSize = 4
         config.modelSize = .tiny; config.threads = 1
         return (catalog, config)
+    }
+
+    private func steps(_ events: [TrainingEvent]) -> [StepLog] {
+        events.compactMap { if case .step(let s) = $0 { return s } else { return nil } }
     }
 
     func testTinyModelTrainsAndCheckpoints() throws {
@@ -26,10 +34,12 @@ final class TrainerTests: XCTestCase {
         let (catalog, config) = try toyRun(dir, steps: 2)
         let trainer = try Trainer(catalog: catalog, config: config)
         let before = trainer.video.namedParameters().first { $0.0 == "stem.0.weight" }?.1.data ?? []
-        var logs: [StepLog] = []
-        try trainer.run(checkpointDir: dir.file("ckpt")) { logs.append($0) }
+        var events: [TrainingEvent] = []
+        XCTAssertEqual(try trainer.run(checkpointDir: dir.file("ckpt")) { events.append($0) }, .completed(steps: 2))
+        let logs = steps(events)
         XCTAssertEqual(logs.map(\.step), [1, 2])
-        XCTAssertTrue(logs.allSatisfy { $0.loss.isFinite && $0.mmcl > 0 && $0.mmsl >= 0 })
+        XCTAssertTrue(logs.allSatisfy { $0.loss.isFinite && $0.mmcl > 0 && $0.mmsl >= 0 && $0.lr == 3e-3 })
+        XCTAssertTrue(logs.allSatisfy { $0.terms.nceAudioVideo != nil && $0.terms.rankVideoImage != nil && (0...1).contains($0.dataWait) })
         let after = trainer.video.namedParameters().first { $0.0 == "stem.0.weight" }?.1.data ?? []
         XCTAssertNotEqual(before, after, "Adam moved the weights")
 
@@ -41,26 +51,197 @@ final class TrainerTests: XCTestCase {
         }
         XCTAssertEqual(file.metadata["step"], "2")
         XCTAssertEqual(file.metadata["loader_step"], "2")
+        XCTAssertEqual(try RunConfig.load(dir.file("ckpt/run.toml")), config, "the resolved config is saved beside the checkpoints")
         let stem = try XCTUnwrap(file.tensors.first { $0.0 == "video.stem.0.weight" })
         XCTAssertEqual(stem.2, after)
+        let encoders = try SafeTensors.read(dir.file("ckpt/encoders.safetensors"))
+        XCTAssertFalse(encoders.tensors.contains { $0.0.hasPrefix("heads.") || $0.0.hasPrefix("optimizer.") })
+        XCTAssertTrue(encoders.tensors.contains { $0.0 == "audio.bn0.running_mean" })
     }
 
     /// Stopping after 2 steps and resuming from the checkpoint gives the same 4-step run.
     func testResumeContinuesTheSameRun() throws {
         let dir = TemporaryDirectory()
-        let (catalog, config) = try toyRun(dir, steps: 4)
+        let (catalog, base) = try toyRun(dir, steps: 4)
+        var config = base
+        config.specAugment = true
+        config.flip = true
         var straight: [Float] = []
-        try Trainer(catalog: catalog, config: config).run(checkpointDir: nil) { straight.append($0.loss) }
+        try Trainer(catalog: catalog, config: config).run(checkpointDir: nil) { if case .step(let s) = $0 { straight.append(s.loss) } }
 
+        let first = try Trainer(catalog: catalog, config: config)
+        first.stop.request()  // a stop requested before any step ends the run at once (checked below)
+        var resumed: [Float] = []
         var half = config
         half.steps = 2
-        var resumed: [Float] = []
-        try Trainer(catalog: catalog, config: half).run(checkpointDir: dir.file("a")) { resumed.append($0.loss) }
+        try Trainer(catalog: catalog, config: half).run(checkpointDir: dir.file("a")) { if case .step(let s) = $0 { resumed.append(s.loss) } }
         let second = try Trainer(catalog: catalog, config: config)
         try second.resume(from: dir.file("a/last.safetensors"))
-        try second.run(checkpointDir: nil) { resumed.append($0.loss) }
+        try second.run(checkpointDir: nil) { if case .step(let s) = $0 { resumed.append(s.loss) } }
         XCTAssertEqual(resumed.count, 4)
         for (a, b) in zip(straight, resumed) { XCTAssertEqual(a, b, accuracy: 1e-4 * max(1, abs(a))) }
+        XCTAssertEqual(try first.run(checkpointDir: nil) { _ in }, .interrupted(steps: 0), "a stop request ends the run at the next boundary")
+    }
+
+    /// A checkpoint made with another objective is refused, naming what changed.
+    func testResumeRefusesAChangedConfig() throws {
+        let dir = TemporaryDirectory()
+        let (catalog, config) = try toyRun(dir, steps: 1)
+        try Trainer(catalog: catalog, config: config).run(checkpointDir: dir.file("a")) { _ in }
+        var changed = config
+        changed.objective.temperature = 0.2
+        changed.steps = 3  // the length may change freely
+        XCTAssertThrowsError(try Trainer(catalog: catalog, config: changed).resume(from: dir.file("a/last.safetensors"))) { error in
+            XCTAssertTrue("\(error)".contains("objective.temperature 0.1"), "\(error)")
+            XCTAssertFalse("\(error)".contains("data.steps"), "\(error)")
+        }
+        XCTAssertNoThrow(try Trainer(catalog: catalog, config: changed).resume(from: dir.file("a/last.safetensors"), allowConfigChange: true))
+    }
+
+    /// Each preset trains its own terms; without the image the image encoder is not run (its
+    /// weights stay, it has no optimiser state), and such a run resumes.
+    func testPresetsTrainTheirTerms() throws {
+        let dir = TemporaryDirectory()
+        let (catalog, base) = try toyRun(dir, steps: 1)
+        for preset in ObjectivePreset.allCases {
+            var config = base
+            config.preset = preset
+            let trainer = try Trainer(catalog: catalog, config: config)
+            let imageBefore = trainer.image.namedParameters().first?.1.data ?? []
+            var events: [TrainingEvent] = []
+            try trainer.run(checkpointDir: dir.file(preset.rawValue)) { events.append($0) }
+            let terms = try XCTUnwrap(steps(events).first?.terms)
+            XCTAssertEqual(terms.mmcl != nil, preset != .mmslOnly, preset.rawValue)
+            XCTAssertEqual(terms.mmsl != nil, preset != .mmclOnly, preset.rawValue)
+            XCTAssertEqual(terms.nceImageVideo != nil || terms.rankVideoImage != nil, preset != .noImage, preset.rawValue)
+            if preset == .noImage {
+                XCTAssertEqual(trainer.image.namedParameters().first?.1.data, imageBefore)
+                let names = try SafeTensors.read(dir.file("no-image/last.safetensors")).tensors.map(\.0)
+                XCTAssertFalse(names.contains { $0.hasPrefix("optimizer.m.image.") })
+                var longer = config
+                longer.steps = 2
+                let resumed = try Trainer(catalog: catalog, config: longer)
+                try resumed.resume(from: dir.file("no-image/last.safetensors"))
+                XCTAssertEqual(try resumed.run(checkpointDir: nil) { _ in }, .completed(steps: 2))
+            }
+        }
+    }
+
+    /// Warm-up then cosine: the values at the ends and the middle.
+    func testScheduleValues() throws {
+        let dir = TemporaryDirectory()
+        let (catalog, base) = try toyRun(dir, steps: 110)
+        var config = base
+        config.warmupSteps = 10; config.schedule = .cosine; config.minLearningRate = 1e-4; config.learningRate = 1e-3
+        let trainer = try Trainer(catalog: catalog, config: config)
+        XCTAssertEqual(trainer.learningRate(at: 0), 1e-4, accuracy: 1e-9)
+        XCTAssertEqual(trainer.learningRate(at: 9), 1e-3, accuracy: 1e-9)
+        XCTAssertEqual(trainer.learningRate(at: 60), 5.5e-4, accuracy: 1e-7)
+        XCTAssertEqual(trainer.learningRate(at: 110), 1e-4, accuracy: 1e-9)
+        config.schedule = .constant
+        let constant = try Trainer(catalog: catalog, config: config)
+        XCTAssertEqual(constant.learningRate(at: 4), 5e-4, accuracy: 1e-9)
+        XCTAssertEqual(constant.learningRate(at: 100), 1e-3, accuracy: 1e-9)
+    }
+
+    /// Step checkpoints beyond the newest K are deleted; validation logs retrieval and keeps `best`.
+    func testKeepLastKAndValidation() throws {
+        let dir = TemporaryDirectory()
+        let (catalog, base) = try toyRun(dir, steps: 4)
+        var config = base
+        config.checkpointEvery = 1; config.keepLast = 2; config.validateEvery = 2
+        var events: [TrainingEvent] = []
+        try Trainer(catalog: catalog, config: config).run(checkpointDir: dir.file("k")) { events.append($0) }
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.file("k")).sorted()
+        XCTAssertEqual(files, ["best.safetensors", "encoders.safetensors", "last.safetensors", "run.toml",
+                               "step-000003.safetensors", "step-000004.safetensors"])
+        let validations = events.compactMap { if case .validation(let v) = $0 { return v } else { return nil } }
+        XCTAssertEqual(validations.map(\.step), [2, 4])
+        XCTAssertEqual(validations.first?.clips, 4, "the whole val split, each clip once")
+        for name in ["v2a_latent_r1", "v2i_similarity_median_rank", "loss"] { XCTAssertNotNil(validations.first?.metrics[name], name) }
+    }
+
+    /// Retrieval on identical embeddings ranks every partner first; a collapsed embedding ranks at chance.
+    func testRetrievalScores() {
+        let n = 20, d = 8
+        var rng = SeededGenerator(seed: 3)
+        var rows: [Float] = []
+        for _ in 0..<n {
+            let v = (0..<d).map { _ in Float(rng.nextGaussian()) }
+            let norm = sqrt(v.map { $0 * $0 }.reduce(0, +))
+            rows += v.map { $0 / norm }
+        }
+        let same = RetrievalScores(queries: rows, candidates: rows, dimension: d)
+        XCTAssertEqual(same.r1, 1); XCTAssertEqual(same.medianRank, 1); XCTAssertEqual(same.count, n)
+        let collapsed = [Float](repeating: 1 / sqrt(Float(d)), count: n * d)
+        let chance = RetrievalScores(queries: collapsed, candidates: collapsed, dimension: d)
+        XCTAssertEqual(chance.r1, 0); XCTAssertEqual(chance.medianRank, 1 + Double(n - 1) / 2)
+    }
+
+    /// The config file, `--set` overrides and the saved TOML agree; bad keys and values name the source and line.
+    func testRunConfigParsesOverridesAndRoundTrips() throws {
+        var c = RunConfig()
+        try c.apply(toml: "[optimizer]\nlr = 1e-3\nschedule = \"cosine\"\n[objective]\npreset = \"no-image\"\n[data]\nsplit = \"all\"\n", source: "r.toml")
+        try c.apply(override: "data.batch_size=16")
+        try c.apply(override: "validation.split=test")
+        XCTAssertEqual(c.learningRate, 1e-3); XCTAssertEqual(c.schedule, .cosine); XCTAssertEqual(c.preset, .noImage)
+        XCTAssertNil(c.split); XCTAssertEqual(c.batchSize, 16); XCTAssertEqual(c.validationSplit, .test)
+        XCTAssertFalse(c.resolvedObjective.useImage)
+        var again = RunConfig()
+        try again.apply(toml: c.toml, source: "run.toml")
+        XCTAssertEqual(again, c)
+        let bad: [(String, String)] = [
+            ("[optimizer]\nlr = \"fast\"\n", "r.toml: line 2: optimizer.lr: expected a number"),
+            ("[optimizr]\nlr = 1\n", "r.toml: line 2: unknown key optimizr.lr"),
+            ("[objective]\npreset = \"mmcl\"\n", "objective.preset: must be \"full\", \"mmcl-only\""),
+            ("[data]\nbatch_size = 1\n", "data.batch_size: must be in 2…"),
+        ]
+        for (text, expected) in bad {
+            var x = RunConfig()
+            XCTAssertThrowsError(try x.apply(toml: text, source: "r.toml")) { XCTAssertTrue("\($0)".contains(expected), "\($0)") }
+        }
+        var x = RunConfig()
+        XCTAssertThrowsError(try x.apply(override: "lr=3")) { XCTAssertTrue("\($0)".hasPrefix("--set: lr=3"), "\($0)") }
+    }
+
+    /// A real SIGINT mid-run checkpoints at the next step boundary and exits 0; resuming it
+    /// ends where a straight run ends.
+    func testSIGINTThenResumeEqualsTheStraightRun() throws {
+        let dir = TemporaryDirectory()
+        _ = try toyRun(dir, steps: 1)
+        let common = ["--catalog", dir.file("c.sqlite"), "--datasets", "toy", "--split", "all", "--model", "tiny", "--steps", "12",
+                      "--batch-size", "4", "--threads", "1", "--quiet"]
+        let straight = try BuiltProducts.run("sono-train", common + ["--out", dir.file("a"), "--log", dir.file("a.log")], timeout: 600)
+        XCTAssertEqual(straight.status, 0, straight.stderr)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BuiltProducts.directory + "/sono-train")
+        process.arguments = common + ["--out", dir.file("b"), "--log", dir.file("b.log")]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(300)
+        while Date() < deadline, ((try? String(contentsOfFile: dir.file("b.log"), encoding: .utf8)) ?? "").isEmpty { usleep(20_000) }
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .exit)
+        XCTAssertEqual(process.terminationStatus, 0)
+        let stopped = try SafeTensors.read(dir.file("b/last.safetensors"))
+        let stoppedAt = Int(stopped.metadata["step"] ?? "") ?? -1
+        XCTAssertTrue((1..<12).contains(stoppedAt), "stopped at step \(stoppedAt)")
+
+        let resumed = try BuiltProducts.run("sono-train", common + ["--out", dir.file("b"), "--log", dir.file("b.log"),
+                                                                    "--resume", dir.file("b/last.safetensors")], timeout: 600)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        let log = try String(contentsOfFile: dir.file("b.log"), encoding: .utf8)
+        XCTAssertEqual(log.split(separator: "\n").filter { $0.hasPrefix("{\"clips_per_s\"") }.count, 12, "the log is appended, one line per step")
+        let a = try SafeTensors.read(dir.file("a/last.safetensors")), b = try SafeTensors.read(dir.file("b/last.safetensors"))
+        let bByName = Dictionary(b.tensors.map { ($0.0, $0.2) }, uniquingKeysWith: { x, _ in x })
+        for (name, _, values) in a.tensors where !name.hasPrefix("optimizer.") {
+            let other = try XCTUnwrap(bByName[name], name)
+            let worst = zip(values, other).map { abs($0 - $1) }.max() ?? 0
+            XCTAssertLessThanOrEqual(worst, 1e-4 * max(1, values.map(abs).max() ?? 0), name)
+        }
     }
 
     func testSafeTensorsRoundTrip() throws {

@@ -112,7 +112,7 @@ def main():
     lin = lambda i, o: (torch.randn(o, i) * 0.5, torch.randn(o) * 0.1)
     W = {"proj_v": lin(dv, d), "proj_a": lin(da, d), "proj_i": lin(di, d), "fusion_a": lin(2 * d, d),
          "head_v.0": lin(dv, d), "head_a.0": lin(da, d), "head_i.0": lin(di, d)}
-    def objective(fv, fa, fi):
+    def objective(fv, fa, fi, mmcl_on=True, mmsl_on=True, image=True):
         L = lambda x, name: x @ W[name][0].t() + W[name][1]
         def nce(x, y, tau=0.1):
             s = F.normalize(x, dim=1) @ F.normalize(y, dim=1).t() / tau
@@ -120,13 +120,30 @@ def main():
             return 0.5 * (F.cross_entropy(s, t) + F.cross_entropy(s.t(), t))
         def head(x, name):
             return F.normalize(F.batch_norm(L(x, name), None, None, training=True, eps=1e-5), dim=1)
-        zv, za, zi = L(fv, "proj_v"), L(fa, "proj_a"), L(fi, "proj_i")
-        zva, zvi = L(torch.cat([zv, za], 1), "fusion_a"), L(torch.cat([zv, zi], 1), "fusion_a")
-        mmcl = 0.5 * (nce(za, zv) + nce(zv, zva)) + 0.5 * (nce(zi, zv) + nce(zv, zvi))
-        mv, ma, mi = head(fv, "head_v.0"), head(fa, "head_a.0"), head(fi, "head_i.0")
-        mmsl = vsepp(mv @ ma.t()) + vsepp(mv @ mi.t())
-        return (mmcl + mmsl).reshape(1)
+        total = torch.zeros(())
+        if mmcl_on:
+            zv, za = L(fv, "proj_v"), L(fa, "proj_a")
+            zva = L(torch.cat([zv, za], 1), "fusion_a")
+            mmcl = nce(za, zv) + nce(zv, zva)
+            if image:
+                zi = L(fi, "proj_i")
+                zvi = L(torch.cat([zv, zi], 1), "fusion_a")
+                mmcl = 0.5 * mmcl + 0.5 * (nce(zi, zv) + nce(zv, zvi))
+            total = total + mmcl
+        if mmsl_on:
+            mv, ma = head(fv, "head_v.0"), head(fa, "head_a.0")
+            mmsl = vsepp(mv @ ma.t())
+            if image:
+                mi = head(fi, "head_i.0")
+                mmsl = mmsl + vsepp(mv @ mi.t())
+            total = total + mmsl
+        return total.reshape(1)
     grad_case("objective", objective, fv=torch.randn(n, dv), fa=torch.randn(n, da), fi=torch.randn(n, di))
+    # The paper's ablations (docs/training.md, presets) on new features of the same weights.
+    for case, flags in [("objective_mmcl_only", dict(mmsl_on=False)), ("objective_mmsl_only", dict(mmcl_on=False)),
+                        ("objective_no_image", dict(image=False))]:
+        grad_case(case, lambda fv, fa, fi, flags=flags: objective(fv, fa, fi, **flags),
+                  fv=torch.randn(n, dv), fa=torch.randn(n, da), fi=torch.randn(n, di))
     save("objective_weights", **{f"{k}.weight": v[0] for k, v in W.items()}, **{f"{k}.bias": v[1] for k, v in W.items()})
     with open(os.path.join(OUT, "index.json"), "w") as f:
         json.dump({"torch": torch.__version__, "cases": index}, f, indent=1, sort_keys=True)

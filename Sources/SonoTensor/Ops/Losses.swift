@@ -1,7 +1,7 @@
 import Foundation
 
 /// Log-softmax, cross-entropy, binary cross-entropy, KL divergence, L2 normalisation, dropout.
-public enum Reduction: Sendable { case mean, sum, batchMean }
+public enum Reduction: Sendable, Equatable { case mean, sum, batchMean }
 
 extension Tensor {
     /// log softmax over the last axis of [N, C].

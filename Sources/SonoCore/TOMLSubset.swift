@@ -1,13 +1,12 @@
 import Foundation
-import SonoCore
 
-/// The part of TOML that dataset recipes use: `[table]` headers, `key = value` with basic
+/// The part of TOML that dataset recipes and run configs use: `[table]` headers, `key = value` with basic
 /// strings, integers, floats, booleans and single-line arrays of those, and `#` comments.
 /// Anything else is an error naming the file and line (never silently ignored).
-enum TOMLValue: Equatable, Sendable {
+public enum TOMLValue: Equatable, Sendable {
     case string(String), integer(Int), float(Double), bool(Bool), array([TOMLValue])
 
-    var double: Double? {
+    public var double: Double? {
         switch self {
         case .integer(let i): return Double(i)
         case .float(let d): return d
@@ -16,9 +15,9 @@ enum TOMLValue: Equatable, Sendable {
     }
 }
 
-enum TOMLSubset {
+public enum TOMLSubset {
     /// Keys as "table.key" ("key" at top level), in file order.
-    static func parse(_ text: String, path: String) throws -> [(key: String, value: TOMLValue, line: Int)] {
+    public static func parse(_ text: String, path: String) throws -> [(key: String, value: TOMLValue, line: Int)] {
         var table = ""
         var out: [(String, TOMLValue, Int)] = []
         var seen = Set<String>()

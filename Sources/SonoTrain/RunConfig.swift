@@ -1,0 +1,264 @@
+import Foundation
+import SonoCore
+import SonoDataset
+import SonoModels
+import SonoTensor
+
+/// Everything a pretraining run depends on. Written as TOML (a run file, `--set key=value` on
+/// the command line, the resolved `run.toml` saved beside the checkpoints and in their
+/// metadata); every key is listed once, in `RunConfig.keys`, with its reader and writer.
+public struct RunConfig: Equatable, Sendable {
+    public enum OptimizerKind: String, Sendable, CaseIterable { case adam, adamw }
+    public enum ScheduleKind: String, Sendable, CaseIterable { case constant, cosine }
+
+    // [data]
+    public var datasets: [String] = ["medium"]
+    /// Per-dataset weights (empty: each record once per epoch).
+    public var datasetWeights: [Double] = []
+    /// The split trained on; nil: all.
+    public var split: Split? = .train
+    public var batchSize = 8
+    /// At most this many clips of one scan per batch (0: half the batch).
+    public var maxPerScan = 0
+    /// Steps in all, or, when `epochs` > 0, epochs × batches per epoch.
+    public var steps = 10
+    public var epochs = 0
+    /// Everything random follows it: weights, heads, loader order, augmentation, dropout.
+    public var seed: UInt64 = 0
+    public var threads = 2
+    // [model]
+    public var modelSize = ModelSize.full
+    // [optimizer]
+    public var optimizer = OptimizerKind.adam
+    public var learningRate: Float = 3e-3
+    public var weightDecay: Float = 1e-4
+    public var beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8
+    public var warmupSteps = 0
+    public var schedule = ScheduleKind.constant
+    public var minLearningRate: Float = 0
+    /// Global gradient-norm clip (0: off).
+    public var clipNorm: Float = 0
+    // [objective]
+    public var preset = ObjectivePreset.full
+    public var objective = DualObjectiveConfig()
+    // [augment]
+    public var flip = false
+    public var maxShift = 0
+    public var specAugment = false
+    // [normalize]: (x/255 − mean)/std for pixels, (x − mean)/std for the log-mel.
+    public var pixelMean: Float = 0, pixelStd: Float = 1
+    public var logMelMean: Float = 0, logMelStd: Float = 1
+    // [validation]
+    /// Validate every this many steps (0: only at the end, when the split has clips).
+    public var validateEvery = 0
+    public var validationSplit: Split = .val
+    /// The metric that picks `best.safetensors` (a key of `ValidationReport.metrics`).
+    public var bestMetric = "v2a_latent_r1"
+    // [checkpoints]
+    /// Also checkpoint every this many steps (0: only at the end and when interrupted).
+    public var checkpointEvery = 0
+    /// Step checkpoints kept (the newest K); `last` and `best` are kept besides.
+    public var keepLast = 3
+
+    public init() {}
+
+    /// The objective the preset and the [objective] settings make.
+    public var resolvedObjective: DualObjectiveConfig { preset.applied(to: objective) }
+
+    /// Keys that may change between a run and its resumption without changing what it learns.
+    public static let resumableChanges: Set<String> = [
+        "data.steps", "data.epochs", "data.threads", "validation.every", "checkpoints.every", "checkpoints.keep_last",
+    ]
+}
+
+/// One configuration key: its TOML name, how to write it, how to read it.
+struct RunKey {
+    let name: String
+    let render: (RunConfig) -> String
+    let read: (inout RunConfig, TOMLValue) throws(RunKeyError) -> Void
+}
+
+struct RunKeyError: Error { let reason: String }
+
+extension RunConfig {
+    static var keys: [RunKey] {
+        [
+            strings("data.datasets", \.datasets),
+            RunKey(name: "data.weights", render: { "[" + $0.datasetWeights.map { "\($0)" }.joined(separator: ", ") + "]" }) { c, v throws(RunKeyError) in
+                guard case .array(let items) = v else { throw RunKeyError(reason: "expected an array of numbers") }
+                c.datasetWeights = try items.map { item throws(RunKeyError) in
+                    guard let d = item.double, d > 0 else { throw RunKeyError(reason: "weights must be positive numbers") }
+                    return d
+                }
+            },
+            RunKey(name: "data.split", render: { "\"\($0.split?.rawValue ?? "all")\"" }) { c, v throws(RunKeyError) in
+                guard case .string(let s) = v, s == "all" || Split(rawValue: s) != nil else {
+                    throw RunKeyError(reason: "must be \"train\", \"val\", \"test\" or \"all\"")
+                }
+                c.split = Split(rawValue: s)
+            },
+            int("data.batch_size", \.batchSize, 2...65536),
+            int("data.max_per_scan", \.maxPerScan, 0...65536),
+            int("data.steps", \.steps, 1...Int.max),
+            int("data.epochs", \.epochs, 0...1_000_000),
+            RunKey(name: "data.seed", render: { "\($0.seed)" }) { c, v throws(RunKeyError) in
+                guard case .integer(let i) = v, i >= 0 else { throw RunKeyError(reason: "expected a non-negative integer") }
+                c.seed = UInt64(i)
+            },
+            int("data.threads", \.threads, 1...256),
+            choice("model.size", \.modelSize),
+            choice("optimizer.kind", \.optimizer),
+            float("optimizer.lr", \.learningRate, 0...10),
+            float("optimizer.weight_decay", \.weightDecay, 0...10),
+            float("optimizer.beta1", \.beta1, 0...0.999999),
+            float("optimizer.beta2", \.beta2, 0...0.999999),
+            float("optimizer.eps", \.epsilon, 1e-12...1),
+            int("optimizer.warmup_steps", \.warmupSteps, 0...Int.max),
+            choice("optimizer.schedule", \.schedule),
+            float("optimizer.min_lr", \.minLearningRate, 0...10),
+            float("optimizer.clip_norm", \.clipNorm, 0...1e6),
+            choice("objective.preset", \.preset),
+            float("objective.temperature", \.objective.temperature, 1e-4...100),
+            float("objective.pi", \.objective.pi, 0...1),
+            float("objective.margin", \.objective.margin, 0...10),
+            float("objective.lambda", \.objective.lambda, 0...1000),
+            bool("objective.symmetric", \.objective.symmetric),
+            bool("objective.shared_fusion", \.objective.sharedFusion),
+            bool("objective.audio_image_pair", \.objective.audioImagePair),
+            RunKey(name: "objective.ranking_reduction", render: { "\"\($0.objective.rankingReduction == .sum ? "sum" : "mean")\"" }) { c, v throws(RunKeyError) in
+                guard case .string(let s) = v, s == "sum" || s == "mean" else { throw RunKeyError(reason: "must be \"sum\" or \"mean\"") }
+                c.objective.rankingReduction = s == "sum" ? .sum : .mean
+            },
+            bool("augment.flip", \.flip),
+            int("augment.max_shift", \.maxShift, 0...64),
+            bool("augment.spec_augment", \.specAugment),
+            float("normalize.pixel_mean", \.pixelMean, -10...10),
+            float("normalize.pixel_std", \.pixelStd, 1e-6...100),
+            float("normalize.logmel_mean", \.logMelMean, -1000...1000),
+            float("normalize.logmel_std", \.logMelStd, 1e-6...1000),
+            int("validation.every", \.validateEvery, 0...Int.max),
+            choice("validation.split", \.validationSplit),
+            RunKey(name: "validation.metric", render: { "\"\($0.bestMetric)\"" }) { c, v throws(RunKeyError) in
+                guard case .string(let s) = v, ValidationReport.metricNames.contains(s) else {
+                    throw RunKeyError(reason: "must be one of " + ValidationReport.metricNames.joined(separator: ", "))
+                }
+                c.bestMetric = s
+            },
+            int("checkpoints.every", \.checkpointEvery, 0...Int.max),
+            int("checkpoints.keep_last", \.keepLast, 0...1_000_000),
+        ]
+    }
+
+    private static func int(_ name: String, _ path: WritableKeyPath<RunConfig, Int>, _ range: ClosedRange<Int>) -> RunKey {
+        RunKey(name: name, render: { "\($0[keyPath: path])" }) { c, v throws(RunKeyError) in
+            guard case .integer(let i) = v else { throw RunKeyError(reason: "expected an integer") }
+            guard range.contains(i) else { throw RunKeyError(reason: "must be in \(range.lowerBound)…\(range.upperBound == Int.max ? "" : "\(range.upperBound)")") }
+            c[keyPath: path] = i
+        }
+    }
+
+    private static func float(_ name: String, _ path: WritableKeyPath<RunConfig, Float>, _ range: ClosedRange<Double>) -> RunKey {
+        RunKey(name: name, render: { "\(Double($0[keyPath: path]))" }) { c, v throws(RunKeyError) in
+            guard let d = v.double, d.isFinite else { throw RunKeyError(reason: "expected a number") }
+            guard range.contains(d) else { throw RunKeyError(reason: "must be in \(range.lowerBound)…\(range.upperBound)") }
+            c[keyPath: path] = Float(d)
+        }
+    }
+
+    private static func bool(_ name: String, _ path: WritableKeyPath<RunConfig, Bool>) -> RunKey {
+        RunKey(name: name, render: { "\($0[keyPath: path])" }) { c, v throws(RunKeyError) in
+            guard case .bool(let b) = v else { throw RunKeyError(reason: "expected true or false") }
+            c[keyPath: path] = b
+        }
+    }
+
+    private static func strings(_ name: String, _ path: WritableKeyPath<RunConfig, [String]>) -> RunKey {
+        RunKey(name: name, render: { "[" + $0[keyPath: path].map { "\"\($0)\"" }.joined(separator: ", ") + "]" }) { c, v throws(RunKeyError) in
+            let items: [TOMLValue]
+            switch v {
+            case .array(let a): items = a
+            case .string: items = [v]
+            default: throw RunKeyError(reason: "expected a string or an array of strings")
+            }
+            let names = try items.map { item throws(RunKeyError) -> String in
+                guard case .string(let s) = item, !s.isEmpty else { throw RunKeyError(reason: "expected non-empty strings") }
+                return s
+            }
+            guard !names.isEmpty else { throw RunKeyError(reason: "needs at least one name") }
+            c[keyPath: path] = names
+        }
+    }
+
+    private static func choice<E: RawRepresentable & CaseIterable>(_ name: String, _ path: WritableKeyPath<RunConfig, E>) -> RunKey where E.RawValue == String {
+        RunKey(name: name, render: { "\"\($0[keyPath: path].rawValue)\"" }) { c, v throws(RunKeyError) in
+            guard case .string(let s) = v, let e = E(rawValue: s) else {
+                throw RunKeyError(reason: "must be " + E.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))
+            }
+            c[keyPath: path] = e
+        }
+    }
+
+    /// Applies the keys of a TOML text (a run file, or one `--set` override as "table.key = value").
+    public mutating func apply(toml text: String, source: String) throws {
+        let keys = Dictionary(uniqueKeysWithValues: Self.keys.map { ($0.name, $0) })
+        for (key, value, line) in try TOMLSubset.parse(text, path: source) {
+            guard let k = keys[key] else {
+                throw InputError(path: source, reason: "line \(line): unknown key \(key) (known: \(Self.keys.map(\.name).joined(separator: ", ")))")
+            }
+            do { try k.read(&self, value) } catch { throw InputError(path: source, reason: "line \(line): \(key): \(error.reason)") }
+        }
+    }
+
+    /// Applies `key=value` (e.g. `optimizer.lr=1e-3`), as given to `--set`.
+    public mutating func apply(override: String) throws {
+        guard let eq = override.firstIndex(of: "="), let dot = override[..<eq].lastIndex(of: ".") else {
+            throw InputError(path: "--set", reason: "\(override): expected table.key=value, e.g. optimizer.lr=1e-3")
+        }
+        let table = override[..<dot], key = override[override.index(after: dot)..<eq], value = override[override.index(after: eq)...]
+        let text = "[\(table)]\n\(key) = \(Self.quotedIfBare(String(value)))\n"
+        do { try apply(toml: text, source: "--set") } catch let error as InputError {
+            throw InputError(path: "--set", reason: "\(override): " + error.reason.replacingOccurrences(of: "line 2: ", with: ""))
+        }
+    }
+
+    /// Lets `--set data.split=val` omit TOML's quotes around a word.
+    private static func quotedIfBare(_ value: String) -> String {
+        let v = value.trimmingCharacters(in: .whitespaces)
+        let isWord = v.first.map { $0.isLetter } ?? false
+        return isWord && v != "true" && v != "false" && !v.contains("\"") ? "\"\(v)\"" : v
+    }
+
+    /// The config as a TOML file with every key, in table order: what is saved beside the
+    /// checkpoints and what a resumption compares.
+    public var toml: String {
+        var lines: [String] = ["# SonoDual pretraining run (sono-train). Every key; see docs/training.md."]
+        var table = ""
+        for key in Self.keys {
+            let parts = key.name.split(separator: ".", maxSplits: 1).map(String.init)
+            if parts[0] != table {
+                table = parts[0]
+                lines.append("\n[\(table)]")
+            }
+            lines.append("\(parts[1]) = \(key.render(self))")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Keys whose values differ, "key: old → new".
+    public func differences(from other: RunConfig) -> [(key: String, was: String, now: String)] {
+        Self.keys.compactMap { k in
+            let a = k.render(other), b = k.render(self)
+            return a == b ? nil : (k.name, a, b)
+        }
+    }
+
+    /// Reads a run file.
+    public static func load(_ path: String) throws -> RunConfig {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw InputError(path: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot read run config" : "no such run config")
+        }
+        var c = RunConfig()
+        try c.apply(toml: text, source: path)
+        return c
+    }
+}
