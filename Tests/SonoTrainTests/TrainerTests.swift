@@ -204,6 +204,13 @@ final class TrainerTests: XCTestCase {
         XCTAssertThrowsError(try x.apply(override: "lr=3")) { XCTAssertTrue("\($0)".hasPrefix("--set: lr=3"), "\($0)") }
     }
 
+    /// The committed run files parse.
+    func testCommittedRunFilesParse() throws {
+        let runs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../data-manifests/runs")
+        let paper = try RunConfig.load(runs.appendingPathComponent("paper.toml").path)
+        XCTAssertEqual(paper.learningRate, 3e-3); XCTAssertEqual(paper.weightDecay, 1e-4); XCTAssertEqual(paper.preset, .full)
+    }
+
     /// A real SIGINT mid-run checkpoints at the next step boundary and exits 0; resuming it
     /// ends where a straight run ends.
     func testSIGINTThenResumeEqualsTheStraightRun() throws {
