@@ -47,7 +47,7 @@ let package = Package(
             "SonoCore", "SonoShards", "SonoDataset", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // Stages over the dataset model.
-        .target(name: "SonoIngest", dependencies: ["SonoCore", "SonoMedia", "SonoCatalog"]),
+        .target(name: "SonoIngest", dependencies: ["SonoCore", "SonoMedia", "SonoDataset", "SonoCatalog"]),
         .target(name: "SonoSegment", dependencies: ["SonoCore", "SonoSpectral", "SonoAudio", "SonoDataset", "SonoCatalog"]),
         .target(name: "SonoExtract", dependencies: [
             "SonoCore", "SonoMedia", "SonoSpectral", "SonoShards", "SonoDataset", "SonoCatalog",

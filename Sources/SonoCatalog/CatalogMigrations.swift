@@ -148,6 +148,52 @@ enum CatalogMigrations {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v4-labels-folds") { db in
+            // Labels, versioned and immutable like recipes: a label set is a manifest's content
+            // under a name; changed content makes the next version. Frame samples keep their
+            // label on the clip row; labelled datasets keep their folds by scan.
+            try db.execute(sql: """
+                CREATE TABLE label_sets (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL CHECK (length(name) > 0),
+                    kind TEXT NOT NULL CHECK (kind IN ('planes', 'gaze')),
+                    version INTEGER NOT NULL CHECK (version >= 1),
+                    content_hash TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    rows INTEGER NOT NULL,
+                    created_at TEXT NOT NULL,
+                    UNIQUE (name, version),
+                    UNIQUE (name, content_hash)
+                );
+
+                CREATE TABLE plane_labels (
+                    label_set_id INTEGER NOT NULL REFERENCES label_sets(id),
+                    scan_id TEXT NOT NULL REFERENCES recordings(scan_id),
+                    start_us INTEGER NOT NULL,
+                    end_us INTEGER NOT NULL CHECK (end_us > start_us),
+                    label TEXT NOT NULL,
+                    PRIMARY KEY (label_set_id, scan_id, start_us)
+                ) WITHOUT ROWID;
+
+                CREATE TABLE gaze_samples (
+                    label_set_id INTEGER NOT NULL REFERENCES label_sets(id),
+                    scan_id TEXT NOT NULL REFERENCES recordings(scan_id),
+                    time_us INTEGER NOT NULL,
+                    x REAL NOT NULL,
+                    y REAL NOT NULL
+                );
+                CREATE INDEX gaze_samples_by_scan ON gaze_samples(label_set_id, scan_id, time_us);
+
+                CREATE TABLE folds (
+                    dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+                    scan_id TEXT NOT NULL REFERENCES recordings(scan_id),
+                    fold INTEGER NOT NULL CHECK (fold >= 0),
+                    PRIMARY KEY (dataset_id, scan_id)
+                ) WITHOUT ROWID;
+
+                ALTER TABLE clips ADD COLUMN label TEXT;
+                """)
+        }
         return migrator
     }
 }

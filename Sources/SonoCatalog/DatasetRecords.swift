@@ -57,9 +57,11 @@ public struct ClipRecord: Codable, Sendable, Equatable, FetchableRecord, Mutable
     /// JSON array of the frame indices sampled (set by extraction).
     public var frameIndices: String?
     public var stillIndex: Int?
+    /// A labelled frame sample's class name (nil for clips).
+    public var label: String?
 
     public init(id: Int64? = nil, datasetID: Int64, scanID: String, startMicros: Microseconds, endMicros: Microseconds,
-                speechRatio: Double, split: Split, frameIndices: [Int]? = nil, stillIndex: Int? = nil) {
+                speechRatio: Double, split: Split, frameIndices: [Int]? = nil, stillIndex: Int? = nil, label: String? = nil) {
         self.id = id
         self.datasetID = datasetID
         self.scanID = scanID
@@ -69,13 +71,14 @@ public struct ClipRecord: Codable, Sendable, Equatable, FetchableRecord, Mutable
         self.split = split
         self.frameIndices = frameIndices.map(Self.frameIndicesText)
         self.stillIndex = stillIndex
+        self.label = label
     }
 
     enum CodingKeys: String, CodingKey {
         case id, split, status
         case rejectReason = "reject_reason"
         case datasetID = "dataset_id", scanID = "scan_id", startMicros = "start_us", endMicros = "end_us"
-        case speechRatio = "speech_ratio", frameIndices = "frame_indices", stillIndex = "still_index"
+        case speechRatio = "speech_ratio", frameIndices = "frame_indices", stillIndex = "still_index", label
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }

@@ -18,6 +18,7 @@ extension DatasetRecipe {
         var stride: Double? = nil
         var mel = LogMelConfig.cnn14
         var speech = SpeechActivityConfig()
+        var frames: FrameSampling? = nil, saliency: SaliencyMaps? = nil, folds: FoldRule? = nil
         for (key, value, line) in entries {
             func fail(_ why: String) -> InputError { InputError(path: path, reason: "line \(line): \(key): \(why)") }
             func number() throws -> Double {
@@ -61,9 +62,28 @@ extension DatasetRecipe {
             case "speech.min_speech_s": speech.minSpeechSeconds = try number()
             case "speech.min_pause_s": speech.minPauseSeconds = try number()
             case "speech.hangover_s": speech.hangoverSeconds = try number()
+            case "frames.labels": frames = FrameSampling(labels: try string()).merged(frames)
+            case "frames.rate_hz": frames = (frames ?? FrameSampling(labels: "")); frames?.rateHz = try number()
+            case "frames.max_per_span": frames = (frames ?? FrameSampling(labels: "")); frames?.maxPerSpan = try integer()
+            case "frames.size": r.frameSize = try integer()
+            case "saliency.gaze": saliency = SaliencyMaps(gaze: try string()).merged(saliency)
+            case "saliency.window_s": saliency = (saliency ?? SaliencyMaps(gaze: "")); saliency?.windowMicros = TimeMath.micros(seconds: try number())
+            case "saliency.sigma_px": saliency = (saliency ?? SaliencyMaps(gaze: "")); saliency?.sigmaPixels = try number()
+            case "saliency.map_size": saliency = (saliency ?? SaliencyMaps(gaze: "")); saliency?.mapSize = try integer()
+            case "folds.k": folds = (folds ?? FoldRule()); folds?.k = try integer()
+            case "folds.seed": folds = (folds ?? FoldRule()); folds?.seed = UInt64(max(0, try integer()))
             default: throw InputError(path: path, reason: "line \(line): unknown key \(key)")
             }
         }
+        if let frames {
+            // A frame sample is a 1 µs span: one frame target, which is also its still.
+            r.frames = frames
+            r.clipMicros = 1
+            r.framesPerClip = 1
+            r.selection = .none
+        }
+        r.saliency = saliency
+        r.folds = folds
         r.strideMicros = stride.map { TimeMath.micros(seconds: $0) } ?? r.clipMicros
         r.logMel = mel
         r.speech = speech

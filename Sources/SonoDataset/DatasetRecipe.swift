@@ -37,6 +37,12 @@ public struct DatasetRecipe: Codable, Hashable, Sendable {
     public var seed: UInt64 = 0
     public var logMel: LogMelConfig = .cnn14
     public var speech: SpeechActivityConfig = SpeechActivityConfig()
+    /// A labelled frame dataset's sampling (nil: a clip dataset). Optional fields are left out
+    /// of the canonical JSON when nil, so clip recipes keep their hashes.
+    public var frames: FrameSampling?
+    public var saliency: SaliencyMaps?
+    /// Cross-validation folds by scan (labelled datasets).
+    public var folds: FoldRule?
 
     /// Log-mel frames of one clip (201 for 2 s, 601 for 6 s with CNN14 settings).
     public var melFrames: Int { logMel.frameCount(samples: clipSamples) }
@@ -61,7 +67,20 @@ public struct DatasetRecipe: Codable, Hashable, Sendable {
         guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-".contains($0)) }) else {
             throw fail("name must be non-empty letters, digits, '_' or '-'")
         }
-        guard clipMicros >= 320_000, clipMicros <= 600_000_000 else { throw fail("clips.length_s must be between 0.32 and 600 s (CNN14 needs ≥ 32 mel frames)") }
+        if frames != nil {
+            guard let f = frames, f.rateHz > 0, f.rateHz <= 1000, f.maxPerSpan >= 1, !f.labels.isEmpty else {
+                throw fail("frames: labels must name a label set, rate_hz must be in (0, 1000] and max_per_span ≥ 1")
+            }
+            if let s = saliency {
+                guard !s.gaze.isEmpty, s.windowMicros > 0, s.sigmaPixels > 0, (4...1024).contains(s.mapSize) else {
+                    throw fail("saliency: gaze must name a label set, window_s and sigma_px must be positive, map_size 4…1024")
+                }
+            }
+        } else {
+            guard saliency == nil else { throw fail("[saliency] needs [frames]: gaze maps are made for labelled frames") }
+            guard clipMicros >= 320_000, clipMicros <= 600_000_000 else { throw fail("clips.length_s must be between 0.32 and 600 s (CNN14 needs ≥ 32 mel frames)") }
+        }
+        if let folds { guard (2...100).contains(folds.k) else { throw fail("folds.k must be 2…100") } }
         guard strideMicros > 0 else { throw fail("clips.stride_s must be positive") }
         guard (1...1024).contains(framesPerClip) else { throw fail("clips.frames must be 1…1024") }
         guard (8...1024).contains(frameSize) else { throw fail("clips.frame_size must be 8…1024") }
@@ -73,6 +92,7 @@ public struct DatasetRecipe: Codable, Hashable, Sendable {
             throw fail("split fractions must be ≥ 0 and add up to 1")
         }
         try logMel.validate(source: path)
+        guard frames == nil else { return }
         let exact = Rational(Int64(logMel.sampleRate), 1_000_000).scale(clipMicros, toUnit: 1) ?? 0
         guard exact * 1_000_000 == clipMicros * Int64(logMel.sampleRate) else {
             throw fail("clips.length_s must be a whole number of audio samples at \(logMel.sampleRate) Hz")

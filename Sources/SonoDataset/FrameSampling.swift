@@ -1,0 +1,142 @@
+import SonoCore
+import SonoShards
+
+/// A labelled frame dataset (standard planes, saliency): single frames sampled from the
+/// labelled spans of a label set, instead of clips. Present in a recipe as `[frames]`.
+///
+/// In each labelled span [s, e) the samples are at s + (k + ½)/rate (k = 0, 1, …) while inside
+/// the span; a span with more than `maxPerSpan` of them keeps `maxPerSpan`, evenly spread. A
+/// frame is the one nearest its time (as for clips), with the crop, size and gray rule of
+/// pretraining stills. Each sample is stored as a clip row of span [t, t + 1 µs) with its label.
+public struct FrameSampling: Codable, Hashable, Sendable {
+    /// The label set (kind planes) whose spans are sampled.
+    public var labels: String
+    public var rateHz: Double = 1
+    public var maxPerSpan = 10
+    /// The class list the labels use.
+    public var classes: ClassList = .fetalPlanes
+
+    public init(labels: String) { self.labels = labels }
+
+    /// The sample times of one labelled span.
+    public func times(in span: Range<Microseconds>) -> [Microseconds] {
+        let step = 1e6 / rateHz
+        var times: [Microseconds] = []
+        var k = 0.0
+        while true {
+            let t = span.lowerBound + Microseconds(((k + 0.5) * step).rounded())
+            guard t < span.upperBound else { break }
+            times.append(t)
+            k += 1
+        }
+        guard times.count > maxPerSpan, maxPerSpan > 0 else { return times }
+        return (0..<maxPerSpan).map { times[($0 * 2 + 1) * times.count / (2 * maxPerSpan)] }
+    }
+}
+
+/// Saliency targets for a frame dataset: the gaze of a label set (kind gaze) within a window
+/// around each frame, as a Gaussian-blurred, sum-normalised map and a binary fixation map, at
+/// `mapSize`² over the frame's crop. Present in a recipe as `[saliency]`.
+public struct SaliencyMaps: Codable, Hashable, Sendable {
+    public var gaze: String
+    /// Gaze samples within ± window/2 of the frame's time count.
+    public var windowMicros: Microseconds = 500_000
+    /// Blur σ in pixels of the displayed frame.
+    public var sigmaPixels: Double = 20
+    public var mapSize = 64
+
+    public init(gaze: String) { self.gaze = gaze }
+}
+
+/// k folds by scan, seeded: the folds of a labelled dataset's cross-validation.
+public struct FoldRule: Codable, Hashable, Sendable {
+    public var k = 5
+    public var seed: UInt64 = 0
+
+    public init(k: Int = 5, seed: UInt64 = 0) {
+        self.k = k
+        self.seed = seed
+    }
+
+    /// Each scan's fold: scans in seeded-hash order dealt round-robin, so folds differ in size
+    /// by at most one scan and a scan is in exactly one fold.
+    public func folds(of scans: [String]) -> [String: Int] {
+        func key(_ scan: String) -> UInt64 {
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for b in scan.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+            var g = SeededGenerator(seed: seed, stream: h)
+            return g.next()
+        }
+        let ordered = Set(scans).sorted { (key($0), $0) < (key($1), $1) }
+        return Dictionary(uniqueKeysWithValues: ordered.enumerated().map { ($0.element, $0.offset % max(1, k)) })
+    }
+}
+
+/// The fields of a frame record, beside `clip_id`: the frame, its class index, and for saliency
+/// datasets the gaze map and the fixation map.
+public enum FrameField: String, CaseIterable, Sendable {
+    /// u8 [size, size]
+    case frame
+    /// i64 [1]: index in the dataset's class list.
+    case label
+    /// f32 [m, m]: blurred gaze, summing to 1 (all zeros when no gaze fell in the window).
+    case gazeMap = "gaze_map"
+    /// u8 [m, m]: 1 where a gaze sample fell.
+    case fixations
+}
+
+/// The shapes of a frame record.
+public struct FrameRecordShape: Hashable, Sendable {
+    public var size: Int
+    /// Gaze and fixation maps' side; nil without saliency.
+    public var mapSize: Int?
+
+    public init(size: Int, mapSize: Int? = nil) {
+        self.size = size
+        self.mapSize = mapSize
+    }
+
+    public var layout: RecordLayout {
+        var fields: [(String, FieldType, [Int])] = [
+            (RecordLayout.clipIDFieldName, .i64, [1]), (FrameField.frame.rawValue, .u8, [size, size]), (FrameField.label.rawValue, .i64, [1]),
+        ]
+        if let m = mapSize { fields += [(FrameField.gazeMap.rawValue, .f32, [m, m]), (FrameField.fixations.rawValue, .u8, [m, m])] }
+        return RecordLayout(fields)
+    }
+
+    public init?(layout: RecordLayout) {
+        guard let frame = layout.field(FrameField.frame.rawValue), frame.type == .u8, frame.shape.count == 2,
+              layout.field(FrameField.label.rawValue) != nil else { return nil }
+        self.init(size: frame.shape[0], mapSize: layout.field(FrameField.gazeMap.rawValue)?.shape.first)
+        guard self.layout == layout else { return nil }
+    }
+}
+
+extension DatasetRecipe {
+    /// Whether the recipe makes single labelled frames rather than clips.
+    public var isFrameDataset: Bool { frames != nil }
+
+    public var frameShape: FrameRecordShape { FrameRecordShape(size: frameSize, mapSize: saliency?.mapSize) }
+
+    /// The layout of this recipe's records.
+    public var recordLayout: RecordLayout { isFrameDataset ? frameShape.layout : recordShape.layout }
+}
+
+extension FrameSampling {
+    /// This sampling with the settings of `earlier` (keys read before `labels`) kept.
+    func merged(_ earlier: FrameSampling?) -> FrameSampling {
+        guard let earlier else { return self }
+        var m = earlier
+        m.labels = labels
+        return m
+    }
+}
+
+extension SaliencyMaps {
+    func merged(_ earlier: SaliencyMaps?) -> SaliencyMaps {
+        guard let earlier else { return self }
+        var m = earlier
+        m.gaze = gaze
+        return m
+    }
+}
