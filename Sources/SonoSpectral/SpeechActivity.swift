@@ -24,7 +24,7 @@ public struct SpeechActivityConfig: Hashable, Sendable, Codable {
     /// A frame is speech only with at least `minAnchorFrames` voiced anchors within
     /// ± `anchorWindowSeconds` of it: noise that is loud but not voiced (Doppler, a fan
     /// switching on, clicks, level steps) is not speech.
-    public var anchorWindowSeconds: Double = 0.3
+    public var anchorWindowSeconds: Double = 0.2
     public var minAnchorFrames: Int = 4
     /// Noise tracker (Gerkmann & Hendriks 2012): a-priori SNR of speech-present frames (dB)
     /// and the recursive smoothing of the noise power per frame.
@@ -136,7 +136,7 @@ public struct SpeechActivityScore: Sendable, Codable {
 ///    (Boersma 1993); its peak at pitch lags (80–400 Hz) is high for voiced speech, low for
 ///    noise, whooshes and clicks;
 /// 4. a frame is speech when its evidence exceeds 3 dB and at least 4 voiced anchors (evidence
-///    ≥ 4 dB and harmonicity ≥ 0.7) lie within ± 0.3 s;
+///    ≥ 4 dB and harmonicity ≥ 0.7) lie within ± 0.2 s;
 /// 5. pauses under 0.3 s are bridged, runs under 0.12 s dropped, each run extended 30 ms
 ///    before and 80 ms after.
 /// Every constant is a field of `SpeechActivityConfig`. Deterministic; a 30-min scan takes a
