@@ -26,6 +26,14 @@ public struct SpeechActivityConfig: Hashable, Sendable, Codable {
     /// switching on, clicks, level steps) is not speech.
     public var anchorWindowSeconds: Double = 0.2
     public var minAnchorFrames: Int = 4
+    /// Background level: the `backgroundPercentile` of the band energy (0.1 s blocks) over
+    /// ± `backgroundWindowSeconds` / 2. A voiced anchor must stand `anchorAboveBackgroundDB`
+    /// above it and a speech frame `speechAboveBackgroundDB`: background music, whose notes are
+    /// harmonic but whose level hardly moves, makes no anchors.
+    public var backgroundPercentile: Double = 20
+    public var backgroundWindowSeconds: Double = 10
+    public var anchorAboveBackgroundDB: Double = 6
+    public var speechAboveBackgroundDB: Double = 2
     /// Noise tracker (Gerkmann & Hendriks 2012): a-priori SNR of speech-present frames (dB)
     /// and the recursive smoothing of the noise power per frame.
     public var noisePriorSNRDB: Double = 15
@@ -51,11 +59,15 @@ public struct SpeechActivityConfig: Hashable, Sendable, Codable {
         func fail(_ why: String) -> SpectralError { SpectralError(path: source, reason: "speech activity configuration: \(why)") }
         let finite = [bandLow, bandHigh, thresholdDB, anchorThresholdDB, harmonicityThreshold, harmonicityBandLow,
                       harmonicityBandHigh, pitchLow, pitchHigh, anchorWindowSeconds, noisePriorSNRDB, noiseSmoothing,
-                      minSpeechSeconds, minPauseSeconds, hangoverSeconds, leadSeconds]
+                      minSpeechSeconds, minPauseSeconds, hangoverSeconds, leadSeconds, backgroundPercentile,
+                      backgroundWindowSeconds, anchorAboveBackgroundDB, speechAboveBackgroundDB]
         guard finite.allSatisfy(\.isFinite) else { throw fail("every setting must be finite") }
         guard bandLow >= 0, bandHigh > bandLow else { throw fail("need 0 ≤ band low < band high") }
         guard harmonicityBandLow >= 0, harmonicityBandHigh > harmonicityBandLow else { throw fail("need 0 ≤ harmonicity band low < high") }
         guard pitchLow > 0, pitchHigh > pitchLow else { throw fail("need 0 < pitch low < pitch high") }
+        guard backgroundPercentile >= 0, backgroundPercentile <= 100, backgroundWindowSeconds > 0 else {
+            throw fail("background percentile must be in 0…100 and its window positive")
+        }
         guard noiseSmoothing >= 0, noiseSmoothing < 1 else { throw fail("noise smoothing must be in [0, 1)") }
         guard smoothingFrames >= 1, minAnchorFrames >= 0 else { throw fail("smoothing frames ≥ 1 and anchor frames ≥ 0") }
         guard anchorWindowSeconds >= 0, minSpeechSeconds >= 0, minPauseSeconds >= 0, hangoverSeconds >= 0, leadSeconds >= 0 else {
@@ -135,9 +147,11 @@ public struct SpeechActivityScore: Sendable, Codable {
 ///    is turned into an autocorrelation (DCT-I), normalised and corrected for the window
 ///    (Boersma 1993); its peak at pitch lags (80–400 Hz) is high for voiced speech, low for
 ///    noise, whooshes and clicks;
-/// 4. a frame is speech when its evidence exceeds 3 dB and at least 4 voiced anchors (evidence
-///    ≥ 4 dB and harmonicity ≥ 0.7) lie within ± 0.2 s;
-/// 5. pauses under 0.3 s are bridged, runs under 0.12 s dropped, each run extended 30 ms
+/// 4. background level: the 20th percentile of the band energy over ± 5 s (0.1 s blocks);
+/// 5. a frame is speech when its evidence exceeds 3 dB, its band energy stands ≥ 2 dB above the
+///    background and at least 4 voiced anchors (evidence ≥ 4 dB, harmonicity ≥ 0.7, ≥ 6 dB above
+///    the background: not the steady notes of background music) lie within ± 0.2 s;
+/// 6. pauses under 0.3 s are bridged, runs under 0.12 s dropped, each run extended 30 ms
 ///    before and 80 ms after.
 /// Every constant is a field of `SpeechActivityConfig`. Deterministic; a 30-min scan takes a
 /// few seconds in release.
@@ -171,16 +185,16 @@ public final class SpeechActivityDetector: Sendable {
     }
 
     public func detect(_ samples: [Float], sampleRate: Int, source: String) throws -> SpeechActivity {
-        let (evidence, harmonicity) = try samples.withUnsafeBufferPointer {
+        let (evidence, harmonicity, level) = try samples.withUnsafeBufferPointer {
             try frameFeatures($0, sampleRate: sampleRate, source: source)
         }
-        let voiced = decide(evidence: evidence, harmonicity: harmonicity)
+        let voiced = decide(evidence: evidence, harmonicity: harmonicity, aboveBackground: aboveBackground(level))
         return SpeechActivity(sampleRate: sampleRate, totalSamples: Int64(samples.count),
                               intervals: intervals(voiced, totalSamples: Int64(samples.count)))
     }
 
-    /// Per frame: the band evidence (dB, smoothed) and the harmonicity.
-    func frameFeatures(_ samples: UnsafeBufferPointer<Float>, sampleRate: Int, source: String) throws -> ([Float], [Float]) {
+    /// Per frame: the band evidence (dB, smoothed), the harmonicity and the band energy.
+    func frameFeatures(_ samples: UnsafeBufferPointer<Float>, sampleRate: Int, source: String) throws -> ([Float], [Float], [Float]) {
         let mc = front.config
         let n = mc.fftSize, bins = n / 2 + 1
         let binHz = Double(mc.sampleRate) / Double(n)
@@ -194,7 +208,8 @@ public final class SpeechActivityDetector: Sendable {
         let frames = mc.frameCount(samples: samples.count)
         var evidence = [Float](repeating: 0, count: frames)
         var harmonicity = [Float](repeating: 0, count: frames)
-        guard frames > 0, lagLo <= lagHi else { return (evidence, harmonicity) }
+        var level = [Float](repeating: 0, count: frames)
+        guard frames > 0, lagLo <= lagHi else { return (evidence, harmonicity, level) }
 
         // Initial noise: the mean of the first 20 frames (an overestimate corrects itself within
         // a few frames; the tracker never needs a bias factor).
@@ -217,13 +232,13 @@ public final class SpeechActivityDetector: Sendable {
         let bandCount = Float(bandHi - bandLo + 1)
 
         try front.forEachPowerSpectrum(samples, sampleRate: sampleRate, source: source) { t, power in
-            var sum: Float = 0
+            var sum: Float = 0, energy: Float = 0
             for k in 0..<bins { spectrum[k] = 0 }
             for k in 0..<width {
                 let y = power[lo + k]
                 let gamma = y / max(noise[k], floorPower)
                 let bk = lo + k
-                if bk >= bandLo && bk <= bandHi { sum += gamma }
+                if bk >= bandLo && bk <= bandHi { sum += gamma; energy += y }
                 if bk >= harmLo && bk <= harmHi { spectrum[bk] = max(0, gamma - 1) }
                 // Speech presence probability with a fixed a-priori SNR, stagnation guarded.
                 var p = 1 / (1 + onePlusXi * expf(-min(gamma * xiRatio, 80)))
@@ -232,6 +247,7 @@ public final class SpeechActivityDetector: Sendable {
                 noise[k] = alpha * noise[k] + (1 - alpha) * ((1 - p) * y + p * noise[k])
             }
             rawEvidence[t] = sum / bandCount
+            level[t] = energy
             autocorrelation.transform(spectrum, into: lags, workspace: work)
             let zero = lags[0]
             guard zero > 0 else { harmonicity[t] = 0; return }
@@ -250,21 +266,51 @@ public final class SpeechActivityDetector: Sendable {
             while from < t - half { running -= rawEvidence[from]; from += 1; count -= 1 }
             evidence[t] = 10 * log10f(max(running / Float(max(count, 1)), 1e-12))
         }
-        return (evidence, harmonicity)
+        return (evidence, harmonicity, level)
+    }
+
+    /// dB of each frame's band energy above the background level (a running percentile of
+    /// 0.1 s block means over the background window, centred).
+    func aboveBackground(_ level: [Float]) -> [Float] {
+        let frames = level.count
+        guard frames > 0 else { return [] }
+        let frameSeconds = Double(front.config.hopLength) / Double(front.config.sampleRate)
+        let block = max(1, Int((0.1 / frameSeconds).rounded()))
+        let blocks = (frames + block - 1) / block
+        var blockDB = [Float](repeating: 0, count: blocks)
+        for b in 0..<blocks {
+            let from = b * block, to = min(frames, from + block)
+            var sum: Float = 0
+            for t in from..<to { sum += level[t] }
+            blockDB[b] = 10 * log10f(max(sum / Float(to - from), 1e-20))
+        }
+        let half = max(1, Int((config.backgroundWindowSeconds / 2 / (Double(block) * frameSeconds)).rounded()))
+        var background = [Float](repeating: 0, count: blocks)
+        var window: [Float] = []
+        window.reserveCapacity(2 * half + 1)
+        for b in 0..<blocks {
+            window.removeAll(keepingCapacity: true)
+            window.append(contentsOf: blockDB[max(0, b - half)..<min(blocks, b + half)])
+            window.sort()
+            let rank = Int((Double(window.count - 1) * config.backgroundPercentile / 100).rounded())
+            background[b] = window[max(0, min(window.count - 1, rank))]
+        }
+        return (0..<frames).map { t in 10 * log10f(max(level[t], 1e-20)) - background[t / block] }
     }
 
     /// Speech where the evidence clears the threshold near enough voiced anchors (in frames).
-    func decide(evidence: [Float], harmonicity: [Float]) -> [Bool] {
+    func decide(evidence: [Float], harmonicity: [Float], aboveBackground: [Float]) -> [Bool] {
         let frames = evidence.count
         let frameSeconds = Double(front.config.hopLength) / Double(front.config.sampleRate)
         let window = Int((config.anchorWindowSeconds / frameSeconds).rounded())
         var anchors = [Int](repeating: 0, count: frames + 1)  // prefix counts
         for t in 0..<frames {
             let anchor = Double(evidence[t]) > config.anchorThresholdDB && Double(harmonicity[t]) > config.harmonicityThreshold
+                && Double(aboveBackground[t]) >= config.anchorAboveBackgroundDB
             anchors[t + 1] = anchors[t] + (anchor ? 1 : 0)
         }
         var voiced = [Bool](repeating: false, count: frames)
-        for t in 0..<frames where Double(evidence[t]) > config.thresholdDB {
+        for t in 0..<frames where Double(evidence[t]) > config.thresholdDB && Double(aboveBackground[t]) >= config.speechAboveBackgroundDB {
             let near = anchors[min(frames, t + window + 1)] - anchors[max(0, t - window)]
             voiced[t] = near >= config.minAnchorFrames
         }
