@@ -7,7 +7,7 @@ import SonoTestSupport
 
 /// Speech activity on sample recordings unlike the detector's tuning material (issue 11): other
 /// espeak-ng voices, rates and phrases; pink, brown, fan, room, hum, Doppler noise; level
-/// changes, a second talker, long silences, MP3; decoded from the file as the pipeline does.
+/// changes, a second talker, background music, long silences, MP3; decoded from the file as the pipeline does.
 /// Floors are the issue's targets: frame F1 ≥ 0.9 down to 10 dB SNR, ≥ 0.8 at 5 dB; of the 2 s
 /// clips selected at speech ratio ≥ 0.25, ≤ 5 % without true speech; claimed ratio within ±0.1.
 final class SpeechConditionTests: XCTestCase {
@@ -101,6 +101,13 @@ final class SpeechConditionTests: XCTestCase {
         checkClips(clicks, "clicks")
         let mp3 = try run("mp3", seed: 6) { s in s.noise = [.pink]; s.snrDB = 10; s.audioCodec = .mp3; s.audioKilobitsPerSecond = 64 }
         XCTAssertGreaterThanOrEqual(mp3.score.f1, 0.9, mp3.line)
+    }
+
+    /// Instrumental music under the speech: harmonic, but its level hardly moves.
+    func testBackgroundMusic() throws {
+        let o = try run("music", seed: 9) { s in s.noise = [.music, .room]; s.snrDB = 10 }
+        XCTAssertGreaterThanOrEqual(o.score.f1, 0.9, o.line)
+        checkClips(o, "music")
     }
 
     /// A recording without speech yields no clip, whatever its noise.
