@@ -19,7 +19,7 @@ public struct SpeechActivityConfig: Hashable, Sendable, Codable {
     public var harmonicityBandLow: Double = 100
     public var harmonicityBandHigh: Double = 3000
     /// Pitch range searched (Hz).
-    public var pitchLow: Double = 80
+    public var pitchLow: Double = 65
     public var pitchHigh: Double = 400
     /// A frame is speech only with at least `minAnchorFrames` voiced anchors within
     /// ± `anchorWindowSeconds` of it: noise that is loud but not voiced (Doppler, a fan
@@ -145,7 +145,7 @@ public struct SpeechActivityScore: Sendable, Codable {
 ///    250–4000 Hz, over 3 frames; ≈ 0–2.5 dB on noise alone, of any kind;
 /// 3. harmonicity: the noise-whitened excess spectrum max(0, power ÷ noise − 1), 100–3000 Hz,
 ///    is turned into an autocorrelation (DCT-I), normalised and corrected for the window
-///    (Boersma 1993); its peak at pitch lags (80–400 Hz) is high for voiced speech, low for
+///    (Boersma 1993); its peak at pitch lags (65–400 Hz) is high for voiced speech, low for
 ///    noise, whooshes and clicks;
 /// 4. background level: the 20th percentile of the band energy over ± 5 s (0.1 s blocks);
 /// 5. a frame is speech when its evidence exceeds 3 dB, its band energy stands ≥ 2 dB above the
@@ -173,7 +173,7 @@ public final class SpeechActivityDetector: Sendable {
         let n = melConfig.fftSize
         autocorrelation = try CosinePlan(size: n / 2 + 1)
         let w = front.analysisWindow
-        let maxLag = min(n - 1, Int((Double(melConfig.sampleRate) / config.pitchLow).rounded(.up)))
+        let maxLag = min(n / 2, Int((Double(melConfig.sampleRate) / config.pitchLow).rounded(.up)))
         var wc = [Float](repeating: 0, count: maxLag + 1)
         for lag in 0...maxLag {
             var sum = 0.0
