@@ -14,12 +14,12 @@ public struct SpeechActivityConfig: Hashable, Sendable, Codable {
     public var anchorThresholdDB: Double = 4
     /// …and at least this harmonicity: the peak of the window-corrected normalised
     /// autocorrelation of the noise-whitened excess spectrum at pitch lags (0…1+; noise ≈ 0.4–0.7).
-    public var harmonicityThreshold: Double = 0.7
+    public var harmonicityThreshold: Double = 0.75
     /// Band of the spectrum whose autocorrelation measures harmonicity (Hz).
     public var harmonicityBandLow: Double = 100
     public var harmonicityBandHigh: Double = 3000
     /// Pitch range searched (Hz).
-    public var pitchLow: Double = 65
+    public var pitchLow: Double = 70
     public var pitchHigh: Double = 400
     /// A frame is speech only with at least `minAnchorFrames` voiced anchors within
     /// ± `anchorWindowSeconds` of it: noise that is loud but not voiced (Doppler, a fan
@@ -145,11 +145,11 @@ public struct SpeechActivityScore: Sendable, Codable {
 ///    250–4000 Hz, over 3 frames; ≈ 0–2.5 dB on noise alone, of any kind;
 /// 3. harmonicity: the noise-whitened excess spectrum max(0, power ÷ noise − 1), 100–3000 Hz,
 ///    is turned into an autocorrelation (DCT-I), normalised and corrected for the window
-///    (Boersma 1993); its peak at pitch lags (65–400 Hz) is high for voiced speech, low for
+///    (Boersma 1993); its peak at pitch lags (70–400 Hz) is high for voiced speech, low for
 ///    noise, whooshes and clicks;
 /// 4. background level: the 20th percentile of the band energy over ± 5 s (0.1 s blocks);
 /// 5. a frame is speech when its evidence exceeds 3 dB, its band energy stands ≥ 2 dB above the
-///    background and at least 4 voiced anchors (evidence ≥ 4 dB, harmonicity ≥ 0.7, ≥ 6 dB above
+///    background and at least 4 voiced anchors (evidence ≥ 4 dB, harmonicity ≥ 0.75, ≥ 6 dB above
 ///    the background: not the steady notes of background music) lie within ± 0.2 s;
 /// 6. pauses under 0.3 s are bridged, runs under 0.12 s dropped, each run extended 30 ms
 ///    before and 80 ms after.
