@@ -18,6 +18,11 @@ public enum SampleGenerator {
         guard spec.width >= 64, spec.height >= 64, spec.width % 2 == 0, spec.height % 2 == 0 else {
             throw InputError(path: directory, reason: "sample frame size \(spec.width)×\(spec.height) must be even and at least 64×64")
         }
+        guard spec.snrDB.isFinite, spec.speechDBFS.isFinite, spec.speechDBFS < 0, spec.levelChangeDB >= 0, spec.levelChangeDB <= 40,
+              spec.speechJitterDB >= 0, spec.longSilenceSeconds >= 0, (16...512).contains(spec.audioKilobitsPerSecond),
+              !spec.noise.isEmpty else {
+            throw InputError(path: directory, reason: "sample audio options out of range (speech dBFS < 0, level change 0…40 dB, bit rate 16…512 kb/s, at least one noise kind)")
+        }
         guard spec.seconds > 0, spec.framesPerSecond > 0, spec.sampleRate >= 8000, (1...8).contains(spec.channels) else {
             throw InputError(path: directory, reason: "sample duration, frame rate, sample rate or channels out of range")
         }
@@ -55,7 +60,7 @@ public enum SampleGenerator {
             "-f", "f32le", "-ar", "\(spec.sampleRate)", "-ac", "\(spec.channels)", "-i", audioFile.path,
             "-filter:v", filter,
             "-c:v", "libx264", "-preset", "veryfast", "-crf", "\(spec.crf)", "-pix_fmt", "yuv420p",
-            "-c:a", "aac", "-b:a", "128k",
+            "-c:a", spec.audioCodec == .mp3 ? "libmp3lame" : "aac", "-b:a", "\(spec.audioKilobitsPerSecond)k",
             "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
             "-f", "mp4", partial.path,
         ]

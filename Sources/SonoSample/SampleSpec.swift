@@ -20,6 +20,63 @@ public struct SampleSpec: Hashable, Sendable, Codable {
     /// x264 constant rate factor: 23 gives bit rates like real screen captures.
     public var crf: Int = 23
 
+    // Conditions for detector tests on audio unlike the detector's own tuning material (issue 11).
+    // The defaults reproduce the original samples byte for byte.
+
+    /// Background noise kinds, mixed at equal RMS (hum 8 dB below the rest) to `snrDB`.
+    /// `[.white]` with `hum` is the original background.
+    public var noise: [NoiseKind] = [.white]
+    /// Level of the speech (RMS over the spoken parts), dBFS, before `levelChangeDB`.
+    public var speechDBFS: Double = -20
+    /// Each utterance's level is drawn uniformly within ± this around `speechDBFS` (dB).
+    public var speechJitterDB: Double = 0
+    /// The whole mix's gain wanders between knots drawn in ±this (dB), ramping over 1–3 s,
+    /// knots 20–60 s apart (a quarter of the recording apart in short ones); then the mix is
+    /// scaled so its peak stays below full scale.
+    public var levelChangeDB: Double = 0
+    /// When positive, about one pause in six lasts this long (± 50 %) (s): minutes of silence.
+    public var longSilenceSeconds: Double = 0
+    /// No speech at all (noise only).
+    public var noSpeech: Bool = false
+    /// The espeak-ng voices, rates, pitches and phrases.
+    public var voices: VoiceSet = .standard
+    /// When set, a second talker (other voices, sparser) speaks this many dB below the first;
+    /// their utterances are speech in the truth too (talker 2).
+    public var secondTalkerDB: Double? = nil
+    /// Audio codec and bit rate of the written file.
+    public var audioCodec: AudioCodec = .aac
+    public var audioKilobitsPerSecond: Int = 128
+
+    public enum NoiseKind: String, Hashable, Sendable, Codable, CaseIterable {
+        /// Gaussian white noise.
+        case white
+        /// 1/f noise (Kellet's filter).
+        case pink
+        /// 1/f² noise (leaky integrator, corner 20 Hz).
+        case brown
+        /// A fan: low-passed pink rumble, blade-pass tone with harmonics, slow ±2 dB wobble.
+        case fan
+        /// Room tone: brown and pink with a slow (20–60 s) ±3 dB drift.
+        case room
+        /// 50 or 60 Hz mains hum with harmonics up to the 9th.
+        case hum
+        /// Ultrasound-machine pulsed Doppler: noise through a resonance swept by a fetal heart
+        /// beat (120–160 bpm), on for stretches of 10–60 s.
+        case doppler
+        /// Instrumental background music: melody and bass of harmonic notes with envelopes.
+        case music
+    }
+
+    public enum VoiceSet: String, Hashable, Sendable, Codable, CaseIterable {
+        /// `-v en`, 150–189 wpm, pitch 35–64: what the detector was first tuned on.
+        case standard
+        /// Other accents and voice variants, slow (100–134) or fast (205–259) rates, pitch 10–94,
+        /// other phrases.
+        case foreign
+    }
+
+    public enum AudioCodec: String, Hashable, Sendable, Codable, CaseIterable { case aac, mp3 }
+
     public init() {}
 
     public var frameCount: Int { Int((seconds * Double(framesPerSecond)).rounded()) }
@@ -33,6 +90,8 @@ public struct Utterance: Hashable, Sendable, Codable {
     /// synthesiser silence excluded).
     public var startMicros: Microseconds
     public var endMicros: Microseconds
+    /// 1 for the main talker, 2 for the second (quieter) one; nil means 1.
+    public var talker: Int? = nil
 }
 
 /// The truth about a sample recording, written beside it as JSON.
@@ -41,8 +100,20 @@ public struct SampleAnnotation: Hashable, Sendable, Codable {
     public var video: String
     public var utterances: [Utterance]
 
-    /// The true speech intervals in sample indices at `rate`.
+    /// The true speech intervals in sample indices at `rate`: every talker's, sorted and merged
+    /// where they overlap.
     public func speechIntervals(rate: Int) -> [Range<Int64>] {
-        utterances.map { TimeMath.sampleIndex(at: $0.startMicros, rate: rate)..<TimeMath.sampleIndex(at: $0.endMicros, rate: rate) }
+        let spans = utterances
+            .map { TimeMath.sampleIndex(at: $0.startMicros, rate: rate)..<TimeMath.sampleIndex(at: $0.endMicros, rate: rate) }
+            .sorted { $0.lowerBound < $1.lowerBound }
+        var merged: [Range<Int64>] = []
+        for s in spans where !s.isEmpty {
+            if let last = merged.last, s.lowerBound <= last.upperBound {
+                merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, s.upperBound)
+            } else {
+                merged.append(s)
+            }
+        }
+        return merged
     }
 }

@@ -100,6 +100,42 @@ public final class LogMelSpectrogram: @unchecked Sendable {
         return LogMel(frames: frames, mels: mels, values: out)
     }
 
+    /// Calls `body(t, power)` with the power spectrum |X_k|², k = 0…n_fft/2, of every frame in
+    /// order, framed exactly as `melPower` frames (for the speech activity detector).
+    func forEachPowerSpectrum(_ samples: UnsafeBufferPointer<Float>, sampleRate: Int, source: String,
+                              _ body: (Int, UnsafePointer<Float>) -> Void) throws {
+        try checkInput(samples, sampleRate: sampleRate, source: source)
+        let n = config.fftSize, hop = config.hopLength, bins = n / 2 + 1
+        let frames = config.frameCount(samples: samples.count)
+        guard frames > 0, let base = samples.baseAddress else { return }
+        let work = fft.makeWorkspace()
+        let frame = UnsafeMutablePointer<Float>.allocate(capacity: n)
+        let power = UnsafeMutablePointer<Float>.allocate(capacity: bins)
+        defer { frame.deallocate(); power.deallocate() }
+        let length = samples.count
+        let offset = config.center ? n / 2 : 0
+        let exponent = config.power == 2 ? nil : Float(config.power / 2)
+        window.withUnsafeBufferPointer { win in
+            guard let w = win.baseAddress else { return }
+            for t in 0..<frames {
+                let start = t * hop - offset
+                let source: UnsafePointer<Float>
+                if start >= 0 && start + n <= length {
+                    source = base + start
+                } else {
+                    for i in 0..<n { frame[i] = base[Self.reflectIndex(start + i, length)] }
+                    source = UnsafePointer(frame)
+                }
+                fft.power(source, window: w, workspace: work, into: power)
+                if let exponent { for k in 0..<bins { power[k] = powf(power[k], exponent) } }
+                body(t, UnsafePointer(power))
+            }
+        }
+    }
+
+    /// The analysis window (periodic Hann of the window length, centred in n_fft).
+    var analysisWindow: [Float] { window }
+
     /// librosa `power_to_db`: 10·log10(max(S, amin)) − 10·log10(max(amin, ref)), then top_db.
     public func toDecibels(_ values: inout [Float]) {
         let amin = Float(config.amin)

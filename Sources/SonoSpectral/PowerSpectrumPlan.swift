@@ -13,7 +13,7 @@ final class PowerSpectrumPlan: @unchecked Sendable {
     let precision: LogMelConfig.FFTPrecision
     private let singlePlan: fftwf_plan?
     private let doublePlan: fftw_plan?
-    private static let plannerLock = NSLock()
+    static let plannerLock = NSLock()
 
     /// Per-thread FFT buffers.
     final class Workspace {
@@ -79,5 +79,48 @@ final class PowerSpectrumPlan: @unchecked Sendable {
             fftw_execute_dft_r2c(plan, input, output)
             sono_power_from_complex(UnsafeRawPointer(output).assumingMemoryBound(to: Double.self), power, bins)
         }
+    }
+}
+
+/// One FFTW DCT-I (REDFT00) plan in single precision: the autocorrelation of a real, even
+/// power spectrum given its bins 0…n/2 (up to a constant factor).
+final class CosinePlan: @unchecked Sendable {
+    let size: Int
+    private let plan: fftwf_plan
+
+    final class Workspace {
+        let input: UnsafeMutablePointer<Float>
+        let output: UnsafeMutablePointer<Float>
+        init(size: Int) {
+            input = fftwf_alloc_real(size)
+            output = fftwf_alloc_real(size)
+        }
+        deinit { fftwf_free(input); fftwf_free(output) }
+    }
+
+    init(size n: Int) throws {
+        size = n
+        PowerSpectrumPlan.plannerLock.lock()
+        defer { PowerSpectrumPlan.plannerLock.unlock() }
+        let scratch = Workspace(size: n)
+        guard n >= 2, let p = fftwf_plan_r2r_1d(Int32(n), scratch.input, scratch.output, FFTW_REDFT00, UInt32(FFTW_ESTIMATE)) else {
+            throw SpectralError(path: "SpeechActivityConfig", reason: "FFTW could not plan a DCT-I of size \(n)")
+        }
+        plan = p
+    }
+
+    deinit {
+        PowerSpectrumPlan.plannerLock.lock()
+        fftwf_destroy_plan(plan)
+        PowerSpectrumPlan.plannerLock.unlock()
+    }
+
+    func makeWorkspace() -> Workspace { Workspace(size: size) }
+
+    /// output[j] = x0 + (−1)^j x_{n−1} + 2 Σ x_k cos(π j k / (n − 1)).
+    func transform(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, workspace w: Workspace) {
+        w.input.update(from: input, count: size)
+        fftwf_execute_r2r(plan, w.input, w.output)
+        output.update(from: w.output, count: size)
     }
 }

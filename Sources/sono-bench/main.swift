@@ -16,7 +16,7 @@ import SonoTestSupport
 struct SonoBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sono-bench", abstract: "Time SonoDual operations for the benchmarks.",
-        subcommands: [Decode.self, LoopFilter.self, LogMelTiming.self, Shards.self, Loader.self, Conv.self, GEMM.self])
+        subcommands: [Decode.self, LoopFilter.self, LogMelTiming.self, Speech.self, Shards.self, Loader.self, Conv.self, GEMM.self])
 }
 
 extension SonoBench {
@@ -324,3 +324,27 @@ extension SonoBench {
 }
 
 SonoBench.mainWithStageExitCodes()
+
+extension SonoBench {
+    /// Speech intervals of a recording's whole audio track, as the pipeline finds them.
+    struct Speech: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Decode a recording's audio at 32 kHz, detect speech; print one JSON line with the intervals (s) and timings.")
+        @Argument(help: "Audio or video file.") var path: String
+
+        func run() throws {
+            let clock = ContinuousClock()
+            let start = clock.now
+            let track = try AudioDecoder(path: path, sampleRate: 32000).decodeTrack(origin: 0, length: nil)
+            let decoded = clock.now
+            let detector = try SpeechActivityDetector()
+            let activity = try detector.detect(track.samples, sampleRate: track.sampleRate, source: path)
+            let detectSeconds = (clock.now - decoded).inSeconds
+            let rate = Double(activity.sampleRate)
+            let intervals = activity.intervals.map { "[\(Double($0.lowerBound) / rate), \(Double($0.upperBound) / rate)]" }
+            print("{\"method\": \"\(detector.config.method)\", \"seconds\": \(Double(activity.totalSamples) / rate), "
+                + "\"decode_seconds\": \((decoded - start).inSeconds), \"detect_seconds\": \(detectSeconds), "
+                + "\"intervals\": [\(intervals.joined(separator: ", "))]}")
+        }
+    }
+}
