@@ -62,6 +62,13 @@ extension DatasetRecipe {
             case "speech.min_speech_s": speech.minSpeechSeconds = try number()
             case "speech.min_pause_s": speech.minPauseSeconds = try number()
             case "speech.hangover_s": speech.hangoverSeconds = try number()
+            case "speech.lead_s": speech.leadSeconds = try number()
+            case "speech.anchor_threshold_db": speech.anchorThresholdDB = try number()
+            case "speech.harmonicity": speech.harmonicityThreshold = try number()
+            case "speech.anchor_window_s": speech.anchorWindowSeconds = try number()
+            case "speech.min_anchor_frames": speech.minAnchorFrames = try integer()
+            case "speech.anchor_above_background_db": speech.anchorAboveBackgroundDB = try number()
+            case "speech.speech_above_background_db": speech.speechAboveBackgroundDB = try number()
             case "frames.labels": frames = FrameSampling(labels: try string()).merged(frames)
             case "frames.rate_hz": frames = (frames ?? FrameSampling(labels: "")); frames?.rateHz = try number()
             case "frames.max_per_span": frames = (frames ?? FrameSampling(labels: "")); frames?.maxPerSpan = try integer()
@@ -87,7 +94,9 @@ extension DatasetRecipe {
         r.strideMicros = stride.map { TimeMath.micros(seconds: $0) } ?? r.clipMicros
         r.logMel = mel
         r.speech = speech
+        r.speechMethod = frames == nil ? speech.method : nil
         try r.validate(path: path)
+        try r.speech.validate(source: path)
         return r
     }
 }

@@ -37,6 +37,9 @@ public struct DatasetRecipe: Codable, Hashable, Sendable {
     public var seed: UInt64 = 0
     public var logMel: LogMelConfig = .cnn14
     public var speech: SpeechActivityConfig = SpeechActivityConfig()
+    /// The speech detector's method and version ("spp-noise-harmonicity/2"): in the recipe's
+    /// hash, so a new detector makes new dataset versions.
+    public var speechMethod: String?
     /// A labelled frame dataset's sampling (nil: a clip dataset). Optional fields are left out
     /// of the canonical JSON when nil, so clip recipes keep their hashes.
     public var frames: FrameSampling?

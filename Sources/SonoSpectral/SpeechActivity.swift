@@ -51,6 +51,34 @@ public struct SpeechActivityConfig: Hashable, Sendable, Codable {
 
     public init() {}
 
+    /// Reads stored settings; a key a catalog made by another version lacks keeps its default.
+    public init(from decoder: Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        bandLow = try c.decodeIfPresent(Double.self, forKey: .bandLow) ?? bandLow
+        bandHigh = try c.decodeIfPresent(Double.self, forKey: .bandHigh) ?? bandHigh
+        thresholdDB = try c.decodeIfPresent(Double.self, forKey: .thresholdDB) ?? thresholdDB
+        anchorThresholdDB = try c.decodeIfPresent(Double.self, forKey: .anchorThresholdDB) ?? anchorThresholdDB
+        harmonicityThreshold = try c.decodeIfPresent(Double.self, forKey: .harmonicityThreshold) ?? harmonicityThreshold
+        harmonicityBandLow = try c.decodeIfPresent(Double.self, forKey: .harmonicityBandLow) ?? harmonicityBandLow
+        harmonicityBandHigh = try c.decodeIfPresent(Double.self, forKey: .harmonicityBandHigh) ?? harmonicityBandHigh
+        pitchLow = try c.decodeIfPresent(Double.self, forKey: .pitchLow) ?? pitchLow
+        pitchHigh = try c.decodeIfPresent(Double.self, forKey: .pitchHigh) ?? pitchHigh
+        anchorWindowSeconds = try c.decodeIfPresent(Double.self, forKey: .anchorWindowSeconds) ?? anchorWindowSeconds
+        minAnchorFrames = try c.decodeIfPresent(Int.self, forKey: .minAnchorFrames) ?? minAnchorFrames
+        backgroundPercentile = try c.decodeIfPresent(Double.self, forKey: .backgroundPercentile) ?? backgroundPercentile
+        backgroundWindowSeconds = try c.decodeIfPresent(Double.self, forKey: .backgroundWindowSeconds) ?? backgroundWindowSeconds
+        anchorAboveBackgroundDB = try c.decodeIfPresent(Double.self, forKey: .anchorAboveBackgroundDB) ?? anchorAboveBackgroundDB
+        speechAboveBackgroundDB = try c.decodeIfPresent(Double.self, forKey: .speechAboveBackgroundDB) ?? speechAboveBackgroundDB
+        noisePriorSNRDB = try c.decodeIfPresent(Double.self, forKey: .noisePriorSNRDB) ?? noisePriorSNRDB
+        noiseSmoothing = try c.decodeIfPresent(Double.self, forKey: .noiseSmoothing) ?? noiseSmoothing
+        smoothingFrames = try c.decodeIfPresent(Int.self, forKey: .smoothingFrames) ?? smoothingFrames
+        minSpeechSeconds = try c.decodeIfPresent(Double.self, forKey: .minSpeechSeconds) ?? minSpeechSeconds
+        minPauseSeconds = try c.decodeIfPresent(Double.self, forKey: .minPauseSeconds) ?? minPauseSeconds
+        hangoverSeconds = try c.decodeIfPresent(Double.self, forKey: .hangoverSeconds) ?? hangoverSeconds
+        leadSeconds = try c.decodeIfPresent(Double.self, forKey: .leadSeconds) ?? leadSeconds
+    }
+
     /// "name/version" of the method these settings are for, for datasets to record.
     public var method: String { "\(SpeechActivityDetector.methodName)/\(SpeechActivityDetector.methodVersion)" }
 

@@ -5,7 +5,7 @@ import Foundation
 /// comes out as `null`, never as an invalid `inf`.
 struct BenchLine: Encodable {
     enum Value: Encodable {
-        case number(Double), integer(Int), text(String), object(BenchLine)
+        case number(Double), integer(Int), text(String), object(BenchLine), array([Value])
 
         func encode(to encoder: Encoder) throws {
             var c = encoder.singleValueContainer()
@@ -14,6 +14,7 @@ struct BenchLine: Encodable {
             case .integer(let n): try c.encode(n)
             case .text(let s): try c.encode(s)
             case .object(let o): try c.encode(o)
+            case .array(let a): try c.encode(a)
             }
         }
     }

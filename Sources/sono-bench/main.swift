@@ -341,10 +341,10 @@ extension SonoBench {
             let activity = try detector.detect(track.samples, sampleRate: track.sampleRate, source: path)
             let detectSeconds = (clock.now - decoded).inSeconds
             let rate = Double(activity.sampleRate)
-            let intervals = activity.intervals.map { "[\(Double($0.lowerBound) / rate), \(Double($0.upperBound) / rate)]" }
-            print("{\"method\": \"\(detector.config.method)\", \"seconds\": \(Double(activity.totalSamples) / rate), "
-                + "\"decode_seconds\": \((decoded - start).inSeconds), \"detect_seconds\": \(detectSeconds), "
-                + "\"intervals\": [\(intervals.joined(separator: ", "))]}")
+            let intervals: [BenchLine.Value] = activity.intervals.map { .array([.number(Double($0.lowerBound) / rate), .number(Double($0.upperBound) / rate)]) }
+            try BenchLine([("method", .text(detector.config.method)), ("seconds", .number(Double(activity.totalSamples) / rate)),
+                           ("decode_seconds", .number((decoded - start).inSeconds)), ("detect_seconds", .number(detectSeconds)),
+                           ("intervals", .array(intervals))]).print()
         }
     }
 }
