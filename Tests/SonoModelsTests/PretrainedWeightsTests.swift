@@ -30,6 +30,15 @@ final class PretrainedWeightsTests: XCTestCase {
             if let failure { throw InputError(path: directory.path, reason: failure) }
             return directory.file(name)
         }
+
+        /// Removes NAME.* once its test is done (`shared` lives to the end of the process, so
+        /// its folder, about 0.5 GB in all, is not removed on release).
+        func remove(_ name: String) {
+            for suffix in ["safetensors", "input.npy", "features.npy"] { try? FileManager.default.removeItem(atPath: directory.file("\(name).\(suffix)")) }
+            if (try? FileManager.default.contentsOfDirectory(atPath: directory.path))?.isEmpty == true {
+                try? FileManager.default.removeItem(atPath: directory.path)
+            }
+        }
     }
 
     /// Eval-mode features of `model` on NAME.input.npy against NAME.features.npy: max |Δ| within
@@ -49,6 +58,7 @@ final class PretrainedWeightsTests: XCTestCase {
     }
 
     func testResNet18MatchesTorchvision() throws {
+        defer { Fixtures.shared.remove("resnet18") }
         let model = ResNet18(initialization: .zeros)
         let report = try PretrainedWeights.load(try Fixtures.shared.path("resnet18.safetensors"), into: model)
         XCTAssertEqual(report.parameters.count, model.namedParameters().count)
@@ -61,6 +71,7 @@ final class PretrainedWeightsTests: XCTestCase {
     }
 
     func testR2Plus1D18MatchesTorchvision() throws {
+        defer { Fixtures.shared.remove("r2plus1d_18") }
         let model = R2Plus1D18(initialization: .zeros)
         let report = try PretrainedWeights.load(try Fixtures.shared.path("r2plus1d_18.safetensors"), into: model)
         XCTAssertEqual(report.parameters.count, model.namedParameters().count)
@@ -71,6 +82,7 @@ final class PretrainedWeightsTests: XCTestCase {
     /// A flattened PANNs checkpoint: keys under "model.", the AudioSet head and the STFT/mel
     /// front-end buffers ignored.
     func testCNN14MatchesPANNs() throws {
+        defer { Fixtures.shared.remove("cnn14") }
         let model = CNN14(initialization: .zeros)
         let path = try Fixtures.shared.path("cnn14.safetensors")
         XCTAssertThrowsError(try PretrainedWeights.load(path, into: model)) { error in
