@@ -104,7 +104,7 @@ let package = Package(
             "SonoLoader", "SonoDataset", "SonoCatalog", "SonoShards", "SonoTestSupport", "SonoCore", "sono-inspect",
         ]),
         .testTarget(name: "SonoTensorTests", dependencies: ["SonoTensor", "SonoCore"], exclude: ["Goldens"]),
-        .testTarget(name: "SonoModelsTests", dependencies: ["SonoModels", "SonoTensor", "SonoCore"]),
+        .testTarget(name: "SonoModelsTests", dependencies: ["SonoModels", "SonoTensor", "SonoCore", "SonoTestSupport"]),
         .testTarget(name: "SonoTrainTests", dependencies: [
             "SonoTrain", "SonoModels", "SonoDataset", "SonoCatalog", "SonoShards", "SonoTensor", "SonoTestSupport", "SonoCore", "sono-train",
         ]),

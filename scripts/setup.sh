@@ -33,11 +33,22 @@ fi
 # PyTorch (CPU) for the tests of the PyTorch path. The CPU-only wheel is on this machine's
 # package index; elsewhere it comes from PyTorch's own CPU index.
 TORCH_VERSION="2.13.0"
+# torchvision of the same release, for the pretrained-layout fixtures (PretrainedWeightsTests).
+# Its CPU wheel comes from PyTorch's CPU index; where that index is out of reach, PyPI's wheel
+# (CUDA-built C++ ops that do not load next to a CPU torch, which the models do not need;
+# scripts/reference/make_pretrained_fixtures.py imports it anyway).
+TORCHVISION_VERSION="0.28.0"
+pip_install() { python3 -m pip install -q "$@" 2>/dev/null || python3 -m pip install -q --break-system-packages "$@"; }
 if ! python3 -c "import torch" 2>/dev/null; then
   echo "setup: pip install torch==${TORCH_VERSION}+cpu"
-  pip_install() { python3 -m pip install -q "$@" 2>/dev/null || python3 -m pip install -q --break-system-packages "$@"; }
   pip_install "torch==${TORCH_VERSION}+cpu" \
     || pip_install --index-url https://download.pytorch.org/whl/cpu "torch==${TORCH_VERSION}"
+fi
+if ! python3 -c "import importlib.metadata as m; assert m.version('torchvision').split('+')[0] == '${TORCHVISION_VERSION}'" 2>/dev/null; then
+  echo "setup: pip install torchvision==${TORCHVISION_VERSION}"
+  pip_install "torchvision==${TORCHVISION_VERSION}+cpu" \
+    || pip_install --index-url https://download.pytorch.org/whl/cpu "torchvision==${TORCHVISION_VERSION}+cpu" \
+    || pip_install "torchvision==${TORCHVISION_VERSION}"
 fi
 
 if ! command -v swift >/dev/null 2>&1; then
