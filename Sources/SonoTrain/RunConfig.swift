@@ -28,6 +28,10 @@ public struct RunConfig: Equatable, Sendable {
     public var threads = 2
     // [model]
     public var modelSize = ModelSize.full
+    // [init]: pretrained weights per encoder (safetensors in torchvision / PANNs layout; "" = random).
+    public var initVideo = "", initImage = "", initAudio = ""
+    /// Prefix of the audio file's keys ("model." for a converted PANNs checkpoint).
+    public var initAudioKeyPrefix = ""
     // [optimizer]
     public var optimizer = OptimizerKind.adam
     public var learningRate: Float = 3e-3
@@ -107,6 +111,10 @@ extension RunConfig {
             },
             int("data.threads", \.threads, 1...256),
             choice("model.size", \.modelSize),
+            text("init.video", \.initVideo),
+            text("init.image", \.initImage),
+            text("init.audio", \.initAudio),
+            text("init.audio_key_prefix", \.initAudioKeyPrefix),
             choice("optimizer.kind", \.optimizer),
             float("optimizer.lr", \.learningRate, 0...10),
             float("optimizer.weight_decay", \.weightDecay, 0...10),
@@ -169,6 +177,13 @@ extension RunConfig {
         RunKey(name: name, render: { "\($0[keyPath: path])" }) { c, v throws(RunKeyError) in
             guard case .bool(let b) = v else { throw RunKeyError(reason: "expected true or false") }
             c[keyPath: path] = b
+        }
+    }
+
+    private static func text(_ name: String, _ path: WritableKeyPath<RunConfig, String>) -> RunKey {
+        RunKey(name: name, render: { "\"\($0[keyPath: path])\"" }) { c, v throws(RunKeyError) in
+            guard case .string(let s) = v else { throw RunKeyError(reason: "expected a string") }
+            c[keyPath: path] = s
         }
     }
 

@@ -76,6 +76,9 @@ public final class Trainer {
     /// Set from any thread (a signal handler) to stop at the next step boundary.
     public let stop = StopRequest()
     public var showProgress = false
+    /// Per-channel input normalisation of encoders initialised from pretrained weights
+    /// (Kinetics-400 for the video, ImageNet for the image), applied after the gray repeat.
+    let videoNormalization: InputNormalization?, imageNormalization: InputNormalization?
     private var best: (metric: Double, step: Int)?
     private lazy var validationLoader: ShardLoader? = makeValidationLoader()
 
@@ -91,6 +94,9 @@ public final class Trainer {
         audio.specAugment = config.specAugment ? SpecAugment() : nil
         var objective = config.resolvedObjective
         if size == .tiny { objective.latent = 32 }
+        try Self.initialise(video: video, image: image, audio: audio, config: config)
+        videoNormalization = config.initVideo.isEmpty ? nil : PretrainedLayout.torchvisionR2Plus1D18.inputNormalization
+        imageNormalization = config.initImage.isEmpty ? nil : PretrainedLayout.torchvisionResNet18.inputNormalization
         heads = DualHeads(videoFeatures: video.outputFeatures, audioFeatures: audio.outputFeatures,
                           imageFeatures: image.outputFeatures, config: objective, initialization: .xavierUniform(seed: config.seed &+ 4))
         loader = try ShardLoader(catalog: catalog, datasets: config.datasets, options: Self.loaderOptions(config, split: config.split, training: true),
@@ -101,6 +107,13 @@ public final class Trainer {
         totalSteps = config.epochs > 0 ? config.epochs * loader.batchesPerEpoch : config.steps
         let group = ParameterGroup(Self.parameters(video, image, audio, heads).map(\.1), learningRate: config.learningRate, weightDecay: config.weightDecay)
         optimizer = Adam([group], beta1: config.beta1, beta2: config.beta2, epsilon: config.epsilon, decoupled: config.optimizer == .adamw)
+    }
+
+    /// Loads the configured pretrained weights into the encoders (all checked before any copy).
+    static func initialise(video: R2Plus1D18, image: ResNet18, audio: CNN14, config: RunConfig) throws {
+        if !config.initVideo.isEmpty { _ = try PretrainedWeights.load(config.initVideo, into: video) }
+        if !config.initImage.isEmpty { _ = try PretrainedWeights.load(config.initImage, into: image) }
+        if !config.initAudio.isEmpty { _ = try PretrainedWeights.load(config.initAudio, into: audio, keyPrefix: config.initAudioKeyPrefix) }
     }
 
     static func loaderOptions(_ config: RunConfig, split: Split?, training: Bool) -> LoaderOptions {
@@ -183,7 +196,7 @@ public final class Trainer {
         let waited = (clock.now - start).inSeconds
         let lr = learningRate(at: completedSteps)
         for group in optimizer.groups { group.learningRate = lr }
-        let inputs = BatchInputs(batch, needsImage: heads.config.useImage)
+        let inputs = BatchInputs(batch, needsImage: heads.config.useImage, video: videoNormalization, image: imageNormalization)
         let fi = inputs.still.map { image($0) }
         let losses = heads.loss(video: video(inputs.clip), audio: audio(inputs.mel), image: fi)
         losses.total.backward()
@@ -222,7 +235,7 @@ public final class Trainer {
         var table = EmbeddingTable()
         try GradientMode.withoutGradients {
             while let batch = try loader.next() {
-                let inputs = BatchInputs(batch, needsImage: heads.config.useImage)
+                let inputs = BatchInputs(batch, needsImage: heads.config.useImage, video: videoNormalization, image: imageNormalization)
                 let fv = video(inputs.clip), fa = audio(inputs.mel), fi = inputs.still.map { image($0) }
                 let spaces = heads.retrievalSpaces(video: fv, audio: fa, image: fi)
                 table.add(clipIDs: batch.clipIDs, latent: spaces.latent, similarity: spaces.similarity,
@@ -240,19 +253,23 @@ public final class Trainer {
     }
 }
 
-/// A batch as the encoders take it: gray repeated to 3 channels.
+/// A batch as the encoders take it: gray repeated to 3 channels, normalised per channel for
+/// encoders with pretrained weights (the loader's scalar normalisation should then be left at
+/// x/255).
 struct BatchInputs {
     let clip: Tensor
     let still: Tensor?
     let mel: Tensor
 
-    init(_ batch: Batch, needsImage: Bool) {
+    init(_ batch: Batch, needsImage: Bool, video: InputNormalization? = nil, image: InputNormalization? = nil) {
         let b = batch.clipIDs.count
         let gray = Tensor(shape: [b, 1, batch.frames, batch.size, batch.size], data: batch.video)
-        clip = Tensor.concat([gray, gray, gray], axis: 1)
+        let rgb = Tensor.concat([gray, gray, gray], axis: 1)
+        clip = video.map { $0.apply(to: rgb) } ?? rgb
         if needsImage {
             let still1 = Tensor(shape: [b, 1, batch.size, batch.size], data: batch.still)
-            still = Tensor.concat([still1, still1, still1], axis: 1)
+            let still3 = Tensor.concat([still1, still1, still1], axis: 1)
+            still = image.map { $0.apply(to: still3) } ?? still3
         } else {
             still = nil
         }

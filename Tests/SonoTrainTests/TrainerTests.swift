@@ -204,6 +204,27 @@ final class TrainerTests: XCTestCase {
         XCTAssertThrowsError(try x.apply(override: "lr=3")) { XCTAssertTrue("\($0)".hasPrefix("--set: lr=3"), "\($0)") }
     }
 
+    /// `init.image` loads a torchvision-layout file into the image encoder (and switches on the
+    /// ImageNet normalisation); a file that does not fit is refused naming it.
+    func testPretrainedInitialisation() throws {
+        let dir = TemporaryDirectory()
+        let (catalog, base) = try toyRun(dir, steps: 1)
+        let source = ResNet18(ModelSize.tiny.image, initialization: .torchvision(seed: 99))
+        var tensors = source.namedParameters().map { ($0.0, $0.1.shape, $0.1.data) }
+        for (name, bn) in source.namedBatchNorms() {
+            tensors += [("\(name).running_mean", [bn.channels], bn.runningMean), ("\(name).running_var", [bn.channels], bn.runningVar)]
+        }
+        try SafeTensors.write(tensors, metadata: [:], to: dir.file("resnet.safetensors"))
+        var config = base
+        config.initImage = dir.file("resnet.safetensors")
+        let trainer = try Trainer(catalog: catalog, config: config)
+        XCTAssertEqual(trainer.image.namedParameters().map(\.1.data), source.namedParameters().map(\.1.data))
+        XCTAssertNotNil(trainer.imageNormalization)
+        var wrong = base
+        wrong.initVideo = dir.file("resnet.safetensors")
+        XCTAssertThrowsError(try Trainer(catalog: catalog, config: wrong)) { XCTAssertTrue("\($0)".contains("resnet.safetensors"), "\($0)") }
+    }
+
     /// The committed run files parse.
     func testCommittedRunFilesParse() throws {
         let runs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../data-manifests/runs")
