@@ -12,7 +12,7 @@ CREATE TABLE clips (
     status TEXT NOT NULL DEFAULT 'planned' CHECK (status IN ('planned', 'extracted', 'rejected')),
     reject_reason TEXT,
     frame_indices TEXT,
-    still_index INTEGER,
+    still_index INTEGER, label TEXT,
     CHECK (end_us > start_us),
     UNIQUE (dataset_id, scan_id, start_us)
 );
@@ -41,6 +41,43 @@ CREATE TABLE extractions (
     run_id INTEGER REFERENCES runs(id),
     PRIMARY KEY (dataset_id, scan_id)
 );
+
+CREATE TABLE folds (
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+    scan_id TEXT NOT NULL REFERENCES recordings(scan_id),
+    fold INTEGER NOT NULL CHECK (fold >= 0),
+    PRIMARY KEY (dataset_id, scan_id)
+) WITHOUT ROWID;
+
+CREATE TABLE gaze_samples (
+    label_set_id INTEGER NOT NULL REFERENCES label_sets(id),
+    scan_id TEXT NOT NULL REFERENCES recordings(scan_id),
+    time_us INTEGER NOT NULL,
+    x REAL NOT NULL,
+    y REAL NOT NULL
+);
+
+CREATE TABLE label_sets (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL CHECK (length(name) > 0),
+    kind TEXT NOT NULL CHECK (kind IN ('planes', 'gaze')),
+    version INTEGER NOT NULL CHECK (version >= 1),
+    content_hash TEXT NOT NULL,
+    source TEXT NOT NULL,
+    rows INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (name, version),
+    UNIQUE (name, content_hash)
+);
+
+CREATE TABLE plane_labels (
+    label_set_id INTEGER NOT NULL REFERENCES label_sets(id),
+    scan_id TEXT NOT NULL REFERENCES recordings(scan_id),
+    start_us INTEGER NOT NULL,
+    end_us INTEGER NOT NULL CHECK (end_us > start_us),
+    label TEXT NOT NULL,
+    PRIMARY KEY (label_set_id, scan_id, start_us)
+) WITHOUT ROWID;
 
 CREATE TABLE recordings (
     scan_id TEXT PRIMARY KEY NOT NULL CHECK (length(scan_id) > 0),
@@ -133,5 +170,7 @@ CREATE INDEX clips_dataset_speech ON clips(dataset_id, speech_ratio);
 CREATE INDEX clips_dataset_split ON clips(dataset_id, split);
 
 CREATE INDEX clips_scan ON clips(scan_id, start_us);
+
+CREATE INDEX gaze_samples_by_scan ON gaze_samples(label_set_id, scan_id, time_us);
 
 CREATE INDEX recordings_status ON recordings(status);

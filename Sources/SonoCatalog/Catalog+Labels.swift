@@ -86,6 +86,16 @@ extension Catalog {
         return found
     }
 
+    /// The label set `name` with this content (the version a dataset was planned from).
+    public func labelSet(named name: String, contentHash: String) throws -> LabelSetRecord {
+        guard let found = try read({ db in
+            try LabelSetRecord.filter(Column("name") == name && Column("content_hash") == contentHash).fetchOne(db)
+        }) else {
+            throw InputError(path: path, reason: "the label set \(name) a dataset was planned from (content \(contentHash.prefix(12))) is not in the catalog")
+        }
+        return found
+    }
+
     /// A label set's spans of one scan, in time order.
     public func planeSpans(labelSetID: Int64, scanID: String) throws -> [PlaneSpan] {
         try read { db in

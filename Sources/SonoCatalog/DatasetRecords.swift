@@ -160,7 +160,7 @@ extension Catalog {
     /// `datasets/<name>-v<version>` beside the catalog (the version is decided here, in the
     /// same transaction).
     public func dataset(for recipe: DatasetRecipe, root: String? = nil) throws -> DatasetRecord {
-        try dataset(name: recipe.name, recipe: recipe.canonicalJSON, recipeHash: recipe.hash, layout: recipe.recordShape.layout) { version in
+        try dataset(name: recipe.name, recipe: recipe.canonicalJSON, recipeHash: recipe.hash, layout: recipe.recordLayout) { version in
             root ?? "datasets/" + DatasetNaming.folder(name: recipe.name, version: version)
         }
     }

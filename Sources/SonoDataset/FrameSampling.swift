@@ -15,6 +15,8 @@ public struct FrameSampling: Codable, Hashable, Sendable {
     public var maxPerSpan = 10
     /// The class list the labels use.
     public var classes: ClassList = .fetalPlanes
+    /// The label set's content hash, filled in at segmentation: new labels make a new version.
+    public var labelSetHash: String?
 
     public init(labels: String) { self.labels = labels }
 
@@ -44,6 +46,8 @@ public struct SaliencyMaps: Codable, Hashable, Sendable {
     /// Blur σ in pixels of the displayed frame.
     public var sigmaPixels: Double = 20
     public var mapSize = 64
+    /// The gaze set's content hash, filled in at segmentation.
+    public var gazeSetHash: String?
 
     public init(gaze: String) { self.gaze = gaze }
 }

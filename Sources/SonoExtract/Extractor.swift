@@ -97,12 +97,18 @@ public struct Extractor: Sendable {
             guard let id = record.id, let recipe = record.parsedRecipe else {
                 throw InputError(path: catalog.path, reason: "dataset \(record.label) has an unreadable recipe")
             }
-            guard let layout = record.layout, let shape = record.clipShape else {
+            guard let layout = record.layout else {
                 throw InputError(path: catalog.path, reason: "dataset \(record.label) has an unreadable record layout")
             }
-            guard shape == recipe.recordShape else {
+            let records: DatasetJob.Records
+            if recipe.isFrameDataset, let shape = FrameRecordShape(layout: layout), shape == recipe.frameShape {
+                records = .frames(shape)
+            } else if !recipe.isFrameDataset, let shape = ClipRecordShape(layout: layout), shape == recipe.recordShape {
+                records = .clips(shape)
+            } else {
                 throw InputError(path: catalog.path, reason: "dataset \(record.label): the stored record layout does not match its recipe")
             }
+            let gazeSetID = try recipe.saliency.map { s in try catalog.labelSet(named: s.gaze, contentHash: s.gazeSetHash ?? "").id } ?? nil
             var root = catalog.rootURL(of: record)
             if let out {
                 let wanted = URL(fileURLWithPath: out).appendingPathComponent(DatasetNaming.folder(name: record.name, version: record.version))
@@ -116,8 +122,8 @@ public struct Extractor: Sendable {
                     root = wanted
                 }
             }
-            return DatasetJob(record: record, id: id, recipe: recipe, layout: layout, shape: shape, root: root,
-                              front: try LogMelSpectrogram(recipe.logMel))
+            return DatasetJob(record: record, id: id, recipe: recipe, layout: layout, records: records, root: root,
+                              front: try LogMelSpectrogram(recipe.logMel), gazeSetID: gazeSetID)
         }
     }
 
@@ -133,15 +139,16 @@ public struct Extractor: Sendable {
         if let part { recordings = part.select(recordings) { $0.scanID } }
 
         // Per scan, the datasets that still need it.
-        struct Work: Sendable { var recording: RecordingRecord; var jobs: [DatasetJob]; var clips: [[ClipRecord]] }
+        struct Work: Sendable { var recording: RecordingRecord; var jobs: [DatasetJob]; var clips: [[ClipRecord]]; var gaze: [[GazeSample]] }
         var work: [Work] = []
         let done = try jobsList.map { try catalog.extractionStatus(datasetID: $0.id) }
         let planned = try jobsList.map { try catalog.plannedScans(datasetID: $0.id) }
         for recording in recordings {
-            var w = Work(recording: recording, jobs: [], clips: [])
+            var w = Work(recording: recording, jobs: [], clips: [], gaze: [])
             for (j, job) in jobsList.enumerated() where planned[j].contains(recording.scanID) && done[j][recording.scanID] != .extracted {
                 w.jobs.append(job)
                 w.clips.append(try catalog.clips(datasetID: job.id, scanID: recording.scanID))
+                w.gaze.append(try job.gazeSetID.map { try catalog.gazeSamples(labelSetID: $0, scanID: recording.scanID) } ?? [])
             }
             if w.jobs.isEmpty {
                 if jobsList.indices.contains(where: { planned[$0].contains(recording.scanID) }) { summary.scansAlreadyDone.append(recording.scanID) }
@@ -159,7 +166,7 @@ public struct Extractor: Sendable {
         // Scans are extracted in parallel and committed in scan order (shard and record ids
         // then do not depend on which scan finished first).
         let results = ParallelWork.map(work, jobs: jobs, { _, w -> [ScanExtractionResult] in
-            let scan = ScanExtraction(recording: w.recording, jobs: w.jobs, clipsByJob: w.clips, options: options) {
+            let scan = ScanExtraction(recording: w.recording, jobs: w.jobs, clipsByJob: w.clips, gazeByJob: w.gaze, options: options) {
                 progress.advance(by: $0, note: w.recording.scanID)
             }
             do {

@@ -9,13 +9,30 @@ import SonoSpectral
 /// A dataset being extracted: its recipe (the sampling rules), the record shapes stored in the
 /// catalog (the one truth of what a record holds), and where its shards go.
 struct DatasetJob: Sendable {
+    /// What a record holds: a clip (frames, still, log-mel) or a labelled frame.
+    enum Records: Sendable {
+        case clips(ClipRecordShape)
+        case frames(FrameRecordShape)
+    }
+
     var record: DatasetRecord
     var id: Int64
     var recipe: DatasetRecipe
     var layout: RecordLayout
-    var shape: ClipRecordShape
+    var records: Records
     var root: URL
     var front: LogMelSpectrogram
+    /// The gaze label set of a saliency dataset.
+    var gazeSetID: Int64?
+
+    /// Sampled frames per record (0 for a frame dataset: only the still, its frame) and their side.
+    var frames: Int { if case .clips(let s) = records { return s.frames } else { return 0 } }
+    var size: Int {
+        switch records {
+        case .clips(let s): return s.size
+        case .frames(let s): return s.size
+        }
+    }
 }
 
 /// Extracts every requested dataset's clips of one scan in ONE sequential decode pass.
@@ -42,13 +59,17 @@ final class ScanExtraction {
     let recording: RecordingRecord
     let jobs: [DatasetJob]
     let clipsByJob: [[ClipRecord]]
+    /// The scan's gaze samples for each saliency job (empty otherwise).
+    let gazeByJob: [[GazeSample]]
     let options: Options
     let progress: (Int) -> Void
 
-    init(recording: RecordingRecord, jobs: [DatasetJob], clipsByJob: [[ClipRecord]], options: Options, progress: @escaping (Int) -> Void) {
+    init(recording: RecordingRecord, jobs: [DatasetJob], clipsByJob: [[ClipRecord]], gazeByJob: [[GazeSample]], options: Options,
+         progress: @escaping (Int) -> Void) {
         self.recording = recording
         self.jobs = jobs
         self.clipsByJob = clipsByJob
+        self.gazeByJob = gazeByJob
         self.options = options
         self.progress = progress
     }
@@ -62,12 +83,18 @@ final class ScanExtraction {
             try output.openWriters(scanID: recording.scanID, targetBytes: options.targetShardBytes)
             let targets = TargetList(jobs: jobs, clipsByJob: clipsByJob)
             let audio = try ClipAudio(jobs: jobs, source: recording.source, videoStart: probe.video.startTime)
+            let region = recording.source.crop ?? CropRect(x: 0, y: 0, width: probe.video.displayWidth, height: probe.video.displayHeight)
             try decodeAndCollect(targets) { clip in
                 let job = jobs[clip.job]
-                let reason = job.recipe.videoRejection(clip.video)
-                if reason == nil {
-                    let mel = try audio.logMel(of: clip, job: job)
-                    try output.write(clip, logMel: mel)
+                var reason: RejectReason? = nil
+                switch job.records {
+                case .clips:
+                    reason = job.recipe.videoRejection(clip.video)
+                    if reason == nil { try output.write(clip, logMel: try audio.logMel(of: clip, job: job)) }
+                case .frames(let shape):
+                    try output.writeFrame(clip, job: job, maps: shape.mapSize.map { size in
+                        saliencyTarget(clip, job: job, region: region, mapSize: size)
+                    })
                 }
                 output.record(clip, rejectedFor: reason)
                 clip.release()
@@ -78,6 +105,14 @@ final class ScanExtraction {
             output.discard()
             throw error
         }
+    }
+
+    /// The gaze map of a frame sample: the gaze within the recipe's window around its time.
+    private func saliencyTarget(_ clip: OpenClip, job: DatasetJob, region: CropRect, mapSize: Int) -> GazeMap {
+        guard let saliency = job.recipe.saliency else { preconditionFailure("a gaze map without [saliency]") }
+        let t = clip.clip.startMicros, half = saliency.windowMicros / 2
+        let points = gazeByJob[clip.job].filter { abs($0.time - t) <= half }.map { (x: $0.x, y: $0.y) }
+        return GazeMap(points: points, region: region, mapSize: mapSize, sigmaPixels: saliency.sigmaPixels)
     }
 
     /// Step 2: the one pass over the video, filling each clip's frames and still; `complete`
@@ -97,12 +132,12 @@ final class ScanExtraction {
                 next += 1
                 let clip = targets.clips[target.clip]
                 clip.allocateIfNeeded()
-                let conversion = GrayConversion(size: clip.shape.size, crop: source.crop)
+                let conversion = GrayConversion(size: clip.size, crop: source.crop)
                 let image: [UInt8]
                 if let done = converted[conversion] {
                     image = done
                 } else {
-                    var pixels = [UInt8](repeating: 0, count: clip.shape.frameBytes)
+                    var pixels = [UInt8](repeating: 0, count: clip.frameBytes)
                     try pixels.withUnsafeMutableBufferPointer { try decoder.convertCellFrame(conversion, into: $0) }
                     converted[conversion] = pixels
                     image = pixels
@@ -128,7 +163,8 @@ private final class OpenClip {
     let clip: ClipRecord
     let clipID: Int64
     let job: Int
-    let shape: ClipRecordShape
+    /// Sampled frames (0: the still only) and their side.
+    let frames: Int, size: Int
     var video: [UInt8] = []
     var still: [UInt8] = []
     var frameIndices: [Int]
@@ -137,25 +173,28 @@ private final class OpenClip {
     var remaining: Int
     var done = false
 
-    init(clip: ClipRecord, job: Int, shape: ClipRecordShape) {
+    init(clip: ClipRecord, job: Int, frames: Int, size: Int) {
         self.clip = clip
         clipID = clip.id ?? 0
         self.job = job
-        self.shape = shape
-        frameIndices = [Int](repeating: -1, count: shape.frames)
-        remaining = shape.frames + 1
+        self.frames = frames
+        self.size = size
+        frameIndices = [Int](repeating: -1, count: frames)
+        remaining = frames + 1
     }
 
+    var frameBytes: Int { size * size }
+
     func allocateIfNeeded() {
-        guard video.isEmpty && !done else { return }
-        video = [UInt8](repeating: 0, count: shape.frames * shape.frameBytes)
-        still = [UInt8](repeating: 0, count: shape.frameBytes)
+        guard still.isEmpty && !done else { return }
+        video = [UInt8](repeating: 0, count: frames * frameBytes)
+        still = [UInt8](repeating: 0, count: frameBytes)
     }
 
     /// Puts a converted frame in frame slot `slot` (0..<frames) or, at `slot == frames`, as the still.
     func place(_ image: [UInt8], slot: Int, frameIndex: Int) {
-        if slot < shape.frames {
-            let n = shape.frameBytes
+        if slot < frames {
+            let n = frameBytes
             video.replaceSubrange((slot * n)..<((slot + 1) * n), with: image)
             frameIndices[slot] = frameIndex
         } else {
@@ -193,13 +232,13 @@ private final class TargetList {
         for (j, job) in jobs.enumerated() {
             let recipe = job.recipe
             for clip in clipsByJob[j] {
-                let open = OpenClip(clip: clip, job: j, shape: job.shape)
+                let open = OpenClip(clip: clip, job: j, frames: job.frames, size: job.size)
                 let index = clips.count
                 clips.append(open)
-                for (k, t) in recipe.frameTargets(clipStart: clip.startMicros).enumerated() {
+                for (k, t) in recipe.frameTargets(clipStart: clip.startMicros).enumerated() where k < job.frames {
                     targets.append(Target(time: t, clip: index, slot: k))
                 }
-                targets.append(Target(time: recipe.stillTarget(clipStart: clip.startMicros, clipID: open.clipID), clip: index, slot: job.shape.frames))
+                targets.append(Target(time: recipe.stillTarget(clipStart: clip.startMicros, clipID: open.clipID), clip: index, slot: job.frames))
             }
         }
         targets.sort()
@@ -223,7 +262,7 @@ private final class ClipAudio {
     init(jobs: [DatasetJob], source: RecordingSource, videoStart: Microseconds) throws {
         self.source = source
         self.videoStart = videoStart
-        for job in jobs where streams[job.recipe.logMel.sampleRate] == nil {
+        for job in jobs where job.frames > 0 && streams[job.recipe.logMel.sampleRate] == nil {
             let rate = job.recipe.logMel.sampleRate
             let decoder = try AudioDecoder(path: source.audioFile, offset: source.audioOffset, sampleRate: rate)
             streams[rate] = AudioSampleStream(decoder: decoder, origin: videoStart)
@@ -276,6 +315,21 @@ private final class ScanOutput {
             b.setU8(.video, clip.video)
             b.setU8(.still, clip.still)
             b.setF16(.logmel, bits: logMel.float16Bits)
+        }
+    }
+
+    /// A labelled frame: the frame (the still), its class index and, for saliency, the maps.
+    func writeFrame(_ clip: OpenClip, job: DatasetJob, maps: GazeMap?) throws {
+        guard let frames = job.recipe.frames, let label = clip.clip.label, let index = frames.classes.index(of: label) else {
+            throw InputError(path: job.record.name, reason: "clip \(clip.clipID) has no known label")
+        }
+        try writers[clip.job].append(clipID: clip.clipID) { b in
+            b.setU8(FrameField.frame.rawValue, clip.still)
+            b.setI64(FrameField.label.rawValue, [Int64(index)])
+            if let maps {
+                b.setF32(FrameField.gazeMap.rawValue, maps.density)
+                b.setU8(FrameField.fixations.rawValue, maps.fixations)
+            }
         }
     }
 

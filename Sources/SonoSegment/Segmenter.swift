@@ -56,7 +56,9 @@ public struct Segmenter: Sendable {
         }
     }
 
-    public func segment(recipe: DatasetRecipe, catalog: Catalog, datasetRoot: String?, runID: Int64?) throws -> SegmentSummary {
+    public func segment(recipe given: DatasetRecipe, catalog: Catalog, datasetRoot: String?, runID: Int64?) throws -> SegmentSummary {
+        if given.isFrameDataset { return try FramePlanner(showProgress: showProgress).segment(recipe: given, catalog: catalog, datasetRoot: datasetRoot, runID: runID) }
+        let recipe = given
         let started = Date()
         let dataset = try catalog.dataset(for: recipe, root: datasetRoot)
         guard let datasetID = dataset.id else { throw CatalogError(path: catalog.path, reason: "dataset without id") }

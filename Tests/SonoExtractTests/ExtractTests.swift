@@ -271,6 +271,72 @@ final class ExtractTests: XCTestCase {
         }
     }
 
+    /// Plane labels and gaze → a labelled frame dataset with saliency maps and folds: each
+    /// record holds the frame, its class and the gaze map around it.
+    func testLabelledFrameDatasetWithGazeMaps() throws {
+        let p = try makeTwoScanPipeline().pipeline
+        let catalog = try Catalog(path: p.catalogPath)
+        let planes = p.dir.file("planes.csv"), gaze = p.dir.file("gaze.csv")
+        try "scan_id,start_s,end_s,label\ns1,0,4,4CH\ns1,4,8,femur\ns1,8,11.5,background\ns2,1,6,abdomen\n".write(toFile: planes, atomically: true, encoding: .utf8)
+        let crop = try XCTUnwrap(catalog.recordings().first { $0.scanID == "s1" }?.source.crop ?? CropRect(x: 0, y: 0, width: 128, height: 96))
+        // The centre of map cell (column 8, row 4) of the 16² map over the crop.
+        let cx = Double(crop.x) + Double(crop.width) * 8.5 / 16, cy = Double(crop.y) + Double(crop.height) * 4.5 / 16
+        var gazeRows = ["scan_id,time_s,x,y"]
+        for k in 0..<120 { gazeRows.append("s1,\(Double(k) / 10),\(cx),\(cy)") }
+        try gazeRows.joined(separator: "\n").write(toFile: gaze, atomically: true, encoding: .utf8)
+        XCTAssertTrue(try LabelIngestor().ingest(catalogPath: p.catalogPath, manifest: planes, kind: .planes, name: "planes").contains("4 rows"))
+        _ = try LabelIngestor().ingest(catalogPath: p.catalogPath, manifest: gaze, kind: .gaze, name: "gaze")
+        let again = try LabelIngestor().ingest(catalogPath: p.catalogPath, manifest: planes, kind: .planes, name: "planes")
+        XCTAssertTrue(again.contains("planes v1") && again.contains("unchanged"), again)
+        try p.segment(try p.recipe("frames", "[frames]\nlabels = \"planes\"\nrate_hz = 1\nmax_per_span = 3\nsize = 32\n[saliency]\ngaze = \"gaze\"\nwindow_s = 0.5\nsigma_px = 4\nmap_size = 16\n[folds]\nk = 2\n"))
+        let summary = try p.extract(["frames"])
+        XCTAssertEqual(summary.failed, [:])
+        let records = try p.records("frames")
+        XCTAssertEqual(records.count, 3 + 3 + 3 + 3, "three per span (capped)")
+        let classes = ClassList.fetalPlanes
+        for (clip, record, _) in records {
+            let label = Int(record.bytes(FrameField.label.rawValue).loadUnaligned(as: Int64.self))
+            XCTAssertEqual(classes.names[label], clip.label)
+            let density = record.bytes(FrameField.gazeMap.rawValue).bindMemory(to: Float.self)
+            let total = density.reduce(0, +)
+            if clip.scanID == "s1" {
+                XCTAssertEqual(total, 1, accuracy: 1e-4)
+                let peak = density.indices.max { density[$0] < density[$1] } ?? 0
+                XCTAssertEqual(peak % 16, 8, "peak column at the gaze point's"); XCTAssertEqual(peak / 16, 4, "peak row")
+            } else {
+                XCTAssertEqual(total, 0, "no gaze on s2")
+            }
+        }
+        let dataset = try catalog.latestDataset(named: "frames")
+        let folds = try catalog.folds(datasetID: dataset.id ?? -1)
+        XCTAssertEqual(Set(folds.values), [0, 1], "two scans, two folds")
+    }
+
+    /// Every bad label row is an error naming the file and line; nothing of that file is stored.
+    func testLabelManifestErrorsNameFileAndLine() throws {
+        let p = try makeTwoScanPipeline().pipeline
+        let cases: [(LabelSetRecord.Kind, String, String)] = [
+            (.planes, "scan_id,start_s,end_s,label\nnope,0,1,4CH\n", "line 2: unknown scan 'nope'"),
+            (.planes, "scan_id,start_s,end_s,label\ns1,0,99,4CH\n", "line 2: span 0…99 s lies outside the video"),
+            (.planes, "scan_id,start_s,end_s,label\ns1,0,3,4CH\ns1,2,4,femur\n", "line 3: span overlaps the one on line 2"),
+            (.planes, "scan_id,start_s,end_s,label\ns1,0,3,heart\n", "line 2: unknown label 'heart'"),
+            (.planes, "scan_id,start_s,end_s,label\ns1,3,1,4CH\n", "line 2: end_s 1 is not after start_s 3"),
+            (.planes, "scan_id,start,end,label\n", "line 1: header must be scan_id,start_s,end_s,label"),
+            (.planes, "scan_id,start_s,end_s,label\ns1,0,1\n", "line 2: 3 fields, the header has 4"),
+            (.gaze, "scan_id,time_s,x,y\ns1,1,500,10\n", "line 2: point (500, 10) lies outside the 128×96 frame"),
+            (.gaze, "scan_id,time_s,x,y\ns1,x,5,10\n", "line 2: time_s, x and y must be numbers"),
+        ]
+        for (i, (kind, text, expected)) in cases.enumerated() {
+            let file = p.dir.file("bad\(i).csv")
+            try text.write(toFile: file, atomically: true, encoding: .utf8)
+            XCTAssertThrowsError(try LabelIngestor().ingest(catalogPath: p.catalogPath, manifest: file, kind: kind, name: "bad")) { error in
+                XCTAssertTrue("\(error)".hasPrefix(file + ": "), "\(error)")
+                XCTAssertTrue("\(error)".contains(expected), "'\(error)' lacks '\(expected)'")
+            }
+        }
+        XCTAssertThrowsError(try Catalog(path: p.catalogPath).latestLabelSet(named: "bad", kind: .planes), "nothing stored")
+    }
+
     private func makeTwoScanPipeline(segmentJobs: Int = 1) throws -> (pipeline: Pipeline, args: [String]) {
         let p = Pipeline()
         for (name, seed) in [("s1", UInt64(1)), ("s2", UInt64(2))] {
