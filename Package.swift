@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "sono-segment", targets: ["sono-segment"]),
         .executable(name: "sono-extract", targets: ["sono-extract"]),
         .executable(name: "sono-train", targets: ["sono-train"]),
+        .executable(name: "sono-embed", targets: ["sono-embed"]),
         .executable(name: "sono-inspect", targets: ["sono-inspect"]),
         .executable(name: "sono-bench", targets: ["sono-bench"]),
     ],
@@ -76,6 +77,9 @@ let package = Package(
         ]),
         .executableTarget(name: "sono-train", dependencies: [
             "SonoTrain", "SonoCatalog", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "sono-embed", dependencies: [
+            "SonoTrain", "SonoDataset", "SonoCatalog", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sono-sample", dependencies: [
             "SonoSample", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -225,6 +225,34 @@ final class TrainerTests: XCTestCase {
         XCTAssertThrowsError(try Trainer(catalog: catalog, config: wrong)) { XCTAssertTrue("\($0)".contains("resnet.safetensors"), "\($0)") }
     }
 
+    /// Frozen features from a checkpoint are the trained encoder's, in evaluation mode; `write`
+    /// makes numpy files; a frame-only request on clips is refused.
+    func testFrozenFeaturesFromACheckpoint() throws {
+        let dir = TemporaryDirectory()
+        let (catalog, config) = try toyRun(dir, steps: 2)
+        let trainer = try Trainer(catalog: catalog, config: config)
+        try trainer.run(checkpointDir: dir.file("ckpt")) { _ in }
+        let encoders = try FrozenEncoders(checkpoint: dir.file("ckpt/encoders.safetensors"))
+        let table = try encoders.features(of: .image, catalog: catalog, dataset: "toy", batchSize: 5)
+        XCTAssertEqual(table.count, 12)
+        XCTAssertEqual(table.dimension, trainer.image.outputFeatures)
+        XCTAssertEqual(Set(table.scanIDs).count, 3)
+        XCTAssertEqual(table.labels, [Int](repeating: -1, count: 12))
+        // The same records through the trained encoder directly.
+        trainer.image.setTraining(false)
+        let reader = try catalog.openShard(try catalog.shards(datasetID: try catalog.latestDataset(named: "toy").id ?? -1)[0], of: try catalog.latestDataset(named: "toy"))
+        let still = reader.record(0).u8(.still).map { Float($0) / 255 }
+        let gray = Tensor(shape: [1, 1, 32, 32], data: still)
+        let direct = GradientMode.withoutGradients { trainer.image(Tensor.concat([gray, gray, gray], axis: 1)) }.data
+        let first = Array(table.features[0..<table.dimension])
+        for (a, b) in zip(direct, first) { XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(a))) }
+        try table.write(to: dir.file("f.npy"))
+        XCTAssertEqual(try NPYArray.read(dir.file("f.npy")).shape, [12, table.dimension])
+        XCTAssertEqual(try NPYArray.read(dir.file("f.clip_ids.npy")).shape, [12])
+        let random = FrozenEncoders(randomOf: .tiny, seed: 0)
+        XCTAssertThrowsError(try random.features(of: .video, catalog: catalog, dataset: "nope"))
+    }
+
     /// The committed run files parse.
     func testCommittedRunFilesParse() throws {
         let runs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../data-manifests/runs")

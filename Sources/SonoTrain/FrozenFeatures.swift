@@ -1,0 +1,168 @@
+import Foundation
+import SonoCatalog
+import SonoCore
+import SonoDataset
+import SonoModels
+import SonoShards
+import SonoTensor
+
+/// Which encoder's pooled output is the feature.
+public enum FeatureEncoder: String, Sendable, CaseIterable {
+    /// ResNet-18 on a frame dataset's frames, or on a clip dataset's stills.
+    case image
+    /// R(2+1)D-18 on a clip dataset's clips.
+    case video
+    /// CNN14 on a clip dataset's log-mels.
+    case audio
+}
+
+/// Frozen features of every record of a dataset (or one split): the encoder's pooled output in
+/// evaluation mode, with each record's clip id, scan and (frame datasets) class index.
+public struct FeatureTable: Sendable {
+    public var clipIDs: [Int64] = []
+    public var scanIDs: [String] = []
+    /// Class index per record (-1 for unlabelled clips).
+    public var labels: [Int] = []
+    /// [N, dimension] row-major.
+    public var features: [Float] = []
+    public var dimension = 0
+
+    public var count: Int { clipIDs.count }
+
+    /// Writes `F.npy` (float32 [N, D]) with `F.clip_ids.npy` and `F.labels.npy` (int64 [N]) beside it.
+    public func write(to path: String) throws {
+        let base = path.hasSuffix(".npy") ? String(path.dropLast(4)) : path
+        try NPYArray(float32: features, shape: [count, dimension]).write(to: base + ".npy")
+        func int64(_ values: [Int64]) -> NPYArray {
+            NPYArray(dtype: .int64, shape: [values.count], data: values.withUnsafeBufferPointer { Data(buffer: $0) })
+        }
+        try int64(clipIDs).write(to: base + ".clip_ids.npy")
+        try int64(labels.map(Int64.init)).write(to: base + ".labels.npy")
+    }
+}
+
+/// Encoders for evaluation: from a SonoDual checkpoint (`last`, `best`, `encoders`), or at
+/// random initialisation (the baseline), in evaluation mode.
+public final class FrozenEncoders {
+    public let size: ModelSize
+    let video: R2Plus1D18, image: ResNet18, audio: CNN14
+    let videoNormalization: InputNormalization?, imageNormalization: InputNormalization?
+    let pixelMean: Float, pixelStd: Float, logMelMean: Float, logMelStd: Float
+    /// The datasets and scans the weights were pretrained on (empty for random weights).
+    public let pretrainedDatasets: [String]
+
+    /// Random weights of `size` from `seed` (the same initialisation a run of that seed starts from).
+    public init(randomOf size: ModelSize, seed: UInt64) {
+        self.size = size
+        video = R2Plus1D18(size.video, initialization: .torchvision(seed: seed &+ 1))
+        image = ResNet18(size.image, initialization: .torchvision(seed: seed &+ 2))
+        audio = CNN14(size.audio, initialization: .xavierUniform(seed: seed &+ 3))
+        (videoNormalization, imageNormalization) = (nil, nil)
+        (pixelMean, pixelStd, logMelMean, logMelStd) = (0, 1, 0, 1)
+        pretrainedDatasets = []
+        setEvaluation()
+    }
+
+    /// The encoders of a checkpoint, with the input normalisation its run used.
+    public init(checkpoint path: String) throws {
+        let file: SafeTensors.File
+        do { file = try SafeTensors.read(path) } catch {
+            throw InputError(path: path, reason: "not a readable safetensors checkpoint (\(error.localizedDescription))")
+        }
+        guard let sizeName = file.metadata["model_size"], let size = ModelSize(rawValue: sizeName) else {
+            throw InputError(path: path, reason: "not a SonoDual checkpoint (no model_size in its metadata)")
+        }
+        var config = RunConfig()
+        if let toml = file.metadata["config"] { try config.apply(toml: toml, source: path + " (its config)") }
+        self.size = size
+        video = R2Plus1D18(size.video, initialization: .zeros)
+        image = ResNet18(size.image, initialization: .zeros)
+        audio = CNN14(size.audio, initialization: .zeros)
+        videoNormalization = config.initVideo.isEmpty ? nil : PretrainedLayout.torchvisionR2Plus1D18.inputNormalization
+        imageNormalization = config.initImage.isEmpty ? nil : PretrainedLayout.torchvisionResNet18.inputNormalization
+        (pixelMean, pixelStd, logMelMean, logMelStd) = (config.pixelMean, config.pixelStd, config.logMelMean, config.logMelStd)
+        pretrainedDatasets = config.datasets
+        let stored = Dictionary(file.tensors.map { ($0.0, $0.2) }, uniquingKeysWith: { a, _ in a })
+        for (prefix, module) in [("video", video as any Module), ("image", image), ("audio", audio)] {
+            for (name, p) in prefixed(prefix, module.namedParameters()) {
+                guard let values = stored[name], values.count == p.count else { throw InputError(path: path, reason: "missing or misshapen tensor \(name)") }
+                p.data = values
+            }
+            for (name, bn) in prefixed(prefix, module.namedBatchNorms()) {
+                guard let mean = stored["\(name).running_mean"], let variance = stored["\(name).running_var"],
+                      mean.count == bn.channels, variance.count == bn.channels else {
+                    throw InputError(path: path, reason: "missing running statistics of \(name)")
+                }
+                bn.runningMean = mean
+                bn.runningVar = variance
+            }
+        }
+        setEvaluation()
+    }
+
+    private func setEvaluation() {
+        for m in [video as any Module, image, audio] { m.setTraining(false) }
+    }
+
+    /// Features of every stored record of `dataset` (optionally one split), `batchSize` at a time.
+    public func features(of encoder: FeatureEncoder, catalog: Catalog, dataset name: String, split: Split? = nil, batchSize: Int = 16) throws -> FeatureTable {
+        let dataset = try catalog.latestDataset(named: name)
+        guard let id = dataset.id, let layout = dataset.layout else {
+            throw InputError(path: catalog.path, reason: "dataset \(dataset.label) has an unreadable record layout")
+        }
+        let isFrameDataset = FrameRecordShape(layout: layout) != nil
+        let field: String
+        switch (encoder, isFrameDataset) {
+        case (.image, true): field = FrameField.frame.rawValue
+        case (.image, false): field = ClipField.still.rawValue
+        case (.video, false): field = ClipField.video.rawValue
+        case (.audio, false): field = ClipField.logmel.rawValue
+        default: throw InputError(path: catalog.path, reason: "dataset \(dataset.label) holds single frames: only the image encoder applies")
+        }
+        guard let spec = layout.field(field) else { throw InputError(path: catalog.path, reason: "dataset \(dataset.label) has no field \(field)") }
+        var readers: [Int64: ShardReader] = [:]
+        for shard in try catalog.shards(datasetID: id) { readers[shard.id ?? -1] = try catalog.openShard(shard, of: dataset) }
+        let slots = try catalog.recordSlots(datasetID: id, split: split)
+        var table = FeatureTable()
+        try GradientMode.withoutGradients {
+            var start = 0
+            while start < slots.count {
+                let batch = Array(slots[start..<min(slots.count, start + batchSize)])
+                start += batch.count
+                var values: [Float] = []
+                for slot in batch {
+                    guard let reader = readers[slot.shardID] else { continue }
+                    let record = reader.record(slot.slot)
+                    guard reader.recordIsIntact(slot.slot) else {
+                        throw InputError(path: reader.path, reason: "record \(slot.slot) (clip \(slot.clipID)) fails its CRC-32C")
+                    }
+                    values += spec.type == .f16 ? record.f16AsFloat(field).map { ($0 - logMelMean) / logMelStd }
+                        : record.u8(field).map { (Float($0) / 255 - pixelMean) / pixelStd }
+                    table.clipIDs.append(slot.clipID)
+                    table.scanIDs.append(slot.scanID)
+                    let label = isFrameDataset ? Int(record.bytes(FrameField.label.rawValue).loadUnaligned(as: Int64.self)) : -1
+                    table.labels.append(label)
+                }
+                let out = forward(encoder, values, count: batch.count, shape: spec.shape)
+                table.dimension = out.shape[1]
+                table.features += out.data
+            }
+        }
+        return table
+    }
+
+    private func forward(_ encoder: FeatureEncoder, _ values: [Float], count b: Int, shape: [Int]) -> Tensor {
+        switch encoder {
+        case .image:
+            let gray = Tensor(shape: [b, 1, shape[0], shape[1]], data: values)
+            let rgb = Tensor.concat([gray, gray, gray], axis: 1)
+            return image(imageNormalization.map { $0.apply(to: rgb) } ?? rgb)
+        case .video:
+            let gray = Tensor(shape: [b, 1] + shape, data: values)
+            let rgb = Tensor.concat([gray, gray, gray], axis: 1)
+            return video(videoNormalization.map { $0.apply(to: rgb) } ?? rgb)
+        case .audio:
+            return audio(Tensor(shape: [b, 1] + shape, data: values))
+        }
+    }
+}
