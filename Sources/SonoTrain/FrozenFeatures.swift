@@ -50,6 +50,7 @@ public final class FrozenEncoders {
     let pixelMean: Float, pixelStd: Float, logMelMean: Float, logMelStd: Float
     /// The datasets and scans the weights were pretrained on (empty for random weights).
     public let pretrainedDatasets: [String]
+    public let pretrainedScans: Set<String>
 
     /// Random weights of `size` from `seed` (the same initialisation a run of that seed starts from).
     public init(randomOf size: ModelSize, seed: UInt64) {
@@ -60,6 +61,7 @@ public final class FrozenEncoders {
         (videoNormalization, imageNormalization) = (nil, nil)
         (pixelMean, pixelStd, logMelMean, logMelStd) = (0, 1, 0, 1)
         pretrainedDatasets = []
+        pretrainedScans = []
         setEvaluation()
     }
 
@@ -82,6 +84,7 @@ public final class FrozenEncoders {
         imageNormalization = config.initImage.isEmpty ? nil : PretrainedLayout.torchvisionResNet18.inputNormalization
         (pixelMean, pixelStd, logMelMean, logMelStd) = (config.pixelMean, config.pixelStd, config.logMelMean, config.logMelStd)
         pretrainedDatasets = config.datasets
+        pretrainedScans = Set((file.metadata["scans"] ?? "").split(separator: ",").map(String.init))
         let stored = Dictionary(file.tensors.map { ($0.0, $0.2) }, uniquingKeysWith: { a, _ in a })
         for (prefix, module) in [("video", video as any Module), ("image", image), ("audio", audio)] {
             for (name, p) in prefixed(prefix, module.namedParameters()) {
@@ -98,6 +101,15 @@ public final class FrozenEncoders {
             }
         }
         setEvaluation()
+    }
+
+    /// Refuses features whose scans were pretrained on, unless `allowOverlap`: a probe on
+    /// them would measure memorisation, not transfer.
+    public func checkNoLeak(_ table: FeatureTable, allowOverlap: Bool, source: String) throws {
+        let leaked = Set(table.scanIDs).intersection(pretrainedScans).sorted()
+        guard leaked.isEmpty || allowOverlap else {
+            throw InputError(path: source, reason: "\(leaked.count) evaluation scan(s) were in the checkpoint's pretraining data (\(leaked.prefix(5).joined(separator: ", "))\(leaked.count > 5 ? ", …" : "")); pass --allow-overlap to evaluate anyway")
+        }
     }
 
     private func setEvaluation() {

@@ -59,6 +59,7 @@ extension Trainer {
             "format": Self.checkpointFormat, "step": "\(step)", "model_size": config.modelSize.rawValue,
             "loader_seed": "\(state.seed)", "loader_epoch": "\(state.epoch)", "loader_step": "\(state.step)",
             "datasets": config.datasets.joined(separator: ","), "adam_step": "\(adamStep)", "config": config.toml,
+            "scans": pretrainingScans.joined(separator: ","),
         ], to: temporary)
         guard rename(temporary, path) == 0 else { throw InputError(path: path, reason: Errno.reason("cannot rename \(temporary)")) }
     }
@@ -69,7 +70,8 @@ extension Trainer {
         let encoders = prefixed("video", video.namedParameters()) + prefixed("image", image.namedParameters()) + prefixed("audio", audio.namedParameters())
         let tensors = weightTensors(encoders, batchNorms.filter { !$0.0.hasPrefix("heads.") })
         try SafeTensors.write(tensors, metadata: ["format": "sonodual-encoders-v1", "model_size": config.modelSize.rawValue,
-                                                  "step": "\(completedSteps)", "config": config.toml], to: path)
+                                                  "step": "\(completedSteps)", "config": config.toml,
+                                                  "scans": pretrainingScans.joined(separator: ",")], to: path)
     }
 
     /// Parameters, then each batch norm's running statistics, as safetensors entries.

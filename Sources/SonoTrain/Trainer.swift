@@ -76,6 +76,9 @@ public final class Trainer {
     /// Set from any thread (a signal handler) to stop at the next step boundary.
     public let stop = StopRequest()
     public var showProgress = false
+    /// The scans whose records this run trains on: recorded in checkpoints, so an evaluation
+    /// can refuse test scans that leaked into pretraining.
+    public let pretrainingScans: [String]
     /// Per-channel input normalisation of encoders initialised from pretrained weights
     /// (Kinetics-400 for the video, ImageNet for the image), applied after the gray repeat.
     let videoNormalization: InputNormalization?, imageNormalization: InputNormalization?
@@ -105,6 +108,9 @@ public final class Trainer {
             throw InputError(path: catalog.path, reason: "fewer records than one batch of \(config.batchSize) in \(config.datasets.joined(separator: ","))")
         }
         totalSteps = config.epochs > 0 ? config.epochs * loader.batchesPerEpoch : config.steps
+        pretrainingScans = try Set(config.datasets.flatMap { name in
+            try catalog.recordSlots(datasetID: try catalog.latestDataset(named: name).id ?? -1, split: config.split).map(\.scanID)
+        }).sorted()
         let group = ParameterGroup(Self.parameters(video, image, audio, heads).map(\.1), learningRate: config.learningRate, weightDecay: config.weightDecay)
         optimizer = Adam([group], beta1: config.beta1, beta2: config.beta2, epsilon: config.epsilon, decoupled: config.optimizer == .adamw)
     }

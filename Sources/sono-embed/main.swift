@@ -21,6 +21,7 @@ struct SonoEmbedCommand: ParsableCommand {
     @Option(help: "Only this split (train, val, test).") var split: Split?
     @Option(help: "Output .npy path.") var out: String
     @Option(help: "Records per forward pass.") var batchSize = 16
+    @Flag(help: "Embed scans the checkpoint was pretrained on (otherwise refused: an evaluation on them measures memorisation).") var allowOverlap = false
 
     func validate() throws {
         guard ModelSize(rawValue: model) != nil else { throw ValidationError("--model must be full or tiny") }
@@ -30,6 +31,7 @@ struct SonoEmbedCommand: ParsableCommand {
     func run() throws {
         let encoders = try checkpoint.map { try FrozenEncoders(checkpoint: $0) } ?? FrozenEncoders(randomOf: ModelSize(rawValue: model) ?? .full, seed: seed)
         let table = try encoders.features(of: encoder, catalog: Catalog(path: catalog.path), dataset: dataset, split: split, batchSize: batchSize)
+        try encoders.checkNoLeak(table, allowOverlap: allowOverlap, source: checkpoint ?? out)
         try table.write(to: out)
         print("embed: \(table.count) records × \(table.dimension) features of \(encoder.rawValue) → \(out)")
     }

@@ -249,6 +249,10 @@ final class TrainerTests: XCTestCase {
         try table.write(to: dir.file("f.npy"))
         XCTAssertEqual(try NPYArray.read(dir.file("f.npy")).shape, [12, table.dimension])
         XCTAssertEqual(try NPYArray.read(dir.file("f.clip_ids.npy")).shape, [12])
+        XCTAssertThrowsError(try encoders.checkNoLeak(table, allowOverlap: false, source: "ckpt")) {
+            XCTAssertTrue("\($0)".contains("3 evaluation scan(s) were in the checkpoint's pretraining data"), "\($0)")
+        }
+        XCTAssertNoThrow(try encoders.checkNoLeak(table, allowOverlap: true, source: "ckpt"))
         let random = FrozenEncoders(randomOf: .tiny, seed: 0)
         XCTAssertThrowsError(try random.features(of: .video, catalog: catalog, dataset: "nope"))
     }
