@@ -105,6 +105,8 @@ public final class DualHeads {
     public struct Losses {
         public var total: Tensor
         public var terms: LossTerms
+        /// The MMCL latents z_v, z_a, z_i (nil where not computed), for diagnostics.
+        public var latents: [String: Tensor] = [:]
         public var mmcl: Float { terms.mmcl ?? 0 }
         public var mmsl: Float { terms.mmsl ?? 0 }
     }
@@ -115,16 +117,19 @@ public final class DualHeads {
         let c = config
         let image = c.useImage ? fi : nil
         var terms = LossTerms()
+        var latents: [String: Tensor] = [:]
         var total: Tensor? = nil
         func add(_ t: Tensor) { total = total.map { $0 + t } ?? t }
         if c.mmcl {
             let zv = projectV(fv), za = projectA(fa)                                   // (2)
+            latents["v"] = zv; latents["a"] = za
             let zva = fusionA(Tensor.concat([zv, za], axis: 1))                         // (3)
             let av = contrastive(za, zv), vva = contrastive(zv, zva)
             terms.nceAudioVideo = av.item; terms.nceVideoFusedAudio = vva.item
             var mmcl = av + vva                                                         // (6)
             if let fi = image {
                 let zi = projectI(fi)
+                latents["i"] = zi
                 let zvi = fusionI(Tensor.concat([zv, zi], axis: 1))
                 let iv = contrastive(zi, zv), vvi = contrastive(zv, zvi)
                 terms.nceImageVideo = iv.item; terms.nceVideoFusedImage = vvi.item
@@ -155,7 +160,7 @@ public final class DualHeads {
         }
         guard let total else { preconditionFailure("an objective with neither MMCL nor MMSL") }
         terms.total = total.item
-        return Losses(total: total, terms: terms)
+        return Losses(total: total, terms: terms, latents: latents)
     }
 
     /// The MMCL latents z_v, z_a, z_i (2) and the MMSL embeddings µ_v, µ_a, µ_i (9), l2-normalised,

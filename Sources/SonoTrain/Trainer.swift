@@ -19,13 +19,14 @@ public struct StepLog: Codable, Sendable {
     /// Time blocked waiting for the loader ÷ the step's time.
     public var dataWait: Double
     public var peakRSSMiB: Double
+    public var diagnostics: TrainingDiagnostics?
 
     public var mmcl: Float { terms.mmcl ?? 0 }
     public var mmsl: Float { terms.mmsl ?? 0 }
 
     enum CodingKeys: String, CodingKey {
         case step, epoch, loss, terms, lr, seconds
-        case clipsPerSecond = "clips_per_s", dataWait = "data_wait", peakRSSMiB = "peak_rss_mib"
+        case clipsPerSecond = "clips_per_s", dataWait = "data_wait", peakRSSMiB = "peak_rss_mib", diagnostics
     }
 }
 
@@ -206,6 +207,13 @@ public final class Trainer {
         let fi = inputs.still.map { image($0) }
         let losses = heads.loss(video: video(inputs.clip), audio: audio(inputs.mel), image: fi)
         losses.total.backward()
+        var diagnostics = TrainingDiagnostics()
+        diagnostics.gapToTrivial = TrainingDiagnostics.gaps(losses.terms, batch: batch.clipIDs.count, objective: heads.config)
+        for (name, z) in losses.latents { diagnostics.spread[name] = TrainingDiagnostics.spread(z) }
+        for (name, module) in [("video", video as any Module), ("image", image), ("audio", audio)] {
+            diagnostics.gradientNorm[name] = TrainingDiagnostics.gradientNorm(module.namedParameters())
+        }
+        diagnostics.gradientNorm["heads"] = TrainingDiagnostics.gradientNorm(heads.namedParameters())
         if config.clipNorm > 0 { optimizer.clipGradientNorm(config.clipNorm) }
         optimizer.step()
         optimizer.zeroGrad()
@@ -213,7 +221,7 @@ public final class Trainer {
         let seconds = (clock.now - start).inSeconds
         return StepLog(step: completedSteps, epoch: batch.epoch, loss: losses.total.item, terms: losses.terms, lr: lr, seconds: seconds,
                        clipsPerSecond: Double(batch.clipIDs.count) / max(seconds, 1e-9), dataWait: waited / max(seconds, 1e-9),
-                       peakRSSMiB: Double(ResourceUsage.peakResidentBytes) / 1_048_576)
+                       peakRSSMiB: Double(ResourceUsage.peakResidentBytes) / 1_048_576, diagnostics: diagnostics)
     }
 
     /// Validates, logs, and saves `best.safetensors` when the chosen metric improved.
