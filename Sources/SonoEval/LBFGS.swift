@@ -5,21 +5,13 @@
 /// fell (a gradient test, still exact there) — so the gradient tolerance can be met well past
 /// where sklearn's L-BFGS-B stops on its relative-decrease rule (ftol = 64 ε).
 struct LBFGS {
-    enum Stop: String, Codable, Sendable {
-        /// max |gradient| ≤ tolerance: converged.
-        case gradientTolerance
-        /// No step along the search direction lowers the objective: converged to rounding.
-        case noProgress
-        case maxIterations
-    }
-
     struct Result {
         var x: [Double]
         var value: Double
         var gradient: [Double]
         var iterations: Int
         var evaluations: Int
-        var stop: Stop
+        var stop: FitStop
     }
 
     var memory: Int
@@ -32,7 +24,7 @@ struct LBFGS {
         var evaluations = 1
         var pairs: [(s: [Double], y: [Double], rho: Double)] = []
         var iteration = 0
-        var stop = Stop.maxIterations
+        var stop = FitStop.maxIterations
         while true {
             if maxAbs(g) <= gradientTolerance { stop = .gradientTolerance; break }
             if iteration >= maxIterations { stop = .maxIterations; break }
@@ -97,3 +89,13 @@ func dot(_ a: [Double], _ b: [Double]) -> Double {
 }
 
 func maxAbs(_ a: [Double]) -> Double { a.reduce(0) { max($0, abs($1)) } }
+
+/// How an L-BFGS fit ended.
+public enum FitStop: String, Equatable, Codable, Sendable {
+    /// max |gradient| ≤ tolerance: converged.
+    case gradientTolerance
+    /// No step along the search direction lowers the objective: converged to rounding.
+    case noProgress
+    /// The iteration limit cut the fit short; the coefficients may be off the optimum.
+    case maxIterations
+}

@@ -42,31 +42,58 @@ public struct LinearProbe: Equatable, Codable, Sendable {
         guard !grid.isEmpty else { throw .invalidOption(name: "grid", reason: "no values of C") }
         for c in grid where !(c > 0 && c.isFinite) { throw .invalidOption(name: "grid", reason: "C must be finite and > 0, got \(c)") }
         let grid = Array(Set(grid)).sorted()
-        guard labels.count == x.rows else { throw .sizeMismatch(name: "labels", expected: x.rows, actual: labels.count) }
-        guard groups.count == x.rows else { throw .sizeMismatch(name: "groups", expected: x.rows, actual: groups.count) }
-        let splits = try GroupKFold(folds: folds).splits(groups: groups)
-        var scores = [[Double]](repeating: [], count: grid.count)  // [C][fold]
-        var converged = true
-        for split in splits {
-            let xTrain = x.selecting(rows: split.train), yTrain = split.train.map { labels[$0] }
-            let xValidation = x.selecting(rows: split.validation), yValidation = split.validation.map { labels[$0] }
-            var previous: LinearProbe?
-            for (i, c) in grid.enumerated() {
-                var o = options
-                o.C = c
-                let probe = try fit(xTrain, labels: yTrain, classCount: classes.count, options: o, warmStart: previous)
-                converged = converged && probe.model.report.converged
-                let m = try ClassificationMetrics(trueLabels: yValidation, predicted: try probe.predict(xValidation),
-                                                  classes: classes, subset: subset)
-                scores[i].append(metric == .accuracy ? m.accuracy : m.macroSubset.f1)
-                previous = probe
-            }
-        }
+        let (metrics, converged) = try foldMetrics(x, labels: labels, groups: groups, classes: classes, grid: grid,
+                                                   folds: folds, subset: subset, options: options)
+        let scores = metrics.map { $0.map { metric == .accuracy ? $0.accuracy : $0.macroSubset.f1 } }
         let means = scores.map { $0.reduce(0, +) / Double($0.count) }
         var best = 0
         for i in grid.indices where means[i] > means[best] { best = i }
         return CSelection(metric: metric, grid: grid, foldScores: scores, meanScores: means, bestC: grid[best],
                           allFitsConverged: converged)
+    }
+
+    /// The probe at one C scored on each fold of scan-grouped cross-validation, and the summary
+    /// (mean, sample sd) over folds. To report a C chosen on the same data, choose it with
+    /// `selectC` on a separate training split (or nest the two), or the estimate is optimistic.
+    public static func crossValidate<Group: Hashable & Comparable>(
+        _ x: FeatureMatrix, labels: [Int], groups: [Group], classes: ClassList, C: Double,
+        folds: Int = 5, subset: [Int]? = nil, options: LogisticRegression.Options = .init()
+    ) throws(EvalError) -> ProbeEvaluation {
+        let (metrics, converged) = try foldMetrics(x, labels: labels, groups: groups, classes: classes, grid: [C],
+                                                   folds: folds, subset: subset, options: options)
+        return ProbeEvaluation(C: C, folds: metrics[0], summary: try FoldSummary(metrics[0]), allFitsConverged: converged)
+    }
+
+    /// metrics[c][fold] for each C of an ascending grid; the standardizer is fitted once per
+    /// fold on its training part.
+    static func foldMetrics<Group: Hashable & Comparable>(
+        _ x: FeatureMatrix, labels: [Int], groups: [Group], classes: ClassList, grid: [Double],
+        folds: Int, subset: [Int]?, options: LogisticRegression.Options
+    ) throws(EvalError) -> ([[ClassificationMetrics]], Bool) {
+        guard labels.count == x.rows else { throw .sizeMismatch(name: "labels", expected: x.rows, actual: labels.count) }
+        guard groups.count == x.rows else { throw .sizeMismatch(name: "groups", expected: x.rows, actual: groups.count) }
+        let splits = try GroupKFold(folds: folds).splits(groups: groups)
+        var metrics = [[ClassificationMetrics]](repeating: [], count: grid.count)
+        var converged = true
+        for split in splits {
+            let xTrain = x.selecting(rows: split.train), yTrain = split.train.map { labels[$0] }
+            let standardizer = try Standardizer(fitting: xTrain)
+            let sTrain = try standardizer.transform(xTrain)
+            let sValidation = try standardizer.transform(x.selecting(rows: split.validation))
+            let yValidation = split.validation.map { labels[$0] }
+            var previous: LogisticRegression?
+            for (i, c) in grid.enumerated() {
+                var o = options
+                o.C = c
+                let model = try LogisticRegression.fit(sTrain, labels: yTrain, classCount: classes.count, sampleWeights: nil,
+                                                       options: o, warmStart: previous)
+                converged = converged && model.report.converged
+                metrics[i].append(try ClassificationMetrics(trueLabels: yValidation, predicted: try model.predict(sValidation),
+                                                            classes: classes, subset: subset))
+                previous = model
+            }
+        }
+        return (metrics, converged)
     }
 }
 
@@ -88,5 +115,14 @@ public struct CSelection: Equatable, Codable, Sendable {
     public let meanScores: [Double]
     public let bestC: Double
     /// False if some fit stopped at its iteration limit (its score is still used).
+    public let allFitsConverged: Bool
+}
+
+/// The outcome of `LinearProbe.crossValidate`: what to report.
+public struct ProbeEvaluation: Equatable, Codable, Sendable {
+    public let C: Double
+    /// Validation metrics of each fold, in fold order.
+    public let folds: [ClassificationMetrics]
+    public let summary: FoldSummary
     public let allFitsConverged: Bool
 }

@@ -63,9 +63,8 @@ public struct LogisticRegression: Equatable, Codable, Sendable {
         /// The per-sample objective (objective / (C Σs)) at the solution.
         public let objective: Double
         public let gradientMaxAbs: Double
-        /// "gradientTolerance", "noProgress" (converged to rounding) or "maxIterations".
-        public let stop: String
-        public var converged: Bool { stop != "maxIterations" }
+        public let stop: FitStop
+        public var converged: Bool { stop != .maxIterations }
     }
 
     /// Size of the label space (labels are 0..<classCount).
@@ -139,7 +138,7 @@ public struct LogisticRegression: Equatable, Codable, Sendable {
         }
         coefficients = coefficients.map { $0.map { $0 == 0 ? 0 : $0 } }  // no −0 in JSON
         let report = FitReport(iterations: result.iterations, evaluations: result.evaluations, objective: result.value,
-                               gradientMaxAbs: maxAbs(result.gradient), stop: result.stop.rawValue)
+                               gradientMaxAbs: maxAbs(result.gradient), stop: result.stop)
         return LogisticRegression(classCount: classCount, classes: classes, coefficients: coefficients,
                                   intercepts: intercepts, options: options, report: report)
     }

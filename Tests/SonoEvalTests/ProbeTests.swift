@@ -37,13 +37,13 @@ final class ProbeTests: XCTestCase {
     /// Labels shuffled across frames: grouped 4-fold accuracy at C = 1 within 0.25 ± 0.08
     /// (about 4 standard errors for 600 validation frames).
     func testShuffledLabelsScoreNearChance() throws {
-        var (x, y, scan) = try synthetic(separation: 8)
+        let (x, ordered, scan) = try synthetic(separation: 8)
+        var y = ordered
         var rng = SeededGenerator(seed: 99)
         y.shuffle(using: &rng)
         let classes = try ClassList((0..<4).map { PlaneClass(id: "c\($0)", name: "c\($0)") })
         let selection = try LinearProbe.selectC(x, labels: y, groups: scan, classes: classes, grid: [1], folds: 4, metric: .accuracy)
         XCTAssertEqual(selection.meanScores[0], 0.25, accuracy: 0.08)
-        _ = x
     }
 
     func testGroupedSplitsNeverShareAScan() throws {
@@ -74,6 +74,19 @@ final class ProbeTests: XCTestCase {
         XCTAssertEqual(a.meanScores, [1, 1, 1, 1])
         XCTAssertEqual(a.bestC, 1e-4)
         XCTAssertEqual(try LinearProbe.selectC(x, labels: y, groups: scan, classes: classes, grid: grid, folds: 3), a)
+    }
+
+    /// Per-fold metrics and their summary; the folds' validation parts cover every frame once.
+    /// (3 folds: with 4, equal-sized scans of classes s % 4 would put one class per fold.)
+    func testCrossValidateReportsEveryFold() throws {
+        let (x, y, scan) = try synthetic(separation: 8)
+        let classes = try ClassList((0..<4).map { PlaneClass(id: "c\($0)", name: "c\($0)") })
+        let evaluation = try LinearProbe.crossValidate(x, labels: y, groups: scan, classes: classes, C: 1, folds: 3)
+        XCTAssertEqual(evaluation.folds.count, 3)
+        XCTAssertEqual(evaluation.folds.reduce(0) { $0 + $1.sampleCount }, x.rows)
+        XCTAssertEqual(evaluation.summary.accuracy.mean, 1)
+        XCTAssertEqual(evaluation.summary.accuracy.sd, 0)
+        XCTAssertTrue(evaluation.allFitsConverged)
     }
 
     /// The objective is summed in fixed chunks, so threads do not change a bit of the fit.
