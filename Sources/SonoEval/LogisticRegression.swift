@@ -254,20 +254,7 @@ struct LogisticObjective: Sendable {
                 gradient.withUnsafeMutableBufferPointer { g in
                     for i in rows {
                         let base = i * d
-                        for k in 0..<m {
-                            var a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0
-                            let w = k * stride
-                            var j = 0
-                            while j + 4 <= d {
-                                a0 += th[w + j] * xs[base + j]
-                                a1 += th[w + j + 1] * xs[base + j + 1]
-                                a2 += th[w + j + 2] * xs[base + j + 2]
-                                a3 += th[w + j + 3] * xs[base + j + 3]
-                                j += 4
-                            }
-                            while j < d { a0 += th[w + j] * xs[base + j]; j += 1 }
-                            z[k] = th[w + d] + ((a0 + a1) + (a2 + a3))
-                        }
+                        for k in 0..<m { z[k] = th[k * stride + d] + dotProduct(th, k * stride, xs, base, d) }
                         let s = weights[i]
                         if binary {
                             let y: Double = targets[i] == 1 ? 1 : 0
@@ -287,9 +274,8 @@ struct LogisticObjective: Sendable {
                         for k in 0..<m {
                             let r = z[k]
                             if r == 0 { continue }
-                            let w = k * stride
-                            for j in 0..<d { g[w + j] += r * xs[base + j] }
-                            g[w + d] += r
+                            addScaled(r, xs, base, into: g, k * stride, d)
+                            g[k * stride + d] += r
                         }
                     }
                 }
@@ -297,4 +283,40 @@ struct LogisticObjective: Sendable {
         }
         return (loss, gradient)
     }
+}
+
+/// Σⱼ a[aStart + j] · b[bStart + j] for j < count, in 8 interleaved partial sums (SIMD lanes);
+/// the order is fixed, so the result is deterministic.
+@inline(__always)
+func dotProduct(_ a: UnsafeBufferPointer<Double>, _ aStart: Int, _ b: UnsafeBufferPointer<Double>, _ bStart: Int,
+                _ count: Int) -> Double {
+    guard let pa = a.baseAddress, let pb = b.baseAddress else { return 0 }
+    let ra = UnsafeRawPointer(pa + aStart), rb = UnsafeRawPointer(pb + bStart)
+    var acc = SIMD8<Double>()
+    var j = 0
+    while j + 8 <= count {
+        acc += ra.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
+            * rb.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
+        j += 8
+    }
+    var tail = 0.0
+    while j < count { tail += pa[aStart + j] * pb[bStart + j]; j += 1 }
+    return acc.sum() + tail
+}
+
+/// y[yStart + j] += r · x[xStart + j] for j < count.
+@inline(__always)
+func addScaled(_ r: Double, _ x: UnsafeBufferPointer<Double>, _ xStart: Int, into y: UnsafeMutableBufferPointer<Double>,
+               _ yStart: Int, _ count: Int) {
+    guard let px = x.baseAddress, let py = y.baseAddress else { return }
+    let rx = UnsafeRawPointer(px + xStart), ry = UnsafeMutableRawPointer(py + yStart)
+    let rv = SIMD8<Double>(repeating: r)
+    var j = 0
+    while j + 8 <= count {
+        let v = ry.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
+            + rv * rx.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
+        ry.storeBytes(of: v, toByteOffset: j * 8, as: SIMD8<Double>.self)
+        j += 8
+    }
+    while j < count { py[yStart + j] += r * px[xStart + j]; j += 1 }
 }

@@ -4,7 +4,7 @@ import XCTest
 @testable import SonoEval
 
 /// The probe on synthetic features, grouped cross-validation, the class list and the reports.
-final class ProbeTests: XCTestCase {
+final class LinearProbeTests: XCTestCase {
     /// `scans` scans of `framesPerScan` frames; each scan shows one class (scan % classes);
     /// features = class centre · `separation` + unit Gaussian noise.
     func synthetic(scans: Int = 24, framesPerScan: Int = 25, classes: Int = 4, dimension: Int = 12,
@@ -37,7 +37,7 @@ final class ProbeTests: XCTestCase {
     /// Labels shuffled across frames: grouped 4-fold accuracy at C = 1 within 0.25 ± 0.08
     /// (about 4 standard errors for 600 validation frames).
     func testShuffledLabelsScoreNearChance() throws {
-        let (x, ordered, scan) = try synthetic(separation: 8)
+        let (x, ordered, scan) = try synthetic(dimension: 6, separation: 8)
         var y = ordered
         var rng = SeededGenerator(seed: 99)
         y.shuffle(using: &rng)
@@ -66,7 +66,7 @@ final class ProbeTests: XCTestCase {
 
     /// Separable classes score 1 at every C: the tie goes to the smallest C; a rerun is identical.
     func testSelectCIsDeterministicAndBreaksTiesToTheSmallerC() throws {
-        let (x, y, scan) = try synthetic(separation: 8)
+        let (x, y, scan) = try synthetic(framesPerScan: 10, separation: 8)
         let classes = try ClassList((0..<4).map { PlaneClass(id: "c\($0)", name: "c\($0)") })
         let grid = [1e-2, 1e-3, 1, 1e-4]
         let a = try LinearProbe.selectC(x, labels: y, groups: scan, classes: classes, grid: grid, folds: 3)
