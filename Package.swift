@@ -58,6 +58,7 @@ let package = Package(
         .target(name: "SonoTensor", dependencies: ["COpenBLAS", "SonoCore"]),
         .target(name: "SonoModels", dependencies: ["SonoCore", "SonoTensor"]),
         .target(name: "SonoTrain", dependencies: ["SonoCore", "SonoCatalog", "SonoLoader", "SonoModels", "SonoTensor"]),
+        .target(name: "SonoEval", dependencies: ["SonoCore", "SonoDataset"]),
         // Looking at what was made; shared command-line parts; test helpers.
         .target(name: "SonoInspection", dependencies: ["SonoCore", "SonoShards", "SonoDataset", "SonoCatalog"]),
         .target(name: "SonoCLI", dependencies: [
@@ -109,6 +110,7 @@ let package = Package(
         ]),
         .testTarget(name: "SonoTensorTests", dependencies: ["SonoTensor", "SonoCore"], exclude: ["Goldens"]),
         .testTarget(name: "SonoModelsTests", dependencies: ["SonoModels", "SonoTensor", "SonoCore", "SonoTestSupport"]),
+        .testTarget(name: "SonoEvalTests", dependencies: ["SonoEval", "SonoDataset", "SonoCore"], exclude: ["References"]),
         .testTarget(name: "SonoTrainTests", dependencies: [
             "SonoTrain", "SonoModels", "SonoDataset", "SonoCatalog", "SonoShards", "SonoTensor", "SonoTestSupport", "SonoCore", "sono-train",
         ]),

@@ -23,7 +23,8 @@ fi
 # Python packages for the reference scripts and the Python shard reader's tests.
 PY_REQUIREMENTS="$(dirname "$0")/../python/requirements-dev.txt"
 if [ -f "$PY_REQUIREMENTS" ]; then
-  if ! python3 -c "$(sed -n 's/^\([A-Za-z][A-Za-z0-9_]*\).*/import \1/p' "$PY_REQUIREMENTS")" 2>/dev/null; then
+  # Import names are the package names, except scikit-learn's (sklearn).
+  if ! python3 -c "$(sed -n -e 's/^scikit-learn.*/import sklearn/p' -e t -e 's/^\([A-Za-z][A-Za-z0-9_]*\).*/import \1/p' "$PY_REQUIREMENTS")" 2>/dev/null; then
     echo "setup: pip install -r python/requirements-dev.txt"
     python3 -m pip install -q -r "$PY_REQUIREMENTS" 2>/dev/null \
       || python3 -m pip install -q --break-system-packages -r "$PY_REQUIREMENTS"

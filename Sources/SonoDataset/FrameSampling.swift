@@ -14,7 +14,7 @@ public struct FrameSampling: Codable, Hashable, Sendable {
     public var rateHz: Double = 1
     public var maxPerSpan = 10
     /// The class list the labels use.
-    public var classes: ClassList = .fetalPlanes
+    public var classes: ClassList = .paper
     /// The label set's content hash, filled in at segmentation: new labels make a new version.
     public var labelSetHash: String?
 

@@ -320,7 +320,7 @@ private final class ScanOutput {
 
     /// A labelled frame: the frame (the still), its class index and, for saliency, the maps.
     func writeFrame(_ clip: OpenClip, job: DatasetJob, maps: GazeMap?) throws {
-        guard let frames = job.recipe.frames, let label = clip.clip.label, let index = frames.classes.index(of: label) else {
+        guard let frames = job.recipe.frames, let label = clip.clip.label, let index = try? frames.classes.index(of: label) else {
             throw InputError(path: job.record.name, reason: "clip \(clip.clipID) has no known label")
         }
         try writers[clip.job].append(clipID: clip.clipID) { b in

@@ -38,7 +38,7 @@ public enum LabelManifest {
             guard start >= 0, e <= facts.end else {
                 throw fail(String(format: "span %@…%@ s lies outside the video (0…%.3f s)", row[1], row[2], TimeMath.seconds(facts.end - facts.start)))
             }
-            guard classes.index(of: row[3]) != nil else { throw fail("unknown label '\(row[3])' (known: \(classes.names.joined(separator: ", ")))") }
+            guard (try? classes.index(of: row[3])) != nil else { throw fail("unknown label '\(row[3])' (known: \(classes.ids.joined(separator: ", ")))") }
             spans.append((PlaneSpan(scanID: row[0], span: s..<e, label: row[3]), line))
         }
         let ordered = spans.sorted { ($0.0.scanID, $0.0.span.lowerBound) < ($1.0.scanID, $1.0.span.lowerBound) }
@@ -101,7 +101,7 @@ public enum LabelManifest {
 public struct LabelIngestor: Sendable {
     public init() {}
 
-    public func ingest(catalogPath: String, manifest: String, kind: LabelSetRecord.Kind, name: String?, classes: ClassList = .fetalPlanes) throws -> String {
+    public func ingest(catalogPath: String, manifest: String, kind: LabelSetRecord.Kind, name: String?, classes: ClassList = .paper) throws -> String {
         let catalog = try Catalog(path: catalogPath)
         let scans = LabelManifest.scanFacts(try catalog.recordings())
         let setName = name ?? URL(fileURLWithPath: manifest).deletingPathExtension().lastPathComponent

@@ -293,10 +293,10 @@ final class ExtractTests: XCTestCase {
         XCTAssertEqual(summary.failed, [:])
         let records = try p.records("frames")
         XCTAssertEqual(records.count, 3 + 3 + 3 + 3, "three per span (capped)")
-        let classes = ClassList.fetalPlanes
+        let classes = ClassList.paper
         for (clip, record, _) in records {
             let label = Int(record.bytes(FrameField.label.rawValue).loadUnaligned(as: Int64.self))
-            XCTAssertEqual(classes.names[label], clip.label)
+            XCTAssertEqual(classes.ids[label], clip.label)
             let density = record.bytes(FrameField.gazeMap.rawValue).bindMemory(to: Float.self)
             let total = density.reduce(0, +)
             if clip.scanID == "s1" {
