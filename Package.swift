@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "sono-extract", targets: ["sono-extract"]),
         .executable(name: "sono-train", targets: ["sono-train"]),
         .executable(name: "sono-embed", targets: ["sono-embed"]),
+        .executable(name: "sono-eval", targets: ["sono-eval"]),
         .executable(name: "sono-inspect", targets: ["sono-inspect"]),
         .executable(name: "sono-bench", targets: ["sono-bench"]),
     ],
@@ -81,6 +82,10 @@ let package = Package(
         ]),
         .executableTarget(name: "sono-embed", dependencies: [
             "SonoTrain", "SonoDataset", "SonoCatalog", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "sono-eval", dependencies: [
+            "SonoTrain", "SonoEval", "SonoDataset", "SonoCatalog", "SonoCore", "SonoCLI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sono-sample", dependencies: [
             "SonoSample", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),

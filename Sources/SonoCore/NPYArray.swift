@@ -52,6 +52,17 @@ public struct NPYArray: Equatable, Sendable {
         }
     }
 
+    /// The elements of an int64 array (nil for other dtypes).
+    public var int64s: [Int64]? {
+        guard dtype == .int64 else { return nil }
+        return data.withUnsafeBytes { raw in (0..<shape.reduce(1, *)).map { raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self) } }
+    }
+
+    /// An int64 array.
+    public init(int64 values: [Int64], shape: [Int]) {
+        self.init(dtype: .int64, shape: shape, data: values.withUnsafeBytes { Data($0) })
+    }
+
     public func encoded() -> Data {
         let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
         var header = "{'descr': '\(dtype.rawValue)', 'fortran_order': False, 'shape': \(shapeText), }"

@@ -33,11 +33,30 @@ public struct FeatureTable: Sendable {
     public func write(to path: String) throws {
         let base = path.hasSuffix(".npy") ? String(path.dropLast(4)) : path
         try NPYArray(float32: features, shape: [count, dimension]).write(to: base + ".npy")
-        func int64(_ values: [Int64]) -> NPYArray {
-            NPYArray(dtype: .int64, shape: [values.count], data: values.withUnsafeBufferPointer { Data(buffer: $0) })
+        try NPYArray(int64: clipIDs, shape: [count]).write(to: base + ".clip_ids.npy")
+        try NPYArray(int64: labels.map(Int64.init), shape: [count]).write(to: base + ".labels.npy")
+    }
+
+    /// Reads what `write` wrote; each record's scan comes from the catalog's records of `dataset`.
+    public static func read(_ path: String, catalog: Catalog, dataset name: String) throws -> FeatureTable {
+        let base = path.hasSuffix(".npy") ? String(path.dropLast(4)) : path
+        let features = try NPYArray.read(base + ".npy")
+        guard features.shape.count == 2, let ids = try NPYArray.read(base + ".clip_ids.npy").int64s, let labels = try NPYArray.read(base + ".labels.npy").int64s,
+              ids.count == features.shape[0], labels.count == ids.count else {
+            throw InputError(path: path, reason: "not a sono-embed feature file (F.npy [N, D] with F.clip_ids.npy and F.labels.npy of N int64)")
         }
-        try int64(clipIDs).write(to: base + ".clip_ids.npy")
-        try int64(labels.map(Int64.init)).write(to: base + ".labels.npy")
+        let dataset = try catalog.latestDataset(named: name)
+        let scanOf = Dictionary(try catalog.recordSlots(datasetID: dataset.id ?? -1).map { ($0.clipID, $0.scanID) }, uniquingKeysWith: { a, _ in a })
+        var table = FeatureTable()
+        table.clipIDs = ids
+        table.labels = labels.map(Int.init)
+        table.features = features.floats
+        table.dimension = features.shape[1]
+        table.scanIDs = try ids.map { id in
+            guard let scan = scanOf[id] else { throw InputError(path: path, reason: "clip \(id) is not a record of dataset \(dataset.label)") }
+            return scan
+        }
+        return table
     }
 }
 

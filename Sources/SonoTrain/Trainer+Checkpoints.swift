@@ -1,5 +1,7 @@
 import Foundation
+import SonoCatalog
 import SonoCore
+import SonoDataset
 import SonoLoader
 import SonoModels
 import SonoTensor
@@ -131,5 +133,31 @@ extension Trainer {
         try loader.restore(LoaderState(seed: seed, epoch: epoch, step: loaderStep))
         audio.forwardPasses = UInt64(step)  // one training audio forward per step: the same dropout masks follow
         completedSteps = step
+    }
+}
+
+extension Trainer {
+    /// Retrieval and loss terms of a checkpoint over one split of a clip dataset: the run's
+    /// validation code, on that split (`sono-eval retrieval`).
+    public static func retrieval(checkpoint path: String, catalog: Catalog, dataset: String, split: Split) throws -> ValidationReport {
+        let file: SafeTensors.File
+        do { file = try SafeTensors.read(path) } catch {
+            throw InputError(path: path, reason: "not a readable safetensors checkpoint (\(error.localizedDescription))")
+        }
+        guard file.metadata["format"] == checkpointFormat, let toml = file.metadata["config"] else {
+            throw InputError(path: path, reason: "not a sono-train checkpoint with its config (encoders.safetensors has no heads: use last or best)")
+        }
+        var config = RunConfig()
+        try config.apply(toml: toml, source: path + " (its config)")
+        config.datasets = [dataset]
+        config.split = nil
+        config.validationSplit = split
+        config.datasetWeights = []
+        let trainer = try Trainer(catalog: catalog, config: config)
+        try trainer.resume(from: path, allowConfigChange: true)
+        guard let report = try trainer.validate(step: trainer.completedSteps) else {
+            throw InputError(path: catalog.path, reason: "dataset \(dataset) has no records in split \(split.rawValue)")
+        }
+        return report
     }
 }
