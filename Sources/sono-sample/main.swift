@@ -20,6 +20,7 @@ struct SonoSampleCommand: ParsableCommand {
     @Option(help: "Short clicks per minute in the background.") var clicksPerMinute: Double = 0
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Write a one-row manifest CSV for this recording here.") var manifest: String?
+    @OptionGroup(title: "Labelled samples") var labelledArguments: LabelledArguments
 
     func run() throws {
         let dims = size.lowercased().split(separator: "x").compactMap { Int($0) }
@@ -28,6 +29,13 @@ struct SonoSampleCommand: ParsableCommand {
         spec.name = name; spec.seconds = seconds; spec.width = dims[0]; spec.height = dims[1]
         spec.framesPerSecond = fps; spec.sampleRate = sampleRate; spec.channels = channels
         spec.snrDB = snrDb; spec.hum = hum; spec.clicksPerMinute = clicksPerMinute; spec.seed = seed
+        if let options = try labelledArguments.options() {
+            let output = try LabelledSampleGenerator.generate(spec, options: options, into: out)
+            if let manifest { try SampleGenerator.writeManifest(for: [output.sample], to: manifest) }
+            let holds = output.plan.intervals.filter(\.isHold).count
+            print("wrote \(output.sample.videoPath) (\(holds) holds, \(output.sample.annotation.utterances.count) utterances), \(output.planesPath) and \(output.gazePath)")
+            return
+        }
         let output = try SampleGenerator.generate(spec, into: out)
         if let manifest { try SampleGenerator.writeManifest(for: [output], to: manifest) }
         print("wrote \(output.videoPath) (\(output.annotation.utterances.count) utterances) and \(output.annotationPath)")
