@@ -129,18 +129,19 @@ struct PlaneTemplate: Sendable {
             c.bright(0.8, width: 0.05) { abs(ellipse($0, $1, 0, 0, 0.92, 0.7)) }
             c.bright(0.45, width: 0.022) { segment($0, $1, -0.82, 0, 0.82, 0) }
             cavity(&c, -0.32, 0, 0.11, 0.05, factor: 0.15, rim: 0.25)
-            cavity(&c, 0.42, 0.24, 0.24, 0.08, angle: 0.15, factor: 0.15, rim: 0.35)
-            return [(0, 0), (-0.8, 0), (0.8, 0), (-0.32, 0), (0.42, 0.24)]
+            cavity(&c, 0.42, 0.26, 0.3, 0.11, angle: 0.15, factor: 0.15, rim: 0.35)
+            c.bright(0.45, width: 0.04) { max(0, ellipse($0, $1, 0.5, 0.27, 0.1, 0.05, angle: 0.15)) }
+            return [(0, 0), (-0.8, 0), (0.8, 0), (-0.32, 0), (0.42, 0.26)]
         case .brainTranscerebellar:
             // Skull ellipse, short midline, the cerebellum's two round hemispheres, cisterna magna.
             c.dark(0.7) { ellipse($0, $1, 0, 0, 0.88, 0.66) }
             c.bright(0.8, width: 0.05) { abs(ellipse($0, $1, 0, 0, 0.92, 0.7)) }
             c.bright(0.45, width: 0.022) { segment($0, $1, -0.82, 0, 0.05, 0) }
-            cavity(&c, 0.45, -0.22, 0.17, 0.17, factor: 0.3, rim: 0.5)
-            cavity(&c, 0.45, 0.22, 0.17, 0.17, factor: 0.3, rim: 0.5)
-            c.bright(0.6, width: 0.03) { segment($0, $1, 0.35, 0, 0.62, 0) }
-            cavity(&c, 0.74, 0, 0.09, 0.2, factor: 0.12, rim: 0.1)
-            return [(0, 0), (0.45, -0.22), (0.45, 0.22), (0.74, 0), (-0.7, 0)]
+            cavity(&c, 0.38, -0.27, 0.24, 0.22, factor: 0.25, rim: 0.7)
+            cavity(&c, 0.38, 0.27, 0.24, 0.22, factor: 0.25, rim: 0.7)
+            c.bright(0.7, width: 0.04) { segment($0, $1, 0.2, 0, 0.62, 0) }
+            cavity(&c, 0.74, 0, 0.1, 0.24, factor: 0.1, rim: 0.1)
+            return [(0, 0), (0.38, -0.27), (0.38, 0.27), (0.74, 0), (-0.7, 0)]
         case .fourChamber:
             // Round heart, four dark chambers split by a bright cross (septum and valve plane),
             // the descending aorta behind.

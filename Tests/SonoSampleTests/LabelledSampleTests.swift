@@ -196,7 +196,23 @@ final class LabelledSampleTests: XCTestCase {
         let sdX = (backgroundSpread.reduce(0) { $0 + ($1 - meanX) * ($1 - meanX) } / Double(max(1, backgroundSpread.count))).squareRoot()
         print("gaze: \(near)/\(holdSamples) hold samples (\(fraction)) within 1.2 half-sizes of the structure; background x sd \(sdX) px")
         XCTAssertGreaterThanOrEqual(fraction, 0.85)
-        XCTAssertGreaterThan(sdX, 0.1 * Double(spec.width), "background gaze wanders")
+        XCTAssertGreaterThan(sdX, 0.05 * Double(spec.width), "background gaze wanders")
+
+        // Over a long plan (no media): mostly on the structure, with the occasional glance away.
+        var long = spec
+        long.seconds = 600
+        let longPlan = try LabelledPlan(spec: long, options: LabelledFixture.options)
+        var on = 0, total = 0
+        for g in longPlan.gaze {
+            let j = longPlan.intervalIndex(time: g.time)
+            guard let pose = longPlan.pose(interval: j, time: g.time), g.time >= longPlan.intervals[j].startSeconds + 0.4 else { continue }
+            total += 1
+            if ((g.x - pose.x) * (g.x - pose.x) + (g.y - pose.y) * (g.y - pose.y)).squareRoot() <= 1.2 * pose.size { on += 1 }
+            XCTAssertTrue(g.x >= 0 && g.x < Double(spec.width) && g.y >= 0 && g.y < Double(spec.height))
+        }
+        print("gaze over 600 s: \(on)/\(total) hold samples (\(Double(on) / Double(total))) on the structure")
+        XCTAssertGreaterThan(Double(on) / Double(total), 0.9)
+        XCTAssertLessThan(Double(on) / Double(total), 1)
     }
 
     /// The pose the gaze follows is where the structure is drawn: along a femur's axis the
