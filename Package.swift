@@ -123,6 +123,7 @@ let package = Package(
         .testTarget(name: "SonoIngestTests", dependencies: [
             "SonoIngest", "SonoCatalog", "SonoSample", "SonoCore", "SonoTestSupport",
         ]),
+        .testTarget(name: "SonoSampleTests", dependencies: ["SonoSample", "SonoDataset", "SonoCore", "SonoTestSupport", "sono-sample"]),
         .testTarget(name: "SonoCLITests", dependencies: [
             "SonoCore", "SonoTestSupport", "sono-ingest", "sono-sample", "sono-inspect",
         ]),

@@ -32,6 +32,7 @@ struct SonoSampleCommand: ParsableCommand {
     @Option(help: "Audio bit rate in kb/s.") var audioKbps = 128
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Write a one-row manifest CSV for this recording here.") var manifest: String?
+    @OptionGroup(title: "Labelled samples") var labelledArguments: LabelledArguments
 
     func run() throws {
         let dims = size.lowercased().split(separator: "x").compactMap { Int($0) }
@@ -52,6 +53,13 @@ struct SonoSampleCommand: ParsableCommand {
         spec.speechDBFS = speechDbfs; spec.speechJitterDB = speechJitterDb; spec.levelChangeDB = levelChangeDb
         spec.longSilenceSeconds = longSilenceS; spec.noSpeech = noSpeech; spec.voices = voiceSet
         spec.secondTalkerDB = secondTalkerDb; spec.audioCodec = codec; spec.audioKilobitsPerSecond = audioKbps
+        if let options = try labelledArguments.options() {
+            let output = try LabelledSampleGenerator.generate(spec, options: options, into: out)
+            if let manifest { try SampleGenerator.writeManifest(for: [output.sample], to: manifest) }
+            let holds = output.plan.intervals.filter(\.isHold).count
+            print("wrote \(output.sample.videoPath) (\(holds) holds, \(output.sample.annotation.utterances.count) utterances), \(output.planesPath) and \(output.gazePath)")
+            return
+        }
         let output = try SampleGenerator.generate(spec, into: out)
         if let manifest { try SampleGenerator.writeManifest(for: [output], to: manifest) }
         print("wrote \(output.videoPath) (\(output.annotation.utterances.count) utterances) and \(output.annotationPath)")

@@ -1,0 +1,121 @@
+import Foundation
+import SonoCore
+
+/// Makes LABELLED sample recordings, for testing evaluation (standard-plane detection, gaze
+/// saliency) on material whose labels are known: the sector shows one synthetic standard view
+/// per hold, between background spans, the speech names the view in about 60 % of the holds,
+/// and a sonographer's gaze follows the structure. Writes, beside `<name>.mp4` and
+/// `<name>.speech.json` (as `SampleGenerator`), `<name>.planes.csv` and `<name>.gaze.csv`.
+public enum LabelledSampleGenerator {
+    /// What was said in one interval of the plan.
+    public struct Spoken: Hashable, Sendable {
+        public var text: String
+        /// Whether the phrase names the interval's view.
+        public var namesView: Bool
+    }
+
+    public struct Output: Sendable {
+        /// The video and the speech truth, as for a plain sample (usable with `writeManifest`).
+        public var sample: SampleGenerator.Output
+        public var planesPath: String
+        public var gazePath: String
+        public var plan: LabelledPlan
+        /// Per interval of `plan.intervals`: what was said in it (nil: silence).
+        public var spoken: [Spoken?]
+    }
+
+    public static func generate(_ spec: SampleSpec, options: LabelledOptions = LabelledOptions(),
+                                into directory: String) throws -> Output {
+        guard spec.width >= 64, spec.height >= 64, spec.width % 2 == 0, spec.height % 2 == 0 else {
+            throw InputError(path: directory, reason: "sample frame size \(spec.width)×\(spec.height) must be even and at least 64×64")
+        }
+        guard spec.seconds > 0, spec.framesPerSecond > 0, spec.sampleRate >= 8000, (1...8).contains(spec.channels) else {
+            throw InputError(path: directory, reason: "sample duration, frame rate, sample rate or channels out of range")
+        }
+        guard !spec.name.isEmpty, spec.name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else {
+            throw InputError(path: directory, reason: "labelled sample name '\(spec.name)' must be letters, digits, '.', '_' or '-' (it is the CSVs' scan_id)")
+        }
+        let plan = try LabelledPlan(spec: spec, options: options)
+        let dir = URL(fileURLWithPath: directory)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let work = dir.appendingPathComponent(".\(spec.name).work")
+        try? FileManager.default.removeItem(at: work)
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+
+        let speech = try LabelledSpeech(plan: plan, workDirectory: work)
+        let audioFile = work.appendingPathComponent("audio.f32")
+        var interleaved = [Float](repeating: 0, count: spec.sampleCount * spec.channels)
+        for c in 0..<spec.channels {
+            for i in 0..<spec.sampleCount { interleaved[i * spec.channels + c] = speech.samples[c][i] }
+        }
+        try interleaved.withUnsafeBytes { try Data($0).write(to: audioFile) }
+
+        let videoName = "\(spec.name).mp4"
+        let partial = dir.appendingPathComponent(".\(videoName).partial.mp4")
+        let final = dir.appendingPathComponent(videoName)
+        let video = LabelledVideo(plan: plan)
+        var filter = "format=yuv420p"
+        if FileManager.default.fileExists(atPath: SampleGenerator.fontFile) {
+            // The same band as the plain samples: nothing in it gives the view away.
+            let label = "SONODUAL US  GA 20w3d  MI 0.9  TIb 0.2  "
+                + spec.name.uppercased().filter { $0.isLetter || $0.isNumber || $0 == "_" }
+            let bandHeight = plan.sector.bandHeight
+            let size = max(8, bandHeight * 3 / 5)
+            filter += ",drawtext=fontfile=\(SampleGenerator.fontFile):text='\(label)':x=8:y=(\(bandHeight)-th)/2:fontsize=\(size):fontcolor=white"
+        }
+        let args = [
+            "-hide_banner", "-loglevel", "error", "-y",
+            "-f", "rawvideo", "-pix_fmt", "gray", "-s", "\(spec.width)x\(spec.height)",
+            "-framerate", "\(spec.framesPerSecond)", "-i", "pipe:0",
+            "-f", "f32le", "-ar", "\(spec.sampleRate)", "-ac", "\(spec.channels)", "-i", audioFile.path,
+            "-filter:v", filter,
+            "-c:v", "libx264", "-preset", "veryfast", "-crf", "\(spec.crf)", "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-b:a", "128k",
+            "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
+            "-f", "mp4", partial.path,
+        ]
+        try ExternalTool.run("ffmpeg", args) { pipe in
+            var pixels = [UInt8](repeating: 0, count: spec.width * spec.height)
+            for index in 0..<spec.frameCount {
+                video.render(frame: index, into: &pixels)
+                try pipe.write(contentsOf: pixels)
+            }
+        }
+        _ = try? FileManager.default.removeItem(at: final)
+        try FileManager.default.moveItem(at: partial, to: final)
+
+        let annotation = SampleAnnotation(spec: spec, video: videoName, utterances: speech.utterances)
+        let annotationURL = dir.appendingPathComponent("\(spec.name).speech.json")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(annotation).write(to: annotationURL)
+
+        let planesURL = dir.appendingPathComponent("\(spec.name).planes.csv")
+        let gazeURL = dir.appendingPathComponent("\(spec.name).gaze.csv")
+        try planesCSV(plan).write(to: planesURL, atomically: true, encoding: .utf8)
+        try gazeCSV(plan).write(to: gazeURL, atomically: true, encoding: .utf8)
+        return Output(sample: SampleGenerator.Output(videoPath: final.path, annotationPath: annotationURL.path, annotation: annotation),
+                      planesPath: planesURL.path, gazePath: gazeURL.path, plan: plan,
+                      spoken: speech.spoken.map { $0.map { Spoken(text: $0.text, namesView: $0.namesView) } })
+    }
+
+    /// `scan_id,start_s,end_s,label`: the plan's intervals (ms precision), covering the video.
+    public static func planesCSV(_ plan: LabelledPlan) -> String {
+        var text = "scan_id,start_s,end_s,label\n"
+        for i in plan.intervals {
+            text += "\(plan.spec.name),\(String(format: "%.3f", i.startSeconds)),\(String(format: "%.3f", i.endSeconds)),\(i.label.rawValue)\n"
+        }
+        return text
+    }
+
+    /// `scan_id,time_s,x,y`: the gaze in displayed pixels of the full frame (0.1 px).
+    public static func gazeCSV(_ plan: LabelledPlan) -> String {
+        var text = "scan_id,time_s,x,y\n"
+        text.reserveCapacity(plan.gaze.count * (plan.spec.name.count + 24))
+        for g in plan.gaze {
+            text += "\(plan.spec.name),\(String(format: "%.4f", g.time)),\(String(format: "%.1f", g.x)),\(String(format: "%.1f", g.y))\n"
+        }
+        return text
+    }
+}
