@@ -5,6 +5,9 @@ import SonoDataset
 /// the probe is fitted there and scored on the fold's scans; the report is each fold's
 /// metrics and their mean (sample sd).
 public struct FoldedProbeReport: Codable, Sendable, Equatable {
+    /// The classes that occur in the labels (a dataset may hold only some of the 14): the
+    /// metrics' classes, so a macro mean is over the planes present, not zeros of absent ones.
+    public var classes: [String]
     public var folds: [ClassificationMetrics]
     /// The C chosen for each fold.
     public var chosenC: [Double]
@@ -21,6 +24,14 @@ public enum FoldedProbe {
                                 options: LogisticRegression.Options = .init()) throws(EvalError) -> FoldedProbeReport {
         guard labels.count == x.rows else { throw .sizeMismatch(name: "labels", expected: x.rows, actual: labels.count) }
         guard scans.count == x.rows else { throw .sizeMismatch(name: "scans", expected: x.rows, actual: scans.count) }
+        // Only the classes present, in the list's order (labels re-indexed to them).
+        let present = Set(labels).sorted()
+        guard present.allSatisfy({ $0 >= 0 && $0 < classes.count }) else {
+            throw .invalidOption(name: "labels", reason: "labels must be class indices 0..<\(classes.count)")
+        }
+        let classes = (try? ClassList(present.map { classes[$0] })) ?? classes
+        let index = Dictionary(uniqueKeysWithValues: present.enumerated().map { ($0.element, $0.offset) })
+        let labels = labels.map { index[$0] ?? 0 }
         let foldIDs = Set(scans.compactMap { foldOfScan[$0] }).sorted()
         guard foldIDs.count >= 2 else { throw .invalidOption(name: "folds", reason: "need at least two folds with labelled scans, have \(foldIDs.count)") }
         var metrics: [ClassificationMetrics] = [], chosen: [Double] = [], converged = true
@@ -43,7 +54,7 @@ public enum FoldedProbe {
             metrics.append(try ClassificationMetrics(trueLabels: test.map { labels[$0] }, predicted: predicted, classes: classes))
             chosen.append(c)
         }
-        return FoldedProbeReport(folds: metrics, chosenC: chosen, summary: try FoldSummary(metrics), allFitsConverged: converged)
+        return FoldedProbeReport(classes: classes.ids, folds: metrics, chosenC: chosen, summary: try FoldSummary(metrics), allFitsConverged: converged)
     }
 }
 
