@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job end to end on sample recordings it makes itself:
 # sample → ingest → segment (large, medium) → extract both in one pass per scan → inspect →
-# a few pretraining steps of a small (narrow) dual model from the shards.
+# a few pretraining steps of a small (narrow) dual model from the shards → labelled sample scans
+# → plane and gaze labels → labelled frame datasets → frozen features → linear probe against
+# random initialisation.
 # Usage: pipelines/demo.sh [OUT_DIR]   (default out/demo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +34,28 @@ echo "== inspect"
 "$BIN/sono-inspect" verify --catalog "$CATALOG"
 "$BIN/sono-inspect" show --catalog "$CATALOG" 1 --png "$OUT/previews"
 echo "== pretrain: 3 steps of the tiny dual model (R(2+1)D-18, ResNet-18, CNN14 narrowed; MMCL + MMSL)"
-"$BIN/sono-train" --catalog "$CATALOG" --datasets large --split all --model tiny --steps 3 --batch-size 4 --out "$OUT/checkpoints"
+"$BIN/sono-train" --catalog "$CATALOG" --datasets large --split all --model tiny --steps 3 --batch-size 4 --out "$OUT/checkpoints" --quiet --log "$OUT/train.jsonl"
+tail -n 1 "$OUT/train.jsonl"
 
-echo "== done: catalog $CATALOG, shards under $OUT/datasets, previews in $OUT/previews, checkpoint in $OUT/checkpoints"
+echo "== evaluate: labelled sample scans (synthetic standard views, plane labels, gaze) never seen in pretraining"
+for i in 1 2 3; do
+  "$BIN/sono-sample" --out "$OUT/labelled" --name demo_labelled_$i --seconds 30 --size 320x256 --fps 15 --seed $((10 + i)) --labelled >/dev/null
+done
+printf 'scan_id,video\n' > "$OUT/labelled.csv"
+for i in 1 2 3; do printf 'demo_labelled_%s,labelled/demo_labelled_%s.mp4\n' $i $i >> "$OUT/labelled.csv"; done
+"$BIN/sono-ingest" --catalog "$CATALOG" --manifest "$OUT/labelled.csv" --quiet
+merge_csv() { head -1 "$1"; for f in "$@"; do tail -n +2 "$f"; done; }
+merge_csv "$OUT"/labelled/demo_labelled_*.planes.csv > "$OUT/planes.csv"
+merge_csv "$OUT"/labelled/demo_labelled_*.gaze.csv > "$OUT/gaze.csv"
+"$BIN/sono-ingest" labels --catalog "$CATALOG" --planes "$OUT/planes.csv" --name planes
+"$BIN/sono-ingest" labels --catalog "$CATALOG" --gaze "$OUT/gaze.csv" --name gaze
+"$BIN/sono-segment" --catalog "$CATALOG" --recipe data-manifests/recipes/planes.toml --quiet
+"$BIN/sono-segment" --catalog "$CATALOG" --recipe data-manifests/recipes/saliency.toml --quiet
+"$BIN/sono-extract" --catalog "$CATALOG" --datasets planes,saliency --out "$OUT/datasets" --quiet
+"$BIN/sono-embed" --catalog "$CATALOG" --dataset planes --checkpoint "$OUT/checkpoints/encoders.safetensors" --out "$OUT/eval/pretrained.npy"
+"$BIN/sono-embed" --catalog "$CATALOG" --dataset planes --model tiny --seed 0 --out "$OUT/eval/random.npy"
+echo "-- linear probe, folds by scan (pretrained image encoder, then the same network at its random initialisation):"
+"$BIN/sono-eval" probe --catalog "$CATALOG" --dataset planes --features "$OUT/eval/pretrained.npy" --out "$OUT/eval/probe-pretrained"
+"$BIN/sono-eval" probe --catalog "$CATALOG" --dataset planes --features "$OUT/eval/random.npy" --out "$OUT/eval/probe-random"
+
+echo "== done: catalog $CATALOG, shards under $OUT/datasets, previews in $OUT/previews, checkpoint in $OUT/checkpoints, probe tables in $OUT/eval"

@@ -44,58 +44,18 @@ public enum LabelledSampleGenerator {
         defer { try? FileManager.default.removeItem(at: work) }
 
         let speech = try LabelledSpeech(plan: plan, workDirectory: work)
-        let audioFile = work.appendingPathComponent("audio.f32")
-        var interleaved = [Float](repeating: 0, count: spec.sampleCount * spec.channels)
-        for c in 0..<spec.channels {
-            for i in 0..<spec.sampleCount { interleaved[i * spec.channels + c] = speech.samples[c][i] }
-        }
-        try interleaved.withUnsafeBytes { try Data($0).write(to: audioFile) }
-
-        let videoName = "\(spec.name).mp4"
-        let partial = dir.appendingPathComponent(".\(videoName).partial.mp4")
-        let final = dir.appendingPathComponent(videoName)
         let video = LabelledVideo(plan: plan)
-        var filter = "format=yuv420p"
-        if FileManager.default.fileExists(atPath: SampleGenerator.fontFile) {
-            // The same band as the plain samples: nothing in it gives the view away.
-            let label = "SONODUAL US  GA 20w3d  MI 0.9  TIb 0.2  "
-                + spec.name.uppercased().filter { $0.isLetter || $0.isNumber || $0 == "_" }
-            let bandHeight = plan.sector.bandHeight
-            let size = max(8, bandHeight * 3 / 5)
-            filter += ",drawtext=fontfile=\(SampleGenerator.fontFile):text='\(label)':x=8:y=(\(bandHeight)-th)/2:fontsize=\(size):fontcolor=white"
+        // The same band as the plain samples: nothing in it gives the view away.
+        let sample = try SampleGenerator.encode(spec, samples: speech.samples, utterances: speech.utterances,
+                                                bandHeight: plan.sector.bandHeight, into: dir, work: work) {
+            video.render(frame: $0, into: &$1)
         }
-        let args = [
-            "-hide_banner", "-loglevel", "error", "-y",
-            "-f", "rawvideo", "-pix_fmt", "gray", "-s", "\(spec.width)x\(spec.height)",
-            "-framerate", "\(spec.framesPerSecond)", "-i", "pipe:0",
-            "-f", "f32le", "-ar", "\(spec.sampleRate)", "-ac", "\(spec.channels)", "-i", audioFile.path,
-            "-filter:v", filter,
-            "-c:v", "libx264", "-preset", "veryfast", "-crf", "\(spec.crf)", "-pix_fmt", "yuv420p",
-            "-c:a", "aac", "-b:a", "128k",
-            "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
-            "-f", "mp4", partial.path,
-        ]
-        try ExternalTool.run("ffmpeg", args) { pipe in
-            var pixels = [UInt8](repeating: 0, count: spec.width * spec.height)
-            for index in 0..<spec.frameCount {
-                video.render(frame: index, into: &pixels)
-                try pipe.write(contentsOf: pixels)
-            }
-        }
-        _ = try? FileManager.default.removeItem(at: final)
-        try FileManager.default.moveItem(at: partial, to: final)
-
-        let annotation = SampleAnnotation(spec: spec, video: videoName, utterances: speech.utterances)
-        let annotationURL = dir.appendingPathComponent("\(spec.name).speech.json")
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(annotation).write(to: annotationURL)
 
         let planesURL = dir.appendingPathComponent("\(spec.name).planes.csv")
         let gazeURL = dir.appendingPathComponent("\(spec.name).gaze.csv")
         try planesCSV(plan).write(to: planesURL, atomically: true, encoding: .utf8)
         try gazeCSV(plan).write(to: gazeURL, atomically: true, encoding: .utf8)
-        return Output(sample: SampleGenerator.Output(videoPath: final.path, annotationPath: annotationURL.path, annotation: annotation),
+        return Output(sample: sample,
                       planesPath: planesURL.path, gazePath: gazeURL.path, plan: plan,
                       spoken: speech.spoken.map { $0.map { Spoken(text: $0.text, namesView: $0.namesView) } })
     }

@@ -35,23 +35,33 @@ public enum SampleGenerator {
 
         // Sound first: it is small, and written to a raw file that ffmpeg reads beside the video pipe.
         let speech = try SpeechTrack(spec: spec, workDirectory: work)
+        let video = UltrasoundVideo(spec: spec)
+        return try encode(spec, samples: speech.samples, utterances: speech.utterances, bandHeight: video.bandHeight, into: dir, work: work) {
+            video.render(frame: $0, fps: spec.framesPerSecond, into: &$1)
+        }
+    }
+
+    /// Encodes a sample: the frames `render` draws (gray, full frame) under the machine's text
+    /// band, and the channels' samples, into `<name>.mp4` (H.264 + the spec's audio codec,
+    /// bit-exact flags so a seed gives the same bytes), then `<name>.speech.json`.
+    static func encode(_ spec: SampleSpec, samples: [[Float]], utterances: [Utterance], bandHeight: Int, into dir: URL, work: URL,
+                       render: (Int, inout [UInt8]) -> Void) throws -> Output {
         let audioFile = work.appendingPathComponent("audio.f32")
         var interleaved = [Float](repeating: 0, count: spec.sampleCount * spec.channels)
         for c in 0..<spec.channels {
-            for i in 0..<spec.sampleCount { interleaved[i * spec.channels + c] = speech.samples[c][i] }
+            for i in 0..<spec.sampleCount { interleaved[i * spec.channels + c] = samples[c][i] }
         }
         try interleaved.withUnsafeBytes { try Data($0).write(to: audioFile) }
 
         let videoName = "\(spec.name).mp4"
         let partial = dir.appendingPathComponent(".\(videoName).partial.mp4")
         let final = dir.appendingPathComponent(videoName)
-        let video = UltrasoundVideo(spec: spec)
         var filter = "format=yuv420p"
         if FileManager.default.fileExists(atPath: fontFile) {
             let label = "SONODUAL US  GA 20w3d  MI 0.9  TIb 0.2  "
                 + spec.name.uppercased().filter { $0.isLetter || $0.isNumber || $0 == "_" }
-            let size = max(8, video.bandHeight * 3 / 5)
-            filter += ",drawtext=fontfile=\(fontFile):text='\(label)':x=8:y=(\(video.bandHeight)-th)/2:fontsize=\(size):fontcolor=white"
+            let size = max(8, bandHeight * 3 / 5)
+            filter += ",drawtext=fontfile=\(fontFile):text='\(label)':x=8:y=(\(bandHeight)-th)/2:fontsize=\(size):fontcolor=white"
         }
         let args = [
             "-hide_banner", "-loglevel", "error", "-y",
@@ -64,17 +74,19 @@ public enum SampleGenerator {
             "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
             "-f", "mp4", partial.path,
         ]
-        try ExternalTool.run("ffmpeg", args) { pipe in
-            var pixels = [UInt8](repeating: 0, count: spec.width * spec.height)
-            for index in 0..<spec.frameCount {
-                video.render(frame: index, fps: spec.framesPerSecond, into: &pixels)
-                try pipe.write(contentsOf: pixels)
+        try withoutActuallyEscaping(render) { render in
+            _ = try ExternalTool.run("ffmpeg", args) { pipe in
+                var pixels = [UInt8](repeating: 0, count: spec.width * spec.height)
+                for index in 0..<spec.frameCount {
+                    render(index, &pixels)
+                    try pipe.write(contentsOf: pixels)
+                }
             }
         }
         _ = try? FileManager.default.removeItem(at: final)
         try FileManager.default.moveItem(at: partial, to: final)
 
-        let annotation = SampleAnnotation(spec: spec, video: videoName, utterances: speech.utterances)
+        let annotation = SampleAnnotation(spec: spec, video: videoName, utterances: utterances)
         let annotationURL = dir.appendingPathComponent("\(spec.name).speech.json")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
