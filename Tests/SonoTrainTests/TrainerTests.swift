@@ -176,6 +176,20 @@ final class TrainerTests: XCTestCase {
         let collapsed = [Float](repeating: 1 / sqrt(Float(d)), count: n * d)
         let chance = RetrievalScores(queries: collapsed, candidates: collapsed, dimension: d)
         XCTAssertEqual(chance.r1, 0); XCTAssertEqual(chance.medianRank, 1 + Double(n - 1) / 2)
+        // Shuffled partners: R@1 near 1/N over many queries.
+        let m = 400
+        var big: [Float] = []
+        for _ in 0..<m {
+            let v = (0..<d).map { _ in Float(rng.nextGaussian()) }
+            let norm = sqrt(v.map { $0 * $0 }.reduce(0, +))
+            big += v.map { $0 / norm }
+        }
+        var order = Array(0..<m)
+        order.shuffle(using: &rng)
+        let shuffled = order.flatMap { Array(big[($0 * d)..<(($0 + 1) * d)]) }
+        let random = RetrievalScores(queries: big, candidates: shuffled, dimension: d)
+        XCTAssertLessThan(random.r1, 5.0 / Double(m))
+        XCTAssertEqual(random.medianRank, Double(m) / 2, accuracy: Double(m) / 8)
     }
 
     /// The config file, `--set` overrides and the saved TOML agree; bad keys and values name the source and line.
