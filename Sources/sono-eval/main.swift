@@ -33,7 +33,7 @@ struct Probe: ParsableCommand {
         let x = try FeatureMatrix(rows: table.count, columns: table.dimension, floats: table.features)
         let report = try FoldedProbe.evaluate(x, labels: table.labels, scans: table.scanIDs, foldOfScan: folds, classes: classes)
         let s = report.summary
-        print(String(format: "probe %@ on %@: %d records, %d folds; accuracy %.3f (%.3f), macro F1 13 planes %.3f (%.3f), all classes %.3f (%.3f)",
+        print(String(format: "probe %@ on %@: %d records, %d folds; accuracy %.3f (%.3f), macro F1 over the planes %.3f (%.3f), over all classes %.3f (%.3f)",
                      features, record.label, table.count, report.folds.count, s.accuracy.mean, s.accuracy.sd ?? 0,
                      s.macroSubset.f1.mean, s.macroSubset.f1.sd ?? 0, s.macroAll.f1.mean, s.macroAll.f1.sd ?? 0))
         if let out {
