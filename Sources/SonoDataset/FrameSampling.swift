@@ -20,8 +20,10 @@ public struct FrameSampling: Codable, Hashable, Sendable {
 
     public init(labels: String) { self.labels = labels }
 
-    /// The sample times of one labelled span.
+    /// The sample times of one labelled span. A 1 µs span is a single labelled frame (a
+    /// frame-index label): its one sample is that frame's time.
     public func times(in span: Range<Microseconds>) -> [Microseconds] {
+        if span.count == 1 { return [span.lowerBound] }
         let step = 1e6 / rateHz
         var times: [Microseconds] = []
         var k = 0.0

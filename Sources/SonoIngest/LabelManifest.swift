@@ -2,10 +2,12 @@ import Foundation
 import SonoCatalog
 import SonoCore
 import SonoDataset
+import SonoMedia
 
 /// Label manifests (`data-manifests/labels/*.csv`), checked against the ingested recordings:
 /// - planes: `scan_id,start_s,end_s,label`: a labelled span per row, seconds from the scan's
-///   first video frame, labels from the class list, spans of a scan not overlapping;
+///   first video frame, labels from the class list, spans of a scan not overlapping; or
+///   `scan_id,frame_index,label`: single frames by their index in presentation order;
 /// - gaze: `scan_id,time_s,x,y`: a gaze sample per row, in displayed pixels of the full frame.
 /// Every problem (unknown scan, time outside the video, overlap, unknown label, point outside
 /// the frame, malformed row) is an error naming the file and line; nothing is stored.
@@ -27,7 +29,9 @@ public enum LabelManifest {
         return facts
     }
 
-    public static func planes(_ path: String, scans: [String: ScanFacts], classes: ClassList) throws -> [PlaneSpan] {
+    public static func planes(_ path: String, scans: [String: ScanFacts], classes: ClassList,
+                              frameTimes: (String) throws -> [Microseconds] = { _ in [] }) throws -> [PlaneSpan] {
+        if try header(path) == frameColumns { return try framePlanes(path, scans: scans, classes: classes, frameTimes: frameTimes) }
         var spans: [(PlaneSpan, Int)] = []
         for (line, row) in try rows(path, columns: ["scan_id", "start_s", "end_s", "label"]) {
             func fail(_ why: String) -> InputError { InputError(path: path, reason: "line \(line): \(why)") }
@@ -41,11 +45,42 @@ public enum LabelManifest {
             guard (try? classes.index(of: row[3])) != nil else { throw fail("unknown label '\(row[3])' (known: \(classes.ids.joined(separator: ", ")))") }
             spans.append((PlaneSpan(scanID: row[0], span: s..<e, label: row[3]), line))
         }
+        return try nonOverlapping(spans, path: path)
+    }
+
+    static let frameColumns = ["scan_id", "frame_index", "label"]
+
+    /// `scan_id,frame_index,label`: single labelled frames (index in presentation order), each
+    /// stored as the 1 µs span at its presentation time (its one sample is that frame).
+    static func framePlanes(_ path: String, scans: [String: ScanFacts], classes: ClassList,
+                            frameTimes: (String) throws -> [Microseconds]) throws -> [PlaneSpan] {
+        var times: [String: [Microseconds]] = [:]
+        var spans: [(PlaneSpan, Int)] = []
+        for (line, row) in try rows(path, columns: frameColumns) {
+            func fail(_ why: String) -> InputError { InputError(path: path, reason: "line \(line): \(why)") }
+            _ = try scan(row[0], scans, fail)
+            guard let index = Int(row[1]), index >= 0 else { throw fail("frame_index must be a non-negative integer") }
+            if times[row[0]] == nil { times[row[0]] = try frameTimes(row[0]) }
+            let scanTimes = times[row[0]] ?? []
+            guard index < scanTimes.count else { throw fail("frame \(index) is past the video's \(scanTimes.count) frames") }
+            guard (try? classes.index(of: row[2])) != nil else { throw fail("unknown label '\(row[2])' (known: \(classes.ids.joined(separator: ", ")))") }
+            spans.append((PlaneSpan(scanID: row[0], span: scanTimes[index]..<(scanTimes[index] + 1), label: row[2]), line))
+        }
+        return try nonOverlapping(spans, path: path)
+    }
+
+    private static func nonOverlapping(_ spans: [(PlaneSpan, Int)], path: String) throws -> [PlaneSpan] {
         let ordered = spans.sorted { ($0.0.scanID, $0.0.span.lowerBound) < ($1.0.scanID, $1.0.span.lowerBound) }
         for (a, b) in zip(ordered, ordered.dropFirst()) where a.0.scanID == b.0.scanID && b.0.span.lowerBound < a.0.span.upperBound {
-            throw InputError(path: path, reason: "line \(b.1): span overlaps the one on line \(a.1) (scan \(a.0.scanID))")
+            throw InputError(path: path, reason: "line \(b.1): \(a.0.span.count == 1 ? "frame labelled twice; first" : "span overlaps the one") on line \(a.1) (scan \(a.0.scanID))")
         }
         return ordered.map(\.0)
+    }
+
+    /// The header row, lower-cased and trimmed.
+    private static func header(_ path: String) throws -> [String] {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else { return [] }
+        return try CSV.parse(text, path: path).first?.1.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? []
     }
 
     public static func gaze(_ path: String, scans: [String: ScanFacts]) throws -> [GazeSample] {
@@ -103,12 +138,16 @@ public struct LabelIngestor: Sendable {
 
     public func ingest(catalogPath: String, manifest: String, kind: LabelSetRecord.Kind, name: String?, classes: ClassList = .paper) throws -> String {
         let catalog = try Catalog(path: catalogPath)
-        let scans = LabelManifest.scanFacts(try catalog.recordings())
+        let recordings = try catalog.recordings()
+        let scans = LabelManifest.scanFacts(recordings)
+        let videos = Dictionary(uniqueKeysWithValues: recordings.map { ($0.scanID, $0.videoPath) })
         let setName = name ?? URL(fileURLWithPath: manifest).deletingPathExtension().lastPathComponent
         let (set, isNew): (LabelSetRecord, Bool)
         switch kind {
         case .planes:
-            let spans = try LabelManifest.planes(manifest, scans: scans, classes: classes)
+            let spans = try LabelManifest.planes(manifest, scans: scans, classes: classes) { scan in
+                try MediaProbe.framePresentationTimes(path: videos[scan] ?? "")
+            }
             (set, isNew) = try catalog.addLabelSet(name: setName, kind: .planes, source: manifest,
                                                    contentHash: LabelManifest.contentHash(planes: spans), planes: spans)
         case .gaze:

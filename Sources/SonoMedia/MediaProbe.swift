@@ -125,6 +125,31 @@ public enum MediaProbe {
         }
     }
 
+    /// The presentation time (µs) of every video frame, in presentation order — frame index i
+    /// is element i — read from the packets alone (no decoding): what frame-index labels need.
+    /// A packet without a timestamp makes the frame order unknowable: an error naming the file.
+    public static func framePresentationTimes(path: String) throws -> [Microseconds] {
+        let input = try FormatContext(path: path)
+        guard let index = input.bestStream(AVMEDIA_TYPE_VIDEO) else { throw MediaError(.noVideoStream, path: path, reason: "no video stream") }
+        input.discardAll(except: [index])
+        let tb = input.stream(index).pointee.time_base.rational
+        let packet = Packet()
+        var times: [Microseconds] = []
+        while true {
+            let rc = av_read_frame(input.pointer, packet.pointer)
+            if rc == FFmpegCodes.eof { break }
+            try check(rc, "av_read_frame", path: path, kind: .truncated)
+            defer { av_packet_unref(packet.pointer) }
+            guard packet.pointer.pointee.stream_index == index else { continue }
+            let pts = packet.pointer.pointee.pts
+            guard pts != FFmpegCodes.noPTS, let t = tb.scale(pts, toUnit: 1_000_000) else {
+                throw MediaError(.unsupported, path: path, reason: "video packet \(times.count) has no presentation timestamp: label by time spans instead of frame indices")
+            }
+            times.append(t)
+        }
+        return times.sorted()
+    }
+
     /// Clockwise degrees to rotate the decoded picture for display (what `ffmpeg` autorotate does).
     static func displayRotation(_ st: UnsafeMutablePointer<AVStream>, path: String) throws -> Int {
         let ccw = shim_stream_rotation(st)

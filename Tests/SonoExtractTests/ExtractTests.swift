@@ -312,6 +312,23 @@ final class ExtractTests: XCTestCase {
         XCTAssertEqual(Set(folds.values), [0, 1], "two scans, two folds")
     }
 
+    /// Labels by frame index: each labelled frame is sampled once, and the record's frame is
+    /// that very frame (the still's stored index equals the label's).
+    func testFrameIndexLabelsSampleThoseFrames() throws {
+        let p = try makeTwoScanPipeline().pipeline
+        let planes = p.dir.file("frames.csv")
+        try "scan_id,frame_index,label\ns1,0,4CH\ns1,37,femur\ns2,120,background\n".write(toFile: planes, atomically: true, encoding: .utf8)
+        _ = try LabelIngestor().ingest(catalogPath: p.catalogPath, manifest: planes, kind: .planes, name: "byframe")
+        try p.segment(try p.recipe("picked", "[frames]\nlabels = \"byframe\"\nsize = 32\n"))
+        XCTAssertEqual(try p.extract(["picked"]).failed, [:])
+        let records = try p.records("picked")
+        XCTAssertEqual(records.map { "\($0.0.scanID) \($0.0.stillIndex ?? -1) \($0.0.label ?? "")" }, ["s1 0 4CH", "s1 37 femur", "s2 120 background"])
+        try "scan_id,frame_index,label\ns1,99999,4CH\n".write(toFile: planes, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try LabelIngestor().ingest(catalogPath: p.catalogPath, manifest: planes, kind: .planes, name: "x")) {
+            XCTAssertTrue("\($0)".contains("line 2: frame 99999 is past the video's"), "\($0)")
+        }
+    }
+
     /// Every bad label row is an error naming the file and line; nothing of that file is stored.
     func testLabelManifestErrorsNameFileAndLine() throws {
         let p = try makeTwoScanPipeline().pipeline
