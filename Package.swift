@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "sono-train", targets: ["sono-train"]),
         .executable(name: "sono-embed", targets: ["sono-embed"]),
         .executable(name: "sono-eval", targets: ["sono-eval"]),
+        .executable(name: "sono-finetune", targets: ["sono-finetune"]),
         .executable(name: "sono-inspect", targets: ["sono-inspect"]),
         .executable(name: "sono-bench", targets: ["sono-bench"]),
     ],
@@ -58,7 +59,7 @@ let package = Package(
         // Learning: the engine, the models, the trainer.
         .target(name: "SonoTensor", dependencies: ["COpenBLAS", "SonoCore"]),
         .target(name: "SonoModels", dependencies: ["SonoCore", "SonoTensor"]),
-        .target(name: "SonoTrain", dependencies: ["SonoCore", "SonoCatalog", "SonoLoader", "SonoModels", "SonoTensor"]),
+        .target(name: "SonoTrain", dependencies: ["SonoCore", "SonoDataset", "SonoCatalog", "SonoLoader", "SonoModels", "SonoTensor", "SonoEval"]),
         .target(name: "SonoEval", dependencies: ["SonoCore", "SonoDataset"]),
         // Looking at what was made; shared command-line parts; test helpers.
         .target(name: "SonoInspection", dependencies: ["SonoCore", "SonoShards", "SonoDataset", "SonoCatalog"]),
@@ -87,6 +88,9 @@ let package = Package(
             "SonoTrain", "SonoEval", "SonoDataset", "SonoCatalog", "SonoCore", "SonoCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "sono-finetune", dependencies: [
+            "SonoTrain", "SonoEval", "SonoCatalog", "SonoCore", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "sono-sample", dependencies: [
             "SonoSample", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -107,7 +111,7 @@ let package = Package(
         .testTarget(name: "SonoDatasetTests", dependencies: ["SonoDataset", "SonoShards", "SonoCore"]),
         .testTarget(name: "SonoSegmentTests", dependencies: ["SonoSegment", "SonoDataset", "SonoSpectral", "SonoCore"]),
         .testTarget(name: "SonoExtractTests", dependencies: [
-            "SonoExtract", "SonoSegment", "SonoDataset", "SonoIngest", "SonoCatalog", "SonoShards", "SonoSample", "SonoTestSupport", "SonoCore",
+            "SonoExtract", "SonoSegment", "SonoDataset", "SonoIngest", "SonoCatalog", "SonoShards", "SonoSample", "SonoTestSupport", "SonoCore", "SonoTrain",
             "sono-extract", "sono-inspect",
         ]),
         .testTarget(name: "SonoLoaderTests", dependencies: [

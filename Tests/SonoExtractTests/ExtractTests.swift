@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import SonoCatalog
+import SonoTrain
 import SonoCore
 import SonoDataset
 import SonoIngest
@@ -310,6 +311,22 @@ final class ExtractTests: XCTestCase {
         let dataset = try catalog.latestDataset(named: "frames")
         let folds = try catalog.folds(datasetID: dataset.id ?? -1)
         XCTAssertEqual(Set(folds.values), [0, 1], "two scans, two folds")
+
+        // Fine-tuning on it, per fold by scan; a rerun keeps the finished folds.
+        var config = FineTuneConfig(dataset: "frames")
+        config.start = .random(.tiny); config.epochs = 1; config.batchSize = 4; config.threads = 1
+        let report = try PlaneFineTuning(config: config).run(catalog: catalog, out: p.dir.file("ft"))
+        XCTAssertEqual(report.folds.count, 2)
+        XCTAssertEqual(report.classes, ["4CH", "abdomen", "femur", "background"])
+        XCTAssertEqual(report.folds.map { $0.perClass.reduce(0) { $0 + $1.support } }.reduce(0, +), records.count, "every frame tested once")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: p.dir.file("ft/fold-1.safetensors")))
+        var logged: [String] = []
+        let tuning = PlaneFineTuning(config: config)
+        tuning.log = { logged.append($0) }
+        let rerun = try tuning.run(catalog: catalog, out: p.dir.file("ft"))
+        XCTAssertEqual(rerun.summary, report.summary)
+        XCTAssertEqual(logged, ["fold 0: done before, kept", "fold 1: done before, kept"])
+        XCTAssertTrue(report.csv.hasPrefix("metric,mean,sd\naccuracy,"))
     }
 
     /// Labels by frame index: each labelled frame is sampled once, and the record's frame is
