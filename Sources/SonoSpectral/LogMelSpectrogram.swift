@@ -63,39 +63,13 @@ public final class LogMelSpectrogram: @unchecked Sendable {
 
     /// The mel power spectrogram (before the log), for speech activity detection.
     public func melPower(_ samples: UnsafeBufferPointer<Float>, sampleRate: Int, source: String) throws -> LogMel {
-        try checkInput(samples, sampleRate: sampleRate, source: source)
-        let n = config.fftSize, hop = config.hopLength, bins = n / 2 + 1
-        let frames = config.frameCount(samples: samples.count)
-        let mels = config.melBins
+        let frames = config.frameCount(samples: samples.count), mels = config.melBins
         var out = [Float](repeating: 0, count: frames * mels)
-        guard frames > 0 else { return LogMel(frames: 0, mels: mels, values: out) }
-
-        let work = fft.makeWorkspace()
-        let frame = UnsafeMutablePointer<Float>.allocate(capacity: n)
-        let power = UnsafeMutablePointer<Float>.allocate(capacity: bins)
-        defer { frame.deallocate(); power.deallocate() }
-        let length = samples.count
-        let offset = config.center ? n / 2 : 0
-        let base = samples.baseAddress!
-        let exponent = config.power == 2 ? nil : Float(config.power / 2)
-
-        window.withUnsafeBufferPointer { win in
-        out.withUnsafeMutableBufferPointer { outBuffer in
-            for t in 0..<frames {
-                let start = t * hop - offset
-                // Interior frames are read in place; only edge frames are built with reflection.
-                let source: UnsafePointer<Float>
-                if start >= 0 && start + n <= length {
-                    source = base + start
-                } else {
-                    for i in 0..<n { frame[i] = base[Self.reflectIndex(start + i, length)] }
-                    source = UnsafePointer(frame)
-                }
-                fft.power(source, window: win.baseAddress!, workspace: work, into: power)
-                if let exponent { for k in 0..<bins { power[k] = powf(power[k], exponent) } }
-                packedFilters.apply(power, into: outBuffer.baseAddress! + t * mels)
+        try out.withUnsafeMutableBufferPointer { outBuffer in
+            guard let base = outBuffer.baseAddress else { return try checkInput(samples, sampleRate: sampleRate, source: source) }
+            try forEachPowerSpectrum(samples, sampleRate: sampleRate, source: source) { t, power in
+                packedFilters.apply(power, into: base + t * mels)
             }
-        }
         }
         return LogMel(frames: frames, mels: mels, values: out)
     }
