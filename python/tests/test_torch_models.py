@@ -25,6 +25,9 @@ from sonodual.models import DualModel, load_swift_state, swift_batch, swift_epoc
 from sonodual.objective import ObjectiveConfig  # noqa: E402
 
 SEED, BATCH, LR, WD, B1, B2, EPS = 3, 8, 3e-3, 1e-4, 0.9, 0.999, 1e-8
+# Biases of the Linear before each MMSL head's batch norm: their gradient is 0 but for rounding, which
+# Adam scales up to steps of ±lr in either framework (compared apart from the other weights).
+ZERO_GRADIENT = ("heads.head_v.0.bias", "heads.head_a.0.bias", "heads.head_i.0.bias")
 
 
 @pytest.fixture(scope="module")
@@ -73,18 +76,35 @@ def batch(cat: str, epoch: int) -> Tuple[torch.Tensor, torch.Tensor, torch.Tenso
     return swift_batch(ds, swift_epoch_order(len(ds), SEED, epoch)[:BATCH])
 
 
-def compare(model: torch.nn.Module, ck: Dict[str, np.ndarray]) -> Dict[str, float]:
-    """Largest absolute weight difference, share of elements off by > 1e-6, running-stat difference."""
-    worst, off, total, stats = 0.0, 0, 0, 0.0
+def compare(model: torch.nn.Module, ck: Dict[str, np.ndarray], before: Dict[str, np.ndarray]) -> Dict[str, float]:
+    """Against Swift's checkpoint after the step: the largest absolute weight difference, the share
+    of weights off by more than 1e-6, the worst per-tensor ‖Δw_torch − Δw_swift‖ / ‖Δw_swift‖ of the
+    step's update Δw, and the worst running-statistic difference (relative to 1 + |value|)."""
+    worst, off, total, update, stats = 0.0, 0, 0, 0.0, 0.0
     for k, v in params_and_buffers(model).items():
         diff = np.abs(v.detach().numpy() - ck[k])
         if "running_" in k:
             stats = max(stats, float((diff / (1 + np.abs(ck[k]))).max()))
             continue
+        if k in ZERO_GRADIENT:
+            assert diff.max() <= 2 * LR + 1e-6, k
+            continue
         worst = max(worst, float(diff.max()))
         off += int((diff > 1e-6).sum())
         total += diff.size
-    return {"max_abs": worst, "share_off": off / total, "running_stats_rel": stats}
+        update = max(update, float(np.linalg.norm(diff) / max(np.linalg.norm(ck[k] - before[k]), 1e-12)))
+    return {"max_abs": worst, "share_off": off / total, "update_rel": update, "running_stats_rel": stats}
+
+
+def float64_gradients(ck1: Dict[str, np.ndarray], cat: str) -> Dict[str, np.ndarray]:
+    """Step 1's gradients (+ the L2 term) in float64 PyTorch, from the same weights, batch and masks."""
+    model = DualModel("tiny")
+    model.audio.swift_dropout_seed = SEED
+    load_swift_state(model, initial_weights(ck1))
+    model.train().double()
+    loss, _ = model.loss(*[x.double() for x in batch(cat, epoch=0)])
+    loss.backward()
+    return {k: (p.grad + WD * p.detach()).numpy() for k, p in model.named_parameters()}
 
 
 def test_swift_checkpoint_loads_by_name(swift_run):
@@ -142,17 +162,22 @@ def test_one_step_equals_swift(swift_run):
     assert abs(loss.item() - swift["loss"]) <= 1e-4 * abs(swift["loss"]), (loss.item(), swift["loss"])
     for name in ("nce_a_v", "nce_v_va", "nce_i_v", "nce_v_vi", "rank_v_a", "rank_v_i"):
         assert abs(terms[name] - swift["terms"][name]) <= 1e-4 * max(1.0, abs(swift["terms"][name])), name
-    # Gradients (with the L2 term, as Adam sees them) against Swift's first moment m = (1 − β1)·g.
-    worst_grad = 0.0
+    # Gradients (with the L2 term, as Adam sees them) against Swift's first moment m = (1 − β1)·g, each
+    # measured from float64 PyTorch: the video encoder's float32 gradients are ill-conditioned (about
+    # 0.5% from float64 in PyTorch's own float32 too), so Swift must be as close as PyTorch float32 is.
+    g64 = float64_gradients(ck1, cat)
+    worst = 0.0
     for k, p in model.named_parameters():
-        g = (p.grad + WD * w0[k]).numpy()
-        gs = ck1[f"optimizer.m.{k}"] / np.float32(1 - B1)
-        worst_grad = max(worst_grad, float(np.linalg.norm(g - gs) / max(np.linalg.norm(gs), 1e-12)))
-    assert worst_grad < 1e-3, worst_grad
+        g32 = (p.grad + WD * w0[k]).double().numpy()
+        gs = ck1[f"optimizer.m.{k}"].astype(np.float64) / np.float64(np.float32(1) - np.float32(B1))
+        scale = max(float(np.linalg.norm(g64[k])), 1e-3)  # biases before a batch norm: gradient 0 up to rounding
+        err_swift, err_torch = np.linalg.norm(gs - g64[k]) / scale, np.linalg.norm(g32 - g64[k]) / scale
+        worst = max(worst, float(err_swift / (err_torch + 1e-4)))
+        assert err_swift <= 3 * err_torch + 1e-4, (k, err_swift, err_torch)
     opt.step()
     opt.zero_grad()
-    after1 = compare(model, ck1)
-    print(f"step 1: loss torch {loss.item():.7f} swift {swift['loss']:.7f}; worst per-tensor gradient rel. error {worst_grad:.2e}; {after1}")
+    after1 = compare(model, ck1, {k: v.numpy() for k, v in w0.items()})
+    print(f"step 1: loss torch {loss.item():.7f} swift {swift['loss']:.7f}; worst gradient error ratio swift/torch32 {worst:.2f}; {after1}")
     # Adam's first step is ±lr where |g| ≫ ε: an element whose gradient is ~0 may step differently.
     assert after1["max_abs"] <= 2 * LR + 1e-6 and after1["share_off"] < 1e-3, after1
     assert after1["running_stats_rel"] < 1e-4, after1
@@ -166,7 +191,9 @@ def test_one_step_equals_swift(swift_run):
     assert abs(loss2.item() - steps[1]["loss"]) <= 1e-4 * abs(steps[1]["loss"]), (loss2.item(), steps[1]["loss"])
     loss2.backward()
     opt.step()
-    after2 = compare(model, ck2)
+    after2 = compare(model, ck2, ck1)
     print(f"step 2: loss torch {loss2.item():.7f} swift {steps[1]['loss']:.7f}; {after2}")
-    assert after2["max_abs"] <= 2 * LR + 1e-6 and after2["share_off"] < 1e-3, after2
+    # Adam's second step is continuous in g: the video gradient's float32 noise (~0.5%, above) moves
+    # the update by about as much; an element with m ≈ 0 and g ≈ 0 may still step differently.
+    assert after2["max_abs"] <= 2 * LR + 1e-6 and after2["update_rel"] < 0.05, after2
     assert after2["running_stats_rel"] < 1e-4, after2
