@@ -6,7 +6,9 @@
     batch = ds.field("video")[idx]    # zero-copy memmap views per shard via ds.shards
 
 The shard format is specified in schemas/shard-format.md. `sonodual.torch` adds an
-IterableDataset that splits records by rank and worker.
+IterableDataset that splits records by rank and worker. `sonodual.models` (the encoders and
+the dual model, Swift checkpoint names) and `sonodual.objective` (DualHeads and the loss) need
+torch and torchvision; `sonodual.checkpoint` reads and writes safetensors with numpy.
 """
 from .shards import Shard, ShardError, crc32c
 from .dataset import Dataset, partition
