@@ -26,8 +26,27 @@ public struct DualObjectiveConfig: Sendable, Equatable {
     /// Which of the two losses is trained (the paper's "MMCL only" / "MMSL only" ablations).
     public var mmcl = true
     public var mmsl = true
+    /// What the fused embeddings z_va = Vθ[z_v; z_a], z_vi = Vθ[z_v; z_i] are contrasted with (6, 7).
+    public var fusionTarget: FusionTarget = .video
+    /// VSE++'s warm-up: the sum of the violations over all negatives (`max_violation=False`)
+    /// while `maxViolation` is false, the hardest negative (11) once it is set; the trainer
+    /// sets it from `objective.max_violation_after` (docs/training.md, "Deviations").
+    public var maxViolation = true
 
     public init() {}
+}
+
+/// The target of the fused terms (docs/training.md, "Deviations"). Vθ sees z_v, so
+/// L(z_v, Vθ[z_v; ·]) is solved by Vθ passing z_v through: its loss falls to 0 and teaches
+/// nothing about the other modality.
+public enum FusionTarget: String, Codable, Sendable, CaseIterable {
+    /// [P] L(z_v, Vθ[z_v; z_a]) and L(z_v, Vθ[z_v; z_i]).
+    case video
+    /// The fused embedding against the modality it did not see: L(z_i, Vθ[z_v; z_a]) and
+    /// L(z_a, Vθ[z_v; z_i]); without the image (no image to contrast with) the fused term is dropped.
+    case cross
+    /// No fused terms: L_A = L(z_a, z_v), L_I = L(z_i, z_v).
+    case none
 }
 
 /// The paper's variants (Table 3) as named objectives.
@@ -83,7 +102,8 @@ public struct LossTerms: Codable, Sendable, Equatable {
 
 /// Projections, fusion and similarity heads on top of the three encoders' features.
 public final class DualHeads {
-    public let config: DualObjectiveConfig
+    /// The objective; only `maxViolation` changes during a run (the trainer's warm-up).
+    public var config: DualObjectiveConfig
     let projectV: LinearLayer, projectA: LinearLayer, projectI: LinearLayer
     let fusionA: LinearLayer, fusionI: LinearLayer
     let headV: (LinearLayer, BatchNorm), headA: (LinearLayer, BatchNorm), headI: (LinearLayer, BatchNorm)
@@ -123,17 +143,42 @@ public final class DualHeads {
         if c.mmcl {
             let zv = projectV(fv), za = projectA(fa)                                   // (2)
             latents["v"] = zv; latents["a"] = za
-            let zva = fusionA(Tensor.concat([zv, za], axis: 1))                         // (3)
-            let av = contrastive(za, zv), vva = contrastive(zv, zva)
-            terms.nceAudioVideo = av.item; terms.nceVideoFusedAudio = vva.item
-            var mmcl = av + vva                                                         // (6)
-            if let fi = image {
-                let zi = projectI(fi)
-                latents["i"] = zi
-                let zvi = fusionI(Tensor.concat([zv, zi], axis: 1))
-                let iv = contrastive(zi, zv), vvi = contrastive(zv, zvi)
-                terms.nceImageVideo = iv.item; terms.nceVideoFusedImage = vvi.item
-                mmcl = mmcl.scaled(by: c.pi) + (iv + vvi).scaled(by: 1 - c.pi)          // (7, 8)
+            let zi = image.map { projectI($0) }
+            if let zi { latents["i"] = zi }
+            let av = contrastive(za, zv)
+            terms.nceAudioVideo = av.item
+            var mmclA = av
+            // The fused terms (3; 6, 7): against z_v [P], or the other modality (`fusionTarget`).
+            switch c.fusionTarget {
+            case .video:
+                let vva = contrastive(zv, fusionA(Tensor.concat([zv, za], axis: 1)))
+                terms.nceVideoFusedAudio = vva.item
+                mmclA = mmclA + vva
+            case .cross:
+                if let zi {
+                    let iva = contrastive(zi, fusionA(Tensor.concat([zv, za], axis: 1)))
+                    terms.nceVideoFusedAudio = iva.item
+                    mmclA = mmclA + iva
+                }
+            case .none: break
+            }
+            var mmcl = mmclA                                                            // (6)
+            if let zi {
+                let iv = contrastive(zi, zv)
+                terms.nceImageVideo = iv.item
+                var mmclI = iv
+                switch c.fusionTarget {
+                case .video:
+                    let vvi = contrastive(zv, fusionI(Tensor.concat([zv, zi], axis: 1)))
+                    terms.nceVideoFusedImage = vvi.item
+                    mmclI = mmclI + vvi
+                case .cross:
+                    let avi = contrastive(za, fusionI(Tensor.concat([zv, zi], axis: 1)))
+                    terms.nceVideoFusedImage = avi.item
+                    mmclI = mmclI + avi
+                case .none: break
+                }
+                mmcl = mmcl.scaled(by: c.pi) + mmclI.scaled(by: 1 - c.pi)              // (7, 8)
             }
             terms.mmcl = mmcl.item
             add(mmcl)
@@ -186,7 +231,9 @@ public final class DualHeads {
 
     /// Max-violation ranking between normalised µ(x) and µ(y) (11).
     func ranking(_ mx: Tensor, _ my: Tensor) -> Tensor {
-        mx.matmul(my.transposed(0, 1)).maxViolationRankingLoss(margin: config.margin, reduction: config.rankingReduction)
+        let scores = mx.matmul(my.transposed(0, 1))
+        return config.maxViolation ? scores.maxViolationRankingLoss(margin: config.margin, reduction: config.rankingReduction)
+            : scores.sumViolationRankingLoss(margin: config.margin, reduction: config.rankingReduction)
     }
 
     public func namedParameters() -> [(String, Tensor)] {

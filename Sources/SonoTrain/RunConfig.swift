@@ -45,6 +45,9 @@ public struct RunConfig: Equatable, Sendable {
     // [objective]
     public var preset = ObjectivePreset.full
     public var objective = DualObjectiveConfig()
+    /// VSE++'s warm-up: MMSL sums the violations over all negatives for this many steps, then
+    /// takes the hardest negative (0: max violation from the first step, the paper's).
+    public var maxViolationAfter = 0
     // [augment]
     public var flip = false
     public var maxShift = 0
@@ -137,6 +140,8 @@ extension RunConfig {
                 guard case .string(let s) = v, s == "sum" || s == "mean" else { throw RunKeyError(reason: "must be \"sum\" or \"mean\"") }
                 c.objective.rankingReduction = s == "sum" ? .sum : .mean
             },
+            choice("objective.fusion_target", \.objective.fusionTarget),
+            int("objective.max_violation_after", \.maxViolationAfter, 0...Int.max),
             bool("augment.flip", \.flip),
             int("augment.max_shift", \.maxShift, 0...64),
             bool("augment.spec_augment", \.specAugment),
