@@ -32,6 +32,10 @@ public struct DualObjectiveConfig: Sendable, Equatable {
     /// while `maxViolation` is false, the hardest negative (11) once it is set; the trainer
     /// sets it from `objective.max_violation_after` (docs/training.md, "Deviations").
     public var maxViolation = true
+    /// BatchNorm1d on the MMCL projections, z_m = BN(W_m F_m + b_m) (2): removes the batch's
+    /// common component of the from-scratch features (all-positive after ReLU and pooling, so
+    /// every pair starts at cosine ≈ 1), as SimCLR's projection head (docs/training.md, "Deviations").
+    public var latentBatchNorm = false
 
     public init() {}
 }
@@ -107,6 +111,8 @@ public final class DualHeads {
     let projectV: LinearLayer, projectA: LinearLayer, projectI: LinearLayer
     let fusionA: LinearLayer, fusionI: LinearLayer
     let headV: (LinearLayer, BatchNorm), headA: (LinearLayer, BatchNorm), headI: (LinearLayer, BatchNorm)
+    /// The projections' batch norms (`latentBatchNorm`), nil without.
+    let normV: BatchNorm?, normA: BatchNorm?, normI: BatchNorm?
 
     public init(videoFeatures: Int, audioFeatures: Int, imageFeatures: Int, config: DualObjectiveConfig = DualObjectiveConfig(),
                 initialization: Initialization = .xavierUniform(seed: 7)) {
@@ -120,6 +126,15 @@ public final class DualHeads {
         headV = (LinearLayer(videoFeatures, d, initialization: initialization, salt: 6), BatchNorm(channels: d))
         headA = (LinearLayer(audioFeatures, d, initialization: initialization, salt: 7), BatchNorm(channels: d))
         headI = (LinearLayer(imageFeatures, d, initialization: initialization, salt: 8), BatchNorm(channels: d))
+        normV = config.latentBatchNorm ? BatchNorm(channels: d) : nil
+        normA = config.latentBatchNorm ? BatchNorm(channels: d) : nil
+        normI = config.latentBatchNorm ? BatchNorm(channels: d) : nil
+    }
+
+    /// z_m (2), batch-normalised with `latentBatchNorm`.
+    func project(_ layer: LinearLayer, _ norm: BatchNorm?, _ f: Tensor) -> Tensor {
+        let z = layer(f)
+        return norm.map { $0(z) } ?? z
     }
 
     public struct Losses {
@@ -141,9 +156,9 @@ public final class DualHeads {
         var total: Tensor? = nil
         func add(_ t: Tensor) { total = total.map { $0 + t } ?? t }
         if c.mmcl {
-            let zv = projectV(fv), za = projectA(fa)                                   // (2)
+            let zv = project(projectV, normV, fv), za = project(projectA, normA, fa)   // (2)
             latents["v"] = zv; latents["a"] = za
-            let zi = image.map { projectI($0) }
+            let zi = image.map { project(projectI, normI, $0) }
             if let zi { latents["i"] = zi }
             let av = contrastive(za, zv)
             terms.nceAudioVideo = av.item
@@ -211,7 +226,8 @@ public final class DualHeads {
     /// The MMCL latents z_v, z_a, z_i (2) and the MMSL embeddings µ_v, µ_a, µ_i (9), l2-normalised,
     /// for retrieval at validation (call in evaluation mode, without gradients).
     public func retrievalSpaces(video fv: Tensor, audio fa: Tensor, image fi: Tensor?) -> (latent: [Tensor?], similarity: [Tensor?]) {
-        let latent: [Tensor?] = [projectV(fv).l2Normalized(), projectA(fa).l2Normalized(), fi.map { projectI($0).l2Normalized() }]
+        let latent: [Tensor?] = [project(projectV, normV, fv).l2Normalized(), project(projectA, normA, fa).l2Normalized(),
+                                 fi.map { project(projectI, normI, $0).l2Normalized() }]
         let similarity: [Tensor?] = [embed(headV, fv), embed(headA, fa), fi.map { embed(headI, $0) }]
         return (latent, similarity)
     }
@@ -243,8 +259,15 @@ public final class DualHeads {
         for (name, head) in [("head_v", headV), ("head_a", headA), ("head_i", headI)] {
             p += prefixed("\(name).0", head.0.namedParameters()) + prefixed("\(name).1", head.1.namedParameters())
         }
+        for (name, norm) in latentNorms { p += prefixed(name, norm.namedParameters()) }
         return p
     }
 
-    public func namedBatchNorms() -> [(String, BatchNorm)] { [("head_v.1", headV.1), ("head_a.1", headA.1), ("head_i.1", headI.1)] }
+    var latentNorms: [(String, BatchNorm)] {
+        [("proj_v_bn", normV), ("proj_a_bn", normA), ("proj_i_bn", normI)].compactMap { name, norm in norm.map { (name, $0) } }
+    }
+
+    public func namedBatchNorms() -> [(String, BatchNorm)] {
+        [("head_v.1", headV.1), ("head_a.1", headA.1), ("head_i.1", headI.1)] + latentNorms
+    }
 }

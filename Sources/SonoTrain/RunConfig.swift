@@ -142,6 +142,7 @@ extension RunConfig {
             },
             choice("objective.fusion_target", \.objective.fusionTarget),
             int("objective.max_violation_after", \.maxViolationAfter, 0...Int.max),
+            bool("objective.latent_batch_norm", \.objective.latentBatchNorm),
             bool("augment.flip", \.flip),
             int("augment.max_shift", \.maxShift, 0...64),
             bool("augment.spec_augment", \.specAugment),
