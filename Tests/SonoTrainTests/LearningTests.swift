@@ -91,10 +91,9 @@ final class LearningTests: XCTestCase {
         let pretrained = try probeAccuracy(probe, dir.file("pre.npy")), random = try probeAccuracy(probe, dir.file("rand.npy"))
         print(String(format: "learning: probe %.3f pretrained vs %.3f random; val v→i R@1 %.3f (chance %.3f), median rank %.1f (chance %.1f)",
                      pretrained, random, r1, chance, medianRank, (clips + 1) / 2))
-        // Measured (docs/training.md, "Why it collapsed"): the paper's objective 0.017 = chance, median
-        // rank ~30 of 60; the defaults 0.083, median rank 15.
+        // Measured (docs/training.md, "Why it collapsed"): the paper's objective 0.017 = chance (1 of 60),
+        // the defaults 0.083 (5 of 60). Median rank (both ~15 of 60) does not tell them apart: printed only.
         XCTAssertGreaterThanOrEqual(r1, 3 * chance, "validation R@1 video→image near chance: the objective collapsed")
-        XCTAssertLessThanOrEqual(medianRank, 0.7 * (clips + 1) / 2, "validation median rank video→image near chance")
         // The probe target (pretrained ≥ random + 0.15) is not met yet on this small set (issue 14):
         // checked only with SONO_LEARNING_PROBE=1 until it is.
         if ProcessInfo.processInfo.environment["SONO_LEARNING_PROBE"] == "1" {
