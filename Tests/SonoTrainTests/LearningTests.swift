@@ -80,8 +80,8 @@ final class LearningTests: XCTestCase {
 
         // Pretraining with the default objective (only the run's size and length set here).
         try stage("sono-train", ["--catalog", pre, "--datasets", "clips", "--split", "train", "--model", "tiny", "--steps", "100",
-                                 "--batch-size", "16", "--seed", "0", "--out", dir.file("run"), "--log", dir.file("run/log.jsonl"), "--quiet"])
-        let validation = try lastValidation(dir.file("run/log.jsonl"))
+                                 "--batch-size", "16", "--seed", "0", "--out", dir.file("run"), "--log", dir.file("train.jsonl"), "--quiet"])
+        let validation = try lastValidation(dir.file("train.jsonl"))
         let r1 = try XCTUnwrap(validation["v2i_latent_r1"]), clips = try XCTUnwrap(validation["clips"])
         let medianRank = try XCTUnwrap(validation["v2i_latent_median_rank"])
         let chance = 1 / clips
