@@ -26,8 +26,31 @@ public struct DualObjectiveConfig: Sendable, Equatable {
     /// Which of the two losses is trained (the paper's "MMCL only" / "MMSL only" ablations).
     public var mmcl = true
     public var mmsl = true
+    /// What the fused embeddings z_va = Vθ[z_v; z_a], z_vi = Vθ[z_v; z_i] are contrasted with (6, 7).
+    public var fusionTarget: FusionTarget = .video
+    /// VSE++'s warm-up: the sum of the violations over all negatives (`max_violation=False`)
+    /// while `maxViolation` is false, the hardest negative (11) once it is set; the trainer
+    /// sets it from `objective.max_violation_after` (docs/training.md, "Deviations").
+    public var maxViolation = true
+    /// BatchNorm1d on the MMCL projections, z_m = BN(W_m F_m + b_m) (2): removes the batch's
+    /// common component of the from-scratch features (all-positive after ReLU and pooling, so
+    /// every pair starts at cosine ≈ 1), as SimCLR's projection head (docs/training.md, "Deviations").
+    public var latentBatchNorm = false
 
     public init() {}
+}
+
+/// The target of the fused terms (docs/training.md, "Deviations"). Vθ sees z_v, so
+/// L(z_v, Vθ[z_v; ·]) is solved by Vθ passing z_v through: its loss falls to 0 and teaches
+/// nothing about the other modality.
+public enum FusionTarget: String, Codable, Sendable, CaseIterable {
+    /// [P] L(z_v, Vθ[z_v; z_a]) and L(z_v, Vθ[z_v; z_i]).
+    case video
+    /// The fused embedding against the modality it did not see: L(z_i, Vθ[z_v; z_a]) and
+    /// L(z_a, Vθ[z_v; z_i]); without the image (no image to contrast with) the fused term is dropped.
+    case cross
+    /// No fused terms: L_A = L(z_a, z_v), L_I = L(z_i, z_v).
+    case none
 }
 
 /// The paper's variants (Table 3) as named objectives.
@@ -83,10 +106,13 @@ public struct LossTerms: Codable, Sendable, Equatable {
 
 /// Projections, fusion and similarity heads on top of the three encoders' features.
 public final class DualHeads {
-    public let config: DualObjectiveConfig
+    /// The objective; only `maxViolation` changes during a run (the trainer's warm-up).
+    public var config: DualObjectiveConfig
     let projectV: LinearLayer, projectA: LinearLayer, projectI: LinearLayer
     let fusionA: LinearLayer, fusionI: LinearLayer
     let headV: (LinearLayer, BatchNorm), headA: (LinearLayer, BatchNorm), headI: (LinearLayer, BatchNorm)
+    /// The projections' batch norms (`latentBatchNorm`), nil without.
+    let normV: BatchNorm?, normA: BatchNorm?, normI: BatchNorm?
 
     public init(videoFeatures: Int, audioFeatures: Int, imageFeatures: Int, config: DualObjectiveConfig = DualObjectiveConfig(),
                 initialization: Initialization = .xavierUniform(seed: 7)) {
@@ -100,6 +126,15 @@ public final class DualHeads {
         headV = (LinearLayer(videoFeatures, d, initialization: initialization, salt: 6), BatchNorm(channels: d))
         headA = (LinearLayer(audioFeatures, d, initialization: initialization, salt: 7), BatchNorm(channels: d))
         headI = (LinearLayer(imageFeatures, d, initialization: initialization, salt: 8), BatchNorm(channels: d))
+        normV = config.latentBatchNorm ? BatchNorm(channels: d) : nil
+        normA = config.latentBatchNorm ? BatchNorm(channels: d) : nil
+        normI = config.latentBatchNorm ? BatchNorm(channels: d) : nil
+    }
+
+    /// z_m (2), batch-normalised with `latentBatchNorm`.
+    func project(_ layer: LinearLayer, _ norm: BatchNorm?, _ f: Tensor) -> Tensor {
+        let z = layer(f)
+        return norm.map { $0(z) } ?? z
     }
 
     public struct Losses {
@@ -121,19 +156,44 @@ public final class DualHeads {
         var total: Tensor? = nil
         func add(_ t: Tensor) { total = total.map { $0 + t } ?? t }
         if c.mmcl {
-            let zv = projectV(fv), za = projectA(fa)                                   // (2)
+            let zv = project(projectV, normV, fv), za = project(projectA, normA, fa)   // (2)
             latents["v"] = zv; latents["a"] = za
-            let zva = fusionA(Tensor.concat([zv, za], axis: 1))                         // (3)
-            let av = contrastive(za, zv), vva = contrastive(zv, zva)
-            terms.nceAudioVideo = av.item; terms.nceVideoFusedAudio = vva.item
-            var mmcl = av + vva                                                         // (6)
-            if let fi = image {
-                let zi = projectI(fi)
-                latents["i"] = zi
-                let zvi = fusionI(Tensor.concat([zv, zi], axis: 1))
-                let iv = contrastive(zi, zv), vvi = contrastive(zv, zvi)
-                terms.nceImageVideo = iv.item; terms.nceVideoFusedImage = vvi.item
-                mmcl = mmcl.scaled(by: c.pi) + (iv + vvi).scaled(by: 1 - c.pi)          // (7, 8)
+            let zi = image.map { project(projectI, normI, $0) }
+            if let zi { latents["i"] = zi }
+            let av = contrastive(za, zv)
+            terms.nceAudioVideo = av.item
+            var mmclA = av
+            // The fused terms (3; 6, 7): against z_v [P], or the other modality (`fusionTarget`).
+            switch c.fusionTarget {
+            case .video:
+                let vva = contrastive(zv, fusionA(Tensor.concat([zv, za], axis: 1)))
+                terms.nceVideoFusedAudio = vva.item
+                mmclA = mmclA + vva
+            case .cross:
+                if let zi {
+                    let iva = contrastive(zi, fusionA(Tensor.concat([zv, za], axis: 1)))
+                    terms.nceVideoFusedAudio = iva.item
+                    mmclA = mmclA + iva
+                }
+            case .none: break
+            }
+            var mmcl = mmclA                                                            // (6)
+            if let zi {
+                let iv = contrastive(zi, zv)
+                terms.nceImageVideo = iv.item
+                var mmclI = iv
+                switch c.fusionTarget {
+                case .video:
+                    let vvi = contrastive(zv, fusionI(Tensor.concat([zv, zi], axis: 1)))
+                    terms.nceVideoFusedImage = vvi.item
+                    mmclI = mmclI + vvi
+                case .cross:
+                    let avi = contrastive(za, fusionI(Tensor.concat([zv, zi], axis: 1)))
+                    terms.nceVideoFusedImage = avi.item
+                    mmclI = mmclI + avi
+                case .none: break
+                }
+                mmcl = mmcl.scaled(by: c.pi) + mmclI.scaled(by: 1 - c.pi)              // (7, 8)
             }
             terms.mmcl = mmcl.item
             add(mmcl)
@@ -166,7 +226,8 @@ public final class DualHeads {
     /// The MMCL latents z_v, z_a, z_i (2) and the MMSL embeddings µ_v, µ_a, µ_i (9), l2-normalised,
     /// for retrieval at validation (call in evaluation mode, without gradients).
     public func retrievalSpaces(video fv: Tensor, audio fa: Tensor, image fi: Tensor?) -> (latent: [Tensor?], similarity: [Tensor?]) {
-        let latent: [Tensor?] = [projectV(fv).l2Normalized(), projectA(fa).l2Normalized(), fi.map { projectI($0).l2Normalized() }]
+        let latent: [Tensor?] = [project(projectV, normV, fv).l2Normalized(), project(projectA, normA, fa).l2Normalized(),
+                                 fi.map { project(projectI, normI, $0).l2Normalized() }]
         let similarity: [Tensor?] = [embed(headV, fv), embed(headA, fa), fi.map { embed(headI, $0) }]
         return (latent, similarity)
     }
@@ -186,7 +247,9 @@ public final class DualHeads {
 
     /// Max-violation ranking between normalised µ(x) and µ(y) (11).
     func ranking(_ mx: Tensor, _ my: Tensor) -> Tensor {
-        mx.matmul(my.transposed(0, 1)).maxViolationRankingLoss(margin: config.margin, reduction: config.rankingReduction)
+        let scores = mx.matmul(my.transposed(0, 1))
+        return config.maxViolation ? scores.maxViolationRankingLoss(margin: config.margin, reduction: config.rankingReduction)
+            : scores.sumViolationRankingLoss(margin: config.margin, reduction: config.rankingReduction)
     }
 
     public func namedParameters() -> [(String, Tensor)] {
@@ -196,8 +259,15 @@ public final class DualHeads {
         for (name, head) in [("head_v", headV), ("head_a", headA), ("head_i", headI)] {
             p += prefixed("\(name).0", head.0.namedParameters()) + prefixed("\(name).1", head.1.namedParameters())
         }
+        for (name, norm) in latentNorms { p += prefixed(name, norm.namedParameters()) }
         return p
     }
 
-    public func namedBatchNorms() -> [(String, BatchNorm)] { [("head_v.1", headV.1), ("head_a.1", headA.1), ("head_i.1", headI.1)] }
+    var latentNorms: [(String, BatchNorm)] {
+        [("proj_v_bn", normV), ("proj_a_bn", normA), ("proj_i_bn", normI)].compactMap { name, norm in norm.map { (name, $0) } }
+    }
+
+    public func namedBatchNorms() -> [(String, BatchNorm)] {
+        [("head_v.1", headV.1), ("head_a.1", headA.1), ("head_i.1", headI.1)] + latentNorms
+    }
 }

@@ -34,20 +34,36 @@ public struct RunConfig: Equatable, Sendable {
     public var initAudioKeyPrefix = ""
     // [optimizer]
     public var optimizer = OptimizerKind.adam
-    public var learningRate: Float = 3e-3
+    /// 1e-3 with a 10-step warm-up by default: the paper's 3e-3 from step 0 gives from-scratch
+    /// gradient norms in the thousands (docs/training.md, "Why it collapsed"); data-manifests/runs/paper.toml keeps 3e-3.
+    public var learningRate: Float = 1e-3
     public var weightDecay: Float = 1e-4
     public var beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8
-    public var warmupSteps = 0
+    public var warmupSteps = 10
     public var schedule = ScheduleKind.constant
     public var minLearningRate: Float = 0
     /// Global gradient-norm clip (0: off).
     public var clipNorm: Float = 0
     // [objective]
     public var preset = ObjectivePreset.full
-    public var objective = DualObjectiveConfig()
+    /// The learning objective (docs/training.md, "Deviations"): the paper's terms with the fused
+    /// terms against the other modality, MMSL averaged over the batch and BatchNorm on the MMCL
+    /// projections. `DualObjectiveConfig()` itself is the paper's; paper.toml selects it.
+    public var objective: DualObjectiveConfig = {
+        var o = DualObjectiveConfig()
+        o.fusionTarget = .cross
+        o.rankingReduction = .mean
+        o.latentBatchNorm = true
+        return o
+    }()
+    /// VSE++'s warm-up: MMSL sums the violations over all negatives for this many steps, then
+    /// takes the hardest negative (0: max violation from the first step, the paper's).
+    public var maxViolationAfter = 30
     // [augment]
-    public var flip = false
-    public var maxShift = 0
+    /// Flip and shift by default: with them the still is no longer a pixel copy of a clip frame
+    /// at a fixed place (docs/training.md, "Deviations").
+    public var flip = true
+    public var maxShift = 6
     public var specAugment = false
     // [normalize]: (x/255 − mean)/std for pixels, (x − mean)/std for the log-mel.
     public var pixelMean: Float = 0, pixelStd: Float = 1
@@ -137,6 +153,9 @@ extension RunConfig {
                 guard case .string(let s) = v, s == "sum" || s == "mean" else { throw RunKeyError(reason: "must be \"sum\" or \"mean\"") }
                 c.objective.rankingReduction = s == "sum" ? .sum : .mean
             },
+            choice("objective.fusion_target", \.objective.fusionTarget),
+            int("objective.max_violation_after", \.maxViolationAfter, 0...Int.max),
+            bool("objective.latent_batch_norm", \.objective.latentBatchNorm),
             bool("augment.flip", \.flip),
             int("augment.max_shift", \.maxShift, 0...64),
             bool("augment.spec_augment", \.specAugment),

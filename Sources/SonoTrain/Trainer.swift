@@ -203,6 +203,7 @@ public final class Trainer {
         let waited = (clock.now - start).inSeconds
         let lr = learningRate(at: completedSteps)
         for group in optimizer.groups { group.learningRate = lr }
+        heads.config.maxViolation = completedSteps >= config.maxViolationAfter
         let inputs = BatchInputs(batch, needsImage: heads.config.useImage, video: videoNormalization, image: imageNormalization)
         let fi = inputs.still.map { image($0) }
         let losses = heads.loss(video: video(inputs.clip), audio: audio(inputs.mel), image: fi)

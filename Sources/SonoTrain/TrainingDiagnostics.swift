@@ -31,7 +31,8 @@ public struct TrainingDiagnostics: Codable, Sendable, Equatable {
     /// The gaps of `terms` for batch size `b` under `objective`.
     static func gaps(_ terms: LossTerms, batch b: Int, objective: DualObjectiveConfig) -> [String: Double] {
         let nce = log(Double(b))
-        let rank = 2 * Double(b) * Double(objective.margin) / (objective.rankingReduction == .sum ? 1 : Double(b))
+        let negatives = objective.maxViolation ? 1 : Double(b - 1)  // the hardest, or all (the warm-up)
+        let rank = 2 * Double(b) * negatives * Double(objective.margin) / (objective.rankingReduction == .sum ? 1 : Double(b))
         var gaps: [String: Double] = [:]
         let pairs: [(String, Float?, Double)] = [
             ("nce_a_v", terms.nceAudioVideo, nce), ("nce_v_va", terms.nceVideoFusedAudio, nce), ("nce_i_v", terms.nceImageVideo, nce),

@@ -31,10 +31,25 @@ final class ObjectiveTests: XCTestCase {
         XCTAssertNil(noImage.terms.rankVideoImage)
     }
 
+    /// The deviations of docs/training.md ("Deviations"): fused terms against the other modality
+    /// or none, and the sum-of-violations warm-up with the mean reduction.
+    func testDeviationsMatchPyTorch() throws {
+        let cross = try check("objective_fusion_cross", .full) { $0.fusionTarget = .cross }
+        XCTAssertNotNil(cross.terms.nceVideoFusedAudio)
+        let none = try check("objective_fusion_none", .full) { $0.fusionTarget = .none }
+        XCTAssertNil(none.terms.nceVideoFusedAudio)
+        XCTAssertNil(none.terms.nceVideoFusedImage)
+        let crossNoImage = try check("objective_fusion_cross_no_image", .noImage, gradients: ["fv", "fa"]) { $0.fusionTarget = .cross }
+        XCTAssertNil(crossNoImage.terms.nceVideoFusedAudio, "no image to contrast the fused audio with")
+        try check("objective_sum_violation_mean", .full) { $0.maxViolation = false; $0.rankingReduction = .mean }
+    }
+
     /// Loads the golden weights and features of `name`, and checks the loss and its gradients.
     @discardableResult
-    func check(_ name: String, _ preset: ObjectivePreset, gradients: [String] = ["fv", "fa", "fi"]) throws -> DualHeads.Losses {
+    func check(_ name: String, _ preset: ObjectivePreset, gradients: [String] = ["fv", "fa", "fi"],
+               _ configure: (inout DualObjectiveConfig) -> Void = { _ in }) throws -> DualHeads.Losses {
         var config = preset.applied(to: DualObjectiveConfig())
+        configure(&config)
         config.latent = 4
         let heads = DualHeads(videoFeatures: 5, audioFeatures: 7, imageFeatures: 5, config: config, initialization: .zeros)
         for (name, tensor) in heads.namedParameters() where !name.hasSuffix(".1.weight") && !name.hasSuffix(".1.bias") {

@@ -77,6 +77,7 @@ final class TorchGoldenTests: XCTestCase {
         try run("kl_div", inputs: ["x"]) { $0[0].klDivergence(target: target, reduction: .batchMean) }
         try run("normalize", inputs: ["x"]) { $0[0].l2Normalized() }
         try run("vsepp", inputs: ["s"]) { $0[0].maxViolationRankingLoss(margin: 0.2, reduction: .sum) }
+        try run("vsepp_sum", inputs: ["s"]) { $0[0].sumViolationRankingLoss(margin: 0.2, reduction: .sum) }
     }
 
     /// Three optimiser steps equal torch.optim's.

@@ -38,7 +38,7 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(try trainer.run(checkpointDir: dir.file("ckpt")) { events.append($0) }, .completed(steps: 2))
         let logs = steps(events)
         XCTAssertEqual(logs.map(\.step), [1, 2])
-        XCTAssertTrue(logs.allSatisfy { $0.loss.isFinite && $0.mmcl > 0 && $0.mmsl >= 0 && $0.lr == 3e-3 })
+        XCTAssertTrue(logs.allSatisfy { $0.loss.isFinite && $0.mmcl > 0 && $0.mmsl >= 0 && $0.lr == trainer.learningRate(at: $0.step - 1) })
         XCTAssertTrue(logs.allSatisfy { $0.terms.nceAudioVideo != nil && $0.terms.rankVideoImage != nil && (0...1).contains($0.dataWait) })
         let after = trainer.video.namedParameters().first { $0.0 == "stem.0.weight" }?.1.data ?? []
         XCTAssertNotEqual(before, after, "Adam moved the weights")

@@ -98,13 +98,14 @@ def main():
             steps.append(p.detach().clone())
         save(f"opt_{name}", p0=p0, grads=torch.stack(grads), steps=torch.stack(steps))
     # VSE++ max-violation ranking loss (fartashf/vsepp ContrastiveLoss, max_violation=True).
-    def vsepp(scores, margin=0.2):
+    def vsepp(scores, margin=0.2, max_violation=True):
         d = scores.diag().view(-1, 1)
         cost_s = (margin + scores - d.expand_as(scores)).clamp(min=0)
         cost_im = (margin + scores - d.t().expand_as(scores)).clamp(min=0)
         eye = torch.eye(scores.size(0), dtype=torch.bool)
-        cost_s = cost_s.masked_fill(eye, 0).max(1)[0]
-        cost_im = cost_im.masked_fill(eye, 0).max(0)[0]
+        cost_s, cost_im = cost_s.masked_fill(eye, 0), cost_im.masked_fill(eye, 0)
+        if max_violation:
+            cost_s, cost_im = cost_s.max(1)[0], cost_im.max(0)[0]
         return (cost_s.sum() + cost_im.sum()).reshape(1)
     grad_case("vsepp", lambda s: vsepp(s), s=torch.rand(5, 5) * 2 - 1)
     # The dual objective (docs/training.md) on small features, weights saved for the Swift side.
@@ -112,7 +113,7 @@ def main():
     lin = lambda i, o: (torch.randn(o, i) * 0.5, torch.randn(o) * 0.1)
     W = {"proj_v": lin(dv, d), "proj_a": lin(da, d), "proj_i": lin(di, d), "fusion_a": lin(2 * d, d),
          "head_v.0": lin(dv, d), "head_a.0": lin(da, d), "head_i.0": lin(di, d)}
-    def objective(fv, fa, fi, mmcl_on=True, mmsl_on=True, image=True):
+    def objective(fv, fa, fi, mmcl_on=True, mmsl_on=True, image=True, fusion="video", max_violation=True, reduce_n=1):
         L = lambda x, name: x @ W[name][0].t() + W[name][1]
         def nce(x, y, tau=0.1):
             s = F.normalize(x, dim=1) @ F.normalize(y, dim=1).t() / tau
@@ -124,24 +125,42 @@ def main():
         if mmcl_on:
             zv, za = L(fv, "proj_v"), L(fa, "proj_a")
             zva = L(torch.cat([zv, za], 1), "fusion_a")
-            mmcl = nce(za, zv) + nce(zv, zva)
+            zi = L(fi, "proj_i") if image else None
+            mmcl = nce(za, zv)
+            if fusion == "video":
+                mmcl = mmcl + nce(zv, zva)
+            elif fusion == "cross" and image:  # the fused embedding against the modality it did not see
+                mmcl = mmcl + nce(zi, zva)
             if image:
-                zi = L(fi, "proj_i")
                 zvi = L(torch.cat([zv, zi], 1), "fusion_a")
-                mmcl = 0.5 * mmcl + 0.5 * (nce(zi, zv) + nce(zv, zvi))
+                mmcl_i = nce(zi, zv)
+                if fusion == "video":
+                    mmcl_i = mmcl_i + nce(zv, zvi)
+                elif fusion == "cross":
+                    mmcl_i = mmcl_i + nce(za, zvi)
+                mmcl = 0.5 * mmcl + 0.5 * mmcl_i
             total = total + mmcl
         if mmsl_on:
             mv, ma = head(fv, "head_v.0"), head(fa, "head_a.0")
-            mmsl = vsepp(mv @ ma.t())
+            mmsl = vsepp(mv @ ma.t(), max_violation=max_violation)
             if image:
                 mi = head(fi, "head_i.0")
-                mmsl = mmsl + vsepp(mv @ mi.t())
+                mmsl = mmsl + vsepp(mv @ mi.t(), max_violation=max_violation)
+            mmsl = mmsl / reduce_n
             total = total + mmsl
         return total.reshape(1)
     grad_case("objective", objective, fv=torch.randn(n, dv), fa=torch.randn(n, da), fi=torch.randn(n, di))
     # The paper's ablations (docs/training.md, presets) on new features of the same weights.
     for case, flags in [("objective_mmcl_only", dict(mmsl_on=False)), ("objective_mmsl_only", dict(mmcl_on=False)),
                         ("objective_no_image", dict(image=False))]:
+        grad_case(case, lambda fv, fa, fi, flags=flags: objective(fv, fa, fi, **flags),
+                  fv=torch.randn(n, dv), fa=torch.randn(n, da), fi=torch.randn(n, di))
+    # Deviations (docs/training.md): fused terms against the other modality, or none; the
+    # sum-of-violations warm-up with the mean reduction (drawn after the cases above, so they keep their values).
+    grad_case("vsepp_sum", lambda s: vsepp(s, max_violation=False), s=torch.rand(5, 5) * 2 - 1)
+    for case, flags in [("objective_fusion_cross", dict(fusion="cross")), ("objective_fusion_none", dict(fusion="none")),
+                        ("objective_fusion_cross_no_image", dict(fusion="cross", image=False)),
+                        ("objective_sum_violation_mean", dict(max_violation=False, reduce_n=n))]:
         grad_case(case, lambda fv, fa, fi, flags=flags: objective(fv, fa, fi, **flags),
                   fv=torch.randn(n, dv), fa=torch.randn(n, da), fi=torch.randn(n, di))
     save("objective_weights", **{f"{k}.weight": v[0] for k, v in W.items()}, **{f"{k}.bias": v[1] for k, v in W.items()})

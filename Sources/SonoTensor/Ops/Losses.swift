@@ -159,4 +159,35 @@ extension Tensor {
             accumulate(dx)
         }
     }
+
+    /// VSE++'s ranking loss without max violation (fartashf/vsepp ContrastiveLoss,
+    /// max_violation=False): Σ_k Σ_{j≠k} [α − S_kk + S_kj]₊ + [α − S_kk + S_jk]₊, every negative
+    /// counted; `.mean` divides by N (not by N(N−1)), as for the max-violation form.
+    public func sumViolationRankingLoss(margin: Float, reduction: Reduction = .sum) -> Tensor {
+        precondition(rank == 2 && shape[0] == shape[1] && shape[0] > 1, "ranking loss needs a square score matrix, got \(shape)")
+        let n = shape[0]
+        var total: Float = 0
+        var row = [Bool](repeating: false, count: count), col = [Bool](repeating: false, count: count)
+        for k in 0..<n {
+            let d = data[k * n + k]
+            for j in 0..<n where j != k {
+                let a = margin - d + data[k * n + j]
+                if a > 0 { total += a; row[k * n + j] = true }
+                let b = margin - d + data[j * n + k]
+                if b > 0 { total += b; col[j * n + k] = true }
+            }
+        }
+        let divisor: Float = reduction == .sum ? 1 : Float(n)
+        return Tensor.result("vse_sum_violation", shape: [1], data: [total / divisor], inputs: [self]) { [self] g in
+            var dx = [Float](repeating: 0, count: count)
+            let scale = g[0] / divisor
+            for k in 0..<n {
+                for j in 0..<n where j != k {
+                    if row[k * n + j] { dx[k * n + j] += scale; dx[k * n + k] -= scale }
+                    if col[j * n + k] { dx[j * n + k] += scale; dx[k * n + k] -= scale }
+                }
+            }
+            accumulate(dx)
+        }
+    }
 }
