@@ -18,6 +18,10 @@ final class LearningTests: XCTestCase {
     static let pretrainScans = 8, probeScans = 4, seconds = "40"
 
     func testShortPretrainingLearns() throws {
+        // Not yet part of the CI suite: its margin is thin (4–5 retrieval hits against the 3
+        // required, one seed) and it takes minutes; benchmarks/learning.sh runs it in release.
+        try XCTSkipUnless(ProcessInfo.processInfo.environment["SONO_LEARNING_TEST"] == "1",
+                          "the learning check runs in benchmarks/learning.sh (SONO_LEARNING_TEST=1)")
         let dir = TemporaryDirectory("learning")
         try sample(dir, prefix: "p", count: Self.pretrainScans, seed: 100)
         try sample(dir, prefix: "q", count: Self.probeScans, seed: 200)

@@ -40,7 +40,12 @@ def swift_run(tmp_path_factory) -> Tuple[str, str, List[dict]]:
     out, log = d / "run", d / "log.jsonl"
     subprocess.run([os.path.join(BIN, "sono-train"), "--catalog", cat, "--datasets", "clip2s", "--split", "train", "--model", "tiny",
                     "--steps", "2", "--batch-size", str(BATCH), "--seed", str(SEED), "--threads", "2", "--checkpoint-every", "1",
-                    "--set", f"data.max_per_scan={BATCH}", "--out", str(out), "--log", str(log), "--quiet"],
+                    "--set", f"data.max_per_scan={BATCH}",
+                    # The paper's objective and optimiser, which sonodual.objective transcribes.
+                    "--lr", str(LR), "--set", "optimizer.warmup_steps=0", "--set", "objective.fusion_target=video",
+                    "--set", "objective.ranking_reduction=sum", "--set", "objective.latent_batch_norm=false",
+                    "--set", "objective.max_violation_after=0", "--set", "augment.flip=false", "--set", "augment.max_shift=0",
+                    "--out", str(out), "--log", str(log), "--quiet"],
                    check=True, capture_output=True, timeout=900)
     steps = [e for e in map(json.loads, log.read_text().splitlines()) if "step" in e and "validation" not in e]
     return cat, str(out), steps
