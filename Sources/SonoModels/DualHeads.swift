@@ -163,35 +163,18 @@ public final class DualHeads {
             let av = contrastive(za, zv)
             terms.nceAudioVideo = av.item
             var mmclA = av
-            // The fused terms (3; 6, 7): against z_v [P], or the other modality (`fusionTarget`).
-            switch c.fusionTarget {
-            case .video:
-                let vva = contrastive(zv, fusionA(Tensor.concat([zv, za], axis: 1)))
-                terms.nceVideoFusedAudio = vva.item
-                mmclA = mmclA + vva
-            case .cross:
-                if let zi {
-                    let iva = contrastive(zi, fusionA(Tensor.concat([zv, za], axis: 1)))
-                    terms.nceVideoFusedAudio = iva.item
-                    mmclA = mmclA + iva
-                }
-            case .none: break
+            if let fused = fusedTerm(fusionA, zv, za, other: zi) {
+                terms.nceVideoFusedAudio = fused.item
+                mmclA = mmclA + fused
             }
             var mmcl = mmclA                                                            // (6)
             if let zi {
                 let iv = contrastive(zi, zv)
                 terms.nceImageVideo = iv.item
                 var mmclI = iv
-                switch c.fusionTarget {
-                case .video:
-                    let vvi = contrastive(zv, fusionI(Tensor.concat([zv, zi], axis: 1)))
-                    terms.nceVideoFusedImage = vvi.item
-                    mmclI = mmclI + vvi
-                case .cross:
-                    let avi = contrastive(za, fusionI(Tensor.concat([zv, zi], axis: 1)))
-                    terms.nceVideoFusedImage = avi.item
-                    mmclI = mmclI + avi
-                case .none: break
+                if let fused = fusedTerm(fusionI, zv, zi, other: za) {
+                    terms.nceVideoFusedImage = fused.item
+                    mmclI = mmclI + fused
                 }
                 mmcl = mmcl.scaled(by: c.pi) + mmclI.scaled(by: 1 - c.pi)              // (7, 8)
             }
@@ -230,6 +213,16 @@ public final class DualHeads {
                                  fi.map { project(projectI, normI, $0).l2Normalized() }]
         let similarity: [Tensor?] = [embed(headV, fv), embed(headA, fa), fi.map { embed(headI, $0) }]
         return (latent, similarity)
+    }
+
+    /// A branch's fused term (3; 6, 7): V_θ[z_v; z_m] contrasted with z_v [P] or, with
+    /// `fusionTarget = .cross`, with `other`, the modality the fusion did not see (nil without it).
+    func fusedTerm(_ fusion: LinearLayer, _ zv: Tensor, _ zm: Tensor, other: Tensor?) -> Tensor? {
+        switch config.fusionTarget {
+        case .video: return contrastive(zv, fusion(Tensor.concat([zv, zm], axis: 1)))
+        case .cross: return other.map { contrastive($0, fusion(Tensor.concat([zv, zm], axis: 1))) }
+        case .none: return nil
+        }
     }
 
     /// InfoNCE with in-batch negatives on cosine similarities / τ (4, 5).
