@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 swift build -c release --build-tests -Xswiftc -enable-testing >/dev/null
-SONO_LEARNING_TEST=1 SONO_LEARNING_PROBE="${SONO_LEARNING_PROBE:-0}" \
+SONO_LEARNING_PROBE="${SONO_LEARNING_PROBE:-0}" \
   swift test -c release --skip-build --disable-swift-testing -Xswiftc -enable-testing --filter LearningTests
