@@ -31,19 +31,6 @@ public struct LoaderOptions: Sendable {
     public init() {}
 }
 
-/// Frame augmentation, seeded per (seed, epoch, clip) so a resumed run sees the same pixels.
-public struct Augmentation: Sendable, Hashable {
-    /// Flip horizontally with probability 1/2 (the same for every frame and the still of a clip).
-    public var horizontalFlip = true
-    /// Shift by up to this many pixels in x and y (zero fill): a random crop of a padded frame.
-    public var maxShift = 8
-
-    public init(horizontalFlip: Bool = true, maxShift: Int = 8) {
-        self.horizontalFlip = horizontalFlip
-        self.maxShift = maxShift
-    }
-}
-
 /// One batch, contiguous Float32, ready for the model.
 public struct Batch: Sendable {
     public var epoch: Int
@@ -224,35 +211,33 @@ public final class ShardLoader: @unchecked Sendable {
                 initialized = count
             }
         }
-        var augmentations: [(flip: Bool, dx: Int, dy: Int)] = []
-        for item in batch {
-            var flip = false, dx = 0, dy = 0
-            if let aug = options.augmentation {
-                var rng = SeededGenerator(seed: seed ^ 0xA06, stream: UInt64(bitPattern: item.clipID) &* 1_000_003 &+ UInt64(epoch))
-                flip = aug.horizontalFlip && rng.next() & 1 == 1
-                if aug.maxShift > 0 {
-                    dx = Int(rng.next() % UInt64(2 * aug.maxShift + 1)) - aug.maxShift
-                    dy = Int(rng.next() % UInt64(2 * aug.maxShift + 1)) - aug.maxShift
-                }
-            }
-            augmentations.append((flip, dx, dy))
+        if options.augmentation != nil, h != w {
+            throw InputError(path: "", reason: "augmentation needs square frames (records are \(w)×\(h))")
+        }
+        let augmentations = batch.map {
+            options.augmentation?.draw(seed: seed, clipID: $0.clipID, epoch: epoch, size: w) ?? (video: FrameTransform(), still: FrameTransform())
         }
         let records = batch.map { readers[$0.shard].record($0.slot) }
+        func convert(_ src: UnsafePointer<UInt8>, _ transform: FrameTransform, into dst: UnsafeMutablePointer<Float>) {
+            if transform.isIdentity {
+                sono_u8_to_f32(src, dst, frameSize, pixelScale, pixelBias)
+            } else {
+                let mean = transform.contrast == 1 ? 0 : Self.mean(src, frameSize)
+                transform.apply(src, side: w, into: dst, scale: pixelScale, bias: pixelBias, mean: mean)
+            }
+        }
         let video = uninitialized(batch.count * t * frameSize) { out in
             for (b, record) in records.enumerated() {
                 let src = record.bytes(.video).baseAddress!.assumingMemoryBound(to: UInt8.self)
-                let a = augmentations[b]
                 for k in 0..<t {
-                    Self.convert(src + k * frameSize, w, h, into: out + (b * t + k) * frameSize,
-                                 scale: pixelScale, bias: pixelBias, flip: a.flip, dx: a.dx, dy: a.dy)
+                    convert(src + k * frameSize, augmentations[b].video, into: out + (b * t + k) * frameSize)
                 }
             }
         }
         let still = uninitialized(batch.count * frameSize) { out in
             for (b, record) in records.enumerated() {
-                let a = augmentations[b]
-                Self.convert(record.bytes(.still).baseAddress!.assumingMemoryBound(to: UInt8.self), w, h,
-                             into: out + b * frameSize, scale: pixelScale, bias: pixelBias, flip: a.flip, dx: a.dx, dy: a.dy)
+                convert(record.bytes(.still).baseAddress!.assumingMemoryBound(to: UInt8.self), augmentations[b].still,
+                        into: out + b * frameSize)
             }
         }
         let logMel = uninitialized(batch.count * f * mels) { out in
@@ -266,25 +251,10 @@ public final class ShardLoader: @unchecked Sendable {
                      frames: t, size: h, melFrames: f, mels: mels)
     }
 
-    /// u8 frame → float, with optional flip and shift (zero fill where the shift exposes edges).
-    @inline(__always)
-    static func convert(_ src: UnsafePointer<UInt8>, _ w: Int, _ h: Int, into dst: UnsafeMutablePointer<Float>,
-                        scale: Float, bias: Float, flip: Bool, dx: Int, dy: Int) {
-        if !flip && dx == 0 && dy == 0 {
-            sono_u8_to_f32(src, dst, w * h, scale, bias)
-            return
-        }
-        for y in 0..<h {
-            let sy = y - dy
-            for x in 0..<w {
-                let sx0 = x - dx
-                let sx = flip ? w - 1 - sx0 : sx0
-                if sy < 0 || sy >= h || sx0 < 0 || sx0 >= w {
-                    dst[y * w + x] = bias
-                } else {
-                    dst[y * w + x] = Float(src[sy * w + sx]) * scale + bias
-                }
-            }
-        }
+    /// The mean of `count` bytes (the pivot of the contrast augmentation).
+    static func mean(_ src: UnsafePointer<UInt8>, _ count: Int) -> Float {
+        var sum = 0
+        for i in 0..<count { sum += Int(src[i]) }
+        return Float(sum) / Float(max(1, count))
     }
 }

@@ -64,6 +64,11 @@ public struct RunConfig: Equatable, Sendable {
     /// at a fixed place (docs/training.md, "Deviations").
     public var flip = true
     public var maxShift = 6
+    /// Random resized crop (lower bound of the area fraction; 1: off), brightness/contrast
+    /// jitter (0: off), and a draw of its own for the still (`Augmentation`).
+    public var minCropArea: Float = 1
+    public var intensity: Float = 0
+    public var independentStill = false
     public var specAugment = false
     // [normalize]: (x/255 − mean)/std for pixels, (x − mean)/std for the log-mel.
     public var pixelMean: Float = 0, pixelStd: Float = 1
@@ -158,6 +163,9 @@ extension RunConfig {
             bool("objective.latent_batch_norm", \.objective.latentBatchNorm),
             bool("augment.flip", \.flip),
             int("augment.max_shift", \.maxShift, 0...64),
+            float("augment.min_crop_area", \.minCropArea, 0.05...1),
+            float("augment.intensity", \.intensity, 0...0.9),
+            bool("augment.independent_still", \.independentStill),
             bool("augment.spec_augment", \.specAugment),
             float("normalize.pixel_mean", \.pixelMean, -10...10),
             float("normalize.pixel_std", \.pixelStd, 1e-6...100),

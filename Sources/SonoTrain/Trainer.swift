@@ -132,7 +132,9 @@ public final class Trainer {
         options.logMelNormalization = (config.logMelMean, config.logMelStd)
         if training {
             options.maxPerScan = config.maxPerScan > 0 ? config.maxPerScan : max(1, config.batchSize / 2)
-            if config.flip || config.maxShift > 0 { options.augmentation = Augmentation(horizontalFlip: config.flip, maxShift: config.maxShift) }
+            let augmentation = Augmentation(horizontalFlip: config.flip, maxShift: config.maxShift, minCropArea: Double(config.minCropArea),
+                                            intensity: Double(config.intensity), independentStill: config.independentStill)
+            if augmentation != Augmentation(horizontalFlip: false, maxShift: 0) { options.augmentation = augmentation }
         } else {
             options.dropLast = false
             options.workers = 1
