@@ -66,6 +66,8 @@ extension SonoInspect {
 
         func run() throws {
             guard rank >= 0, rank < worldSize, batchSize > 0, fromStep >= 0 else { throw ValidationError("need 0 ≤ rank < world size, batch size > 0, from-step ≥ 0") }
+            guard epoch >= 0 else { throw ValidationError("--epoch must be ≥ 0 (got \(epoch))") }
+            if let maxPerScan, maxPerScan < 1 { throw ValidationError("--max-per-scan must be ≥ 1 (got \(maxPerScan))") }
             var options = LoaderOptions()
             options.batchSize = batchSize; options.rank = rank; options.worldSize = worldSize
             options.split = split; options.maxPerScan = maxPerScan; options.dropLast = !noDropLast
@@ -73,6 +75,9 @@ extension SonoInspect {
             let loader = try ShardLoader(catalog: Catalog(path: catalog.path), datasets: dataset.split(separator: ",").map(String.init),
                                          options: options, seed: seed)
             let plan = loader.plan(epoch: epoch)
+            guard fromStep <= plan.batchesPerRank else {
+                throw ValidationError("--from-step \(fromStep) is past the epoch's end (\(plan.batchesPerRank) batches for rank \(rank))")
+            }
             for step in fromStep..<plan.batchesPerRank {
                 print(plan.batch(rank: rank, worldSize: worldSize, step: step).map { String($0.clipID) }.joined(separator: " "))
             }

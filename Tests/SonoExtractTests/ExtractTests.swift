@@ -127,6 +127,29 @@ final class ExtractTests: XCTestCase {
         XCTAssertEqual(try p.records("grid").filter { $0.0.startMicros == 2_000_000 }.count, 3)
     }
 
+    /// The summary's peak memory is the stage's own: launched by a parent that touched 400 MiB
+    /// and then exec'd it (as a Python driver would), it must not report the parent's peak
+    /// (`getrusage`'s maximum survives exec; issue 17).
+    func testPeakMemoryIsTheStagesOwnAfterExec() throws {
+        let p = try makeTwoScanPipeline()
+        let binary = BuiltProducts.directory + "/sono-extract"
+        let script = "import os, sys; b = b'x' * (400 << 20); os.execv(sys.argv[1], sys.argv[1:])"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, binary] + p.args.filter { $0 != "--quiet" }
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, text)
+        let range = try XCTUnwrap(text.range(of: "peak RSS "), text)
+        let mib = try XCTUnwrap(Double(text[range.upperBound...].prefix { $0.isNumber || $0 == "." }), text)
+        XCTAssertLessThan(mib, 300, "the parent's 400 MiB counted as the stage's peak: \(text)")
+        XCTAssertGreaterThan(mib, 1)
+    }
+
     /// Killed with SIGKILL (before a commit, and at a random moment), a rerun produces the same
     /// shards, byte for byte, and the same rows as an uninterrupted run.
     func testResumeAfterSIGKILLIsIdentical() throws {

@@ -1,0 +1,170 @@
+"""Issue 14's learning check at the scale this machine allows: learning curves of the frozen
+image encoder's linear probe and of validation retrieval against pretraining steps, for named
+run configurations, against the same probe on random initialisations.
+
+Everything goes through the stage executables: labelled sample recordings (`sono-sample
+--labelled`), one catalog for pretraining (every 2 s window a clip, split by scan) and one for
+the probe (other recordings, `planes` frames at the pretraining size, k folds by scan), so no
+objective ever sees a probe scan. Usage (benchmarks/learning.sh):
+    python3 benchmarks/learning.py BIN WORK [--scans 48] [--seconds 60] [--steps 300] [--every 100]
+        [--model tiny] [--config NAME=KEY=VALUE,KEY=VALUE ...]
+"""
+import argparse, json, os, re, subprocess, sys, time
+
+CONFIGS = {
+    # The paper's objective as reconstructed (docs/training.md), with its augmentation (flip, shift).
+    "paper": ["objective.fusion_target=\"video\"", "objective.ranking_reduction=\"sum\"", "objective.max_violation_after=0",
+              "objective.latent_batch_norm=false", "optimizer.lr=3e-3", "optimizer.warmup_steps=0"],
+    # sono-train's defaults.
+    "default": [],
+}
+
+CLIPS = """name = "clips"
+[clips]
+length_s = 2.0
+stride_s = 2.0
+frames = 8
+frame_size = {size}
+stills = 1
+[selection]
+mode = "none"
+min_video_activity = 0.0
+min_brightness = 0.0
+[split]
+train = 0.75
+val = 0.25
+test = 0.0
+seed = 2024
+[logmel]
+sample_rate = 32000
+n_fft = 1024
+hop = 320
+mels = 64
+fmin = 50
+fmax = 14000
+"""
+
+PLANES = """name = "planes"
+[frames]
+labels = "planes"
+rate_hz = 2.0
+max_per_span = 10
+size = {size}
+[split]
+train = 0.8
+val = 0.1
+test = 0.1
+seed = 2024
+[folds]
+k = {folds}
+seed = 2024
+"""
+
+
+def run(bin_dir, name, args, quiet=True):
+    out = subprocess.run([os.path.join(bin_dir, name)] + args, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"{name} {' '.join(args)}: exit {out.returncode}\n{out.stderr}")
+    return out.stdout
+
+
+def recordings(bin_dir, work, prefix, count, seconds, seed):
+    rows = ["scan_id,video"]
+    for k in range(count):
+        name = f"{prefix}{k}"
+        if not os.path.exists(os.path.join(work, "rec", name + ".mp4")):
+            run(bin_dir, "sono-sample", ["--out", os.path.join(work, "rec"), "--name", name, "--seconds", str(seconds),
+                                         "--size", "320x256", "--fps", "15", "--seed", str(seed + k), "--labelled"])
+        rows.append(f"{name},{os.path.join(work, 'rec', name + '.mp4')}")
+    path = os.path.join(work, prefix + ".csv")
+    open(path, "w").write("\n".join(rows) + "\n")
+    return path
+
+
+def probe(bin_dir, catalog, features):
+    text = run(bin_dir, "sono-eval", ["probe", "--catalog", catalog, "--dataset", "planes", "--features", features])
+    m = re.search(r"accuracy ([0-9.]+) \(([0-9.]+)\), macro F1 over the planes ([0-9.]+)", text)
+    if not m:
+        sys.exit(f"no accuracy in: {text}")
+    return float(m.group(1)), float(m.group(2)), float(m.group(3))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("bin"); p.add_argument("work")
+    p.add_argument("--scans", type=int, default=48); p.add_argument("--seconds", type=int, default=60)
+    p.add_argument("--probe-scans", type=int, default=8); p.add_argument("--folds", type=int, default=4)
+    p.add_argument("--size", type=int, default=64)
+    p.add_argument("--steps", type=int, default=300); p.add_argument("--every", type=int, default=100)
+    p.add_argument("--batch-size", type=int, default=16); p.add_argument("--model", default="tiny")
+    p.add_argument("--config", action="append", default=[], help="NAME=KEY=VALUE,KEY=VALUE (or a predefined NAME)")
+    a = p.parse_args()
+    configs = {}
+    for c in a.config or ["paper", "default"]:
+        name, _, sets = c.partition("=")
+        configs[name] = CONFIGS[name] if not sets and name in CONFIGS else [s for s in sets.split(",") if s]
+    if not configs:
+        configs = dict(CONFIGS)
+    work = os.path.abspath(a.work)
+    os.makedirs(work, exist_ok=True)
+    b = a.bin
+    t0 = time.time()
+    pre, probe_db = os.path.join(work, "pre.sqlite"), os.path.join(work, "probe.sqlite")
+    if not os.path.exists(pre):
+        open(os.path.join(work, "clips.toml"), "w").write(CLIPS.format(size=a.size))
+        run(b, "sono-ingest", ["--catalog", pre, "--manifest", recordings(b, work, "p", a.scans, a.seconds, 100), "--quiet"])
+        run(b, "sono-segment", ["--catalog", pre, "--recipe", os.path.join(work, "clips.toml"), "--quiet"])
+        run(b, "sono-extract", ["--catalog", pre, "--datasets", "clips", "--out", os.path.join(work, "pre-shards"), "--quiet"])
+    if not os.path.exists(probe_db):
+        open(os.path.join(work, "planes.toml"), "w").write(PLANES.format(size=a.size, folds=a.folds))
+        run(b, "sono-ingest", ["--catalog", probe_db, "--manifest", recordings(b, work, "q", a.probe_scans, 40, 200), "--quiet"])
+        labels = ["scan_id,start_s,end_s,label"]
+        for k in range(a.probe_scans):
+            labels += open(os.path.join(work, "rec", f"q{k}.planes.csv")).read().splitlines()[1:]
+        open(os.path.join(work, "planes.csv"), "w").write("\n".join(labels) + "\n")
+        run(b, "sono-ingest", ["labels", "--catalog", probe_db, "--planes", os.path.join(work, "planes.csv"), "--name", "planes"])
+        run(b, "sono-segment", ["--catalog", probe_db, "--recipe", os.path.join(work, "planes.toml"), "--quiet"])
+        run(b, "sono-extract", ["--catalog", probe_db, "--datasets", "planes", "--out", os.path.join(work, "probe-shards"), "--quiet"])
+    print(f"data: {a.scans} pretraining recordings of {a.seconds} s, {a.probe_scans} probe recordings "
+          f"({time.time() - t0:.0f} s)", flush=True)
+
+    features = os.path.join(work, "features.npy")
+    randoms = []
+    for seed in (0, 1):
+        run(b, "sono-embed", ["--catalog", probe_db, "--dataset", "planes", "--model", a.model, "--seed", str(seed), "--out", features])
+        randoms.append(probe(b, probe_db, features))
+    random_mean = sum(r[0] for r in randoms) / len(randoms)
+    print("| run | step | probe accuracy (sd over folds) | − random | macro F1 (planes) | val v→i R@1 (× chance) | val v→i median rank | val v→a R@1 |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|")
+    for seed, r in enumerate(randoms):
+        print(f"| random init, seed {seed} | 0 | {r[0]:.3f} ({r[1]:.3f}) | | {r[2]:.3f} | | | |", flush=True)
+    for name, sets in configs.items():
+        out, log = os.path.join(work, "run-" + name), os.path.join(work, name + ".jsonl")
+        if os.path.exists(log):
+            os.remove(log)
+        args = ["--catalog", pre, "--datasets", "clips", "--split", "train", "--model", a.model, "--steps", str(a.steps),
+                "--batch-size", str(a.batch_size), "--seed", "0", "--out", out, "--log", log, "--quiet",
+                "--set", f"validation.every={a.every}", "--set", f"checkpoints.every={a.every}", "--set", "checkpoints.keep_last=1000"]
+        for s in sets:
+            args += ["--set", s]
+        t = time.time()
+        run(b, "sono-train", args)
+        seconds = time.time() - t
+        validations = {}
+        for line in open(log):
+            v = json.loads(line).get("validation")
+            if v:
+                validations[v["step"]] = (v["metrics"], v["clips"])
+        for step in range(a.every, a.steps + 1, a.every):
+            run(b, "sono-embed", ["--catalog", probe_db, "--dataset", "planes", "--checkpoint",
+                                  os.path.join(out, f"step-{step:06d}.safetensors"), "--out", features])
+            acc, sd, f1 = probe(b, probe_db, features)
+            m, clips = validations.get(step, ({}, 1))
+            r1 = m.get("v2i_latent_r1", float("nan"))
+            print(f"| {name} | {step} | {acc:.3f} ({sd:.3f}) | {acc - random_mean:+.3f} | {f1:.3f} | {r1:.3f} ({r1 * clips:.1f}×) | "
+                  f"{m.get('v2i_latent_median_rank', float('nan')):.1f} of {clips} | {m.get('v2a_latent_r1', float('nan')):.3f} |", flush=True)
+        print(f"<!-- {name}: {' '.join(sets) or 'defaults'}; {seconds:.0f} s of training -->", flush=True)
+
+
+if __name__ == "__main__":
+    main()
