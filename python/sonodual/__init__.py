@@ -10,7 +10,7 @@ IterableDataset that splits records by rank and worker. `sonodual.models` (the e
 the dual model, Swift checkpoint names) and `sonodual.objective` (DualHeads and the loss) need
 torch and torchvision; `sonodual.checkpoint` reads and writes safetensors with numpy.
 """
-from .shards import Shard, ShardError, crc32c
+from .shards import CRC_ACCELERATED, Shard, ShardError, crc32c
 from .dataset import Dataset, partition
 
-__all__ = ["Dataset", "Shard", "ShardError", "crc32c", "partition"]
+__all__ = ["CRC_ACCELERATED", "Dataset", "Shard", "ShardError", "crc32c", "partition"]

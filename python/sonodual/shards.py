@@ -14,12 +14,28 @@ for _n in range(256):
     _CRC_TABLE.append(_c)
 
 
-def crc32c(data) -> int:
-    """CRC-32C (Castagnoli), pure Python: fine for checking a few records."""
+def crc32c_reference(data) -> int:
+    """CRC-32C (Castagnoli), pure Python: about 10 MB/s, the definition the fast path is tested against."""
     c = 0xFFFFFFFF
     for b in bytes(data):
         c = _CRC_TABLE[(c ^ b) & 0xFF] ^ (c >> 8)
     return c ^ 0xFFFFFFFF
+
+
+try:  # The `crc32c` package (PyPI; `pip install ./python[fast]`): SSE4.2 / ARMv8 CRC instructions, GB/s.
+    from crc32c import crc32c as _accelerated
+except ImportError:  # numpy stays the only hard dependency; every record is still checked, slowly.
+    _accelerated = None
+
+#: Whether record checksums use the C implementation (a reader of 2 s clips then keeps up with GPUs).
+CRC_ACCELERATED = _accelerated is not None
+
+
+def crc32c(data) -> int:
+    """CRC-32C (Castagnoli) of a bytes-like object or contiguous numpy array."""
+    if _accelerated is not None:
+        return _accelerated(data if isinstance(data, (bytes, bytearray, memoryview)) else memoryview(np.ascontiguousarray(data)).cast("B"))
+    return crc32c_reference(data)
 
 
 class ShardError(ValueError):
@@ -80,7 +96,7 @@ class Shard:
         """One record as a dict of arrays (copies), checking its CRC-32C."""
         row = self._records[slot]
         dtype, _, crc_offset = self.fields["crc32c"]
-        if crc32c(row[:crc_offset].tobytes()) != int(row[crc_offset:crc_offset + 4].view("<u4")[0]):
+        if crc32c(row[:crc_offset]) != int(row[crc_offset:crc_offset + 4].view("<u4")[0]):
             raise ShardError(f"{self.path}: record {slot} fails its CRC-32C")
         out = {}
         for name, (dtype, shape, offset) in self.fields.items():
