@@ -27,20 +27,11 @@ public struct LoaderState: Hashable, Sendable, Codable {
     }
 }
 
-/// How an epoch is ordered and cut into per-rank batches.
-///
-/// 1. The epoch's items: each dataset's records repeated ⌊w⌋ times plus a seeded ⌊(w−⌊w⌋)·n⌋
-///    subset, for weight w (1 by default).
-/// 2. A full Fisher–Yates permutation seeded by (seed, epoch): every item is equally likely at
-///    every position, so there are no runs from one scan and no weak start of epoch (as a
-///    shard-level shuffle buffer would give).
-/// 3. Optional scan cap: batches are filled in permutation order, an item whose scan already
-///    has `maxPerScan` clips in the batch waits for the next batch (deterministically).
-/// 4. Global batches are dealt round-robin to ranks: global batch g goes to rank g mod W. Every
-///    rank gets the same number of batches: with `dropLast`, the last incomplete round is
-///    dropped; without it, the tail is padded by wrapping around to the start of the
-///    permutation (so a few items appear twice in that epoch).
-/// 5. Within a rank, batch i goes to worker i mod K (workers prefetch disjoint batches).
+/// How an epoch is ordered and cut into per-rank batches: the spec is schemas/epoch-order.md
+/// (also implemented by python/sonodual/order.py, tested equal). In short: a full Fisher–Yates
+/// permutation seeded by (seed, epoch) — no runs from one scan and no weak start of epoch, as a
+/// shard-level shuffle buffer would give; batches filled in order under an optional scan cap;
+/// global batch g to rank g mod W, with the same number of batches on every rank (drop or pad).
 public struct EpochPlan: Sendable {
     public var batches: [[LoaderItem]]
     /// Number of batches each rank yields this epoch.

@@ -125,6 +125,7 @@ extension SonoBench {
         @Option(help: "Write the expected field values of every record as .npy files into this folder.") var expect: String?
         @Flag(help: "Then read every record in random order from the page cache and compare with memcpy.") var read = false
         @Option(help: "Generate only this many distinct records and repeat them (benchmarks).") var pool: Int?
+        @Option(help: "Spread the records over this many scans, in storage order.") var scans = 1
 
         func run() throws {
             let recordLayout: RecordLayout
@@ -134,12 +135,13 @@ extension SonoBench {
             case "tiny": recordLayout = SyntheticDataset.tinyLayout
             default: throw ValidationError("--layout clip2s|clip6s|tiny")
             }
+            guard scans >= 1, records >= 0 else { throw ValidationError("--scans must be ≥ 1 and --records ≥ 0") }
             let cat = try Catalog(path: catalog)
             let clock = ContinuousClock()
             let start = clock.now
             let written = try SyntheticDataset.write(catalog: cat, root: URL(fileURLWithPath: root), name: name,
                                                      layout: recordLayout, count: records, seed: seed, targetBytes: shardMib << 20,
-                                                     pool: pool)
+                                                     pool: pool, scans: scans)
             let writeSeconds = (clock.now - start).inSeconds
             let bytes = written.shards.reduce(0) { $0 + $1.size }
             var line = BenchLine([("records", .integer(records)), ("shards", .integer(written.shards.count)), ("bytes", .integer(bytes)),

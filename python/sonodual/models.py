@@ -23,6 +23,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .objective import DualHeads, ObjectiveConfig
+from .order import _GOLDEN, _M64, permutation
 
 _stub_library = None
 
@@ -89,8 +90,6 @@ def _torchvision_init(model: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
-_GOLDEN = 0x9E3779B97F4A7C15
-_M64 = (1 << 64) - 1
 
 
 def swift_dropout_keep(seed: int, count: int, p: float) -> np.ndarray:
@@ -244,30 +243,7 @@ def swift_batch(dataset: object, indices: Sequence[int]) -> Tuple[torch.Tensor, 
     return torch.from_numpy(video), torch.from_numpy(still), torch.from_numpy(mel)
 
 
-class SplitMix64:
-    """Swift's `SeededGenerator` (SplitMix64), for reproducing the loader's order."""
-
-    def __init__(self, seed: int, stream: Optional[int] = None) -> None:
-        if stream is None:
-            self.state = seed & _M64
-        else:
-            self.state = (seed ^ ((stream * _GOLDEN) & _M64) ^ 0xD1B54A32D192ED03) & _M64
-            self.next()
-
-    def next(self) -> int:
-        self.state = (self.state + _GOLDEN) & _M64
-        z = self.state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
-        return z ^ (z >> 31)
-
-
 def swift_epoch_order(count: int, seed: int, epoch: int) -> List[int]:
     """The order in which Swift's `EpochPlan` (no dataset weights) visits `count` items in an epoch:
     positions in the loader's item list (storage order = `Dataset` order for one dataset)."""
-    rng = SplitMix64(seed, stream=epoch & _M64)
-    order = list(range(count))
-    for i in range(count - 1, 0, -1):
-        j = rng.next() % (i + 1)
-        order[i], order[j] = order[j], order[i]
-    return order
+    return permutation(count, seed, epoch)

@@ -79,13 +79,21 @@ def test_corruption_is_caught(tmp_path):
         Shard(path)
 
 
-def test_torch_iterable_dataset_partitions(tmp_path):
+def test_torch_iterable_dataset_yields_the_plans_batches(tmp_path):
     import torch  # installed by scripts/setup.sh: this test must run, never be skipped
 
+    from sonodual.order import EpochPlan
     from sonodual.torch import ShardIterableDataset
-    cat, _, _ = make(tmp_path, "tiny", 12, 1)
-    seen = []
+    cat, _, _ = make(tmp_path, "tiny", 13, 1)  # 13 records, batch 3, 2 ranks: 4 batches, 2 each
+    per_rank = []
     for rank in range(2):
-        ds = ShardIterableDataset(str(cat), "tiny", rank=rank, world_size=2, seed=1)
-        seen += [int(item["clip_id"]) for item in torch.utils.data.DataLoader(ds, batch_size=None, num_workers=2)]
-    assert sorted(seen) == list(range(1, 13))
+        ds = ShardIterableDataset(str(cat), "tiny", rank=rank, world_size=2, seed=1, batch_size=3)
+        ds.set_epoch(2)
+        batches = [b["clip_id"].tolist() for b in torch.utils.data.DataLoader(ds, batch_size=3, num_workers=2)]
+        ids = [row["id"] for row in ds.dataset.rows]
+        plan = EpochPlan([row["scan_id"] for row in ds.dataset.rows], seed=1, epoch=2, batch_size=3, world_size=2)
+        assert batches == [[ids[i] for i in b] for b in plan.rank_batches(rank)]
+        per_rank.append(len(batches))
+        ds.set_step(1)  # resume after the first batch
+        assert [b["clip_id"].tolist() for b in torch.utils.data.DataLoader(ds, batch_size=3, num_workers=2)] == batches[1:]
+    assert per_rank == [2, 2]
