@@ -36,6 +36,10 @@ public struct DualObjectiveConfig: Sendable, Equatable {
     /// common component of the from-scratch features (all-positive after ReLU and pooling, so
     /// every pair starts at cosine ≈ 1), as SimCLR's projection head (docs/training.md, "Deviations").
     public var latentBatchNorm = false
+    /// Width of a hidden layer in the MMCL projections, z_m = W₂ ReLU(BN(W₁ F_m + b₁)) + b₂, as
+    /// SimCLR's projection head (which keeps the features before it richer than a linear one
+    /// does); 0: the linear projection (2) [P].
+    public var projectorHidden = 0
 
     public init() {}
 }
@@ -113,14 +117,23 @@ public final class DualHeads {
     let headV: (LinearLayer, BatchNorm), headA: (LinearLayer, BatchNorm), headI: (LinearLayer, BatchNorm)
     /// The projections' batch norms (`latentBatchNorm`), nil without.
     let normV: BatchNorm?, normA: BatchNorm?, normI: BatchNorm?
+    /// The projections' hidden layers (`projectorHidden` > 0), nil without.
+    let hiddenV: (LinearLayer, BatchNorm)?, hiddenA: (LinearLayer, BatchNorm)?, hiddenI: (LinearLayer, BatchNorm)?
 
     public init(videoFeatures: Int, audioFeatures: Int, imageFeatures: Int, config: DualObjectiveConfig = DualObjectiveConfig(),
                 initialization: Initialization = .xavierUniform(seed: 7)) {
         self.config = config
         let d = config.latent
-        projectV = LinearLayer(videoFeatures, d, initialization: initialization, salt: 1)
-        projectA = LinearLayer(audioFeatures, d, initialization: initialization, salt: 2)
-        projectI = LinearLayer(imageFeatures, d, initialization: initialization, salt: 3)
+        let h = config.projectorHidden
+        func hidden(_ features: Int, salt: UInt64) -> (LinearLayer, BatchNorm)? {
+            h > 0 ? (LinearLayer(features, h, initialization: initialization, salt: salt), BatchNorm(channels: h)) : nil
+        }
+        hiddenV = hidden(videoFeatures, salt: 11)
+        hiddenA = hidden(audioFeatures, salt: 12)
+        hiddenI = hidden(imageFeatures, salt: 13)
+        projectV = LinearLayer(h > 0 ? h : videoFeatures, d, initialization: initialization, salt: 1)
+        projectA = LinearLayer(h > 0 ? h : audioFeatures, d, initialization: initialization, salt: 2)
+        projectI = LinearLayer(h > 0 ? h : imageFeatures, d, initialization: initialization, salt: 3)
         fusionA = LinearLayer(2 * d, d, initialization: initialization, salt: 4)
         fusionI = config.sharedFusion ? fusionA : LinearLayer(2 * d, d, initialization: initialization, salt: 5)
         headV = (LinearLayer(videoFeatures, d, initialization: initialization, salt: 6), BatchNorm(channels: d))
@@ -131,9 +144,9 @@ public final class DualHeads {
         normI = config.latentBatchNorm ? BatchNorm(channels: d) : nil
     }
 
-    /// z_m (2), batch-normalised with `latentBatchNorm`.
-    func project(_ layer: LinearLayer, _ norm: BatchNorm?, _ f: Tensor) -> Tensor {
-        let z = layer(f)
+    /// z_m (2), through the hidden layer with `projectorHidden`, batch-normalised with `latentBatchNorm`.
+    func project(_ layer: LinearLayer, _ norm: BatchNorm?, _ f: Tensor, hidden: (LinearLayer, BatchNorm)?) -> Tensor {
+        let z = layer(hidden.map { $0.1($0.0(f)).relu() } ?? f)
         return norm.map { $0(z) } ?? z
     }
 
@@ -156,9 +169,9 @@ public final class DualHeads {
         var total: Tensor? = nil
         func add(_ t: Tensor) { total = total.map { $0 + t } ?? t }
         if c.mmcl {
-            let zv = project(projectV, normV, fv), za = project(projectA, normA, fa)   // (2)
+            let zv = project(projectV, normV, fv, hidden: hiddenV), za = project(projectA, normA, fa, hidden: hiddenA)   // (2)
             latents["v"] = zv; latents["a"] = za
-            let zi = image.map { project(projectI, normI, $0) }
+            let zi = image.map { project(projectI, normI, $0, hidden: hiddenI) }
             if let zi { latents["i"] = zi }
             let av = contrastive(za, zv)
             terms.nceAudioVideo = av.item
@@ -209,8 +222,8 @@ public final class DualHeads {
     /// The MMCL latents z_v, z_a, z_i (2) and the MMSL embeddings µ_v, µ_a, µ_i (9), l2-normalised,
     /// for retrieval at validation (call in evaluation mode, without gradients).
     public func retrievalSpaces(video fv: Tensor, audio fa: Tensor, image fi: Tensor?) -> (latent: [Tensor?], similarity: [Tensor?]) {
-        let latent: [Tensor?] = [project(projectV, normV, fv).l2Normalized(), project(projectA, normA, fa).l2Normalized(),
-                                 fi.map { project(projectI, normI, $0).l2Normalized() }]
+        let latent: [Tensor?] = [project(projectV, normV, fv, hidden: hiddenV).l2Normalized(), project(projectA, normA, fa, hidden: hiddenA).l2Normalized(),
+                                 fi.map { project(projectI, normI, $0, hidden: hiddenI).l2Normalized() }]
         let similarity: [Tensor?] = [embed(headV, fv), embed(headA, fa), fi.map { embed(headI, $0) }]
         return (latent, similarity)
     }
@@ -253,7 +266,14 @@ public final class DualHeads {
             p += prefixed("\(name).0", head.0.namedParameters()) + prefixed("\(name).1", head.1.namedParameters())
         }
         for (name, norm) in latentNorms { p += prefixed(name, norm.namedParameters()) }
+        for (name, hidden) in hiddenLayers {
+            p += prefixed("\(name).0", hidden.0.namedParameters()) + prefixed("\(name).1", hidden.1.namedParameters())
+        }
         return p
+    }
+
+    var hiddenLayers: [(String, (LinearLayer, BatchNorm))] {
+        [("proj_v_hidden", hiddenV), ("proj_a_hidden", hiddenA), ("proj_i_hidden", hiddenI)].compactMap { name, layer in layer.map { (name, $0) } }
     }
 
     var latentNorms: [(String, BatchNorm)] {
@@ -261,6 +281,6 @@ public final class DualHeads {
     }
 
     public func namedBatchNorms() -> [(String, BatchNorm)] {
-        [("head_v.1", headV.1), ("head_a.1", headA.1), ("head_i.1", headI.1)] + latentNorms
+        [("head_v.1", headV.1), ("head_a.1", headA.1), ("head_i.1", headI.1)] + latentNorms + hiddenLayers.map { ("\($0.0).1", $0.1.1) }
     }
 }

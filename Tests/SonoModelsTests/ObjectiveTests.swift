@@ -42,18 +42,25 @@ final class ObjectiveTests: XCTestCase {
         let crossNoImage = try check("objective_fusion_cross_no_image", .noImage, gradients: ["fv", "fa"]) { $0.fusionTarget = .cross }
         XCTAssertNil(crossNoImage.terms.nceVideoFusedAudio, "no image to contrast the fused audio with")
         try check("objective_sum_violation_mean", .full) { $0.maxViolation = false; $0.rankingReduction = .mean }
+        try check("objective_latent_bn", .full) { $0.fusionTarget = .cross; $0.latentBatchNorm = true }
+        let projector = try check("objective_projector", .full, weights: "objective_projector_weights") {
+            $0.fusionTarget = .cross; $0.latentBatchNorm = true; $0.projectorHidden = 3
+        }
+        XCTAssertNotNil(projector.terms.nceVideoFusedImage)
     }
 
     /// Loads the golden weights and features of `name`, and checks the loss and its gradients.
     @discardableResult
-    func check(_ name: String, _ preset: ObjectivePreset, gradients: [String] = ["fv", "fa", "fi"],
+    func check(_ name: String, _ preset: ObjectivePreset, gradients: [String] = ["fv", "fa", "fi"], weights: String = "objective_weights",
                _ configure: (inout DualObjectiveConfig) -> Void = { _ in }) throws -> DualHeads.Losses {
         var config = preset.applied(to: DualObjectiveConfig())
         configure(&config)
         config.latent = 4
         let heads = DualHeads(videoFeatures: 5, audioFeatures: 7, imageFeatures: 5, config: config, initialization: .zeros)
-        for (name, tensor) in heads.namedParameters() where !name.hasSuffix(".1.weight") && !name.hasSuffix(".1.bias") {
-            let golden = try load("objective_weights.\(name).npy")
+        // Batch norms keep their initial affine (1, 0), as the reference's functional batch norm.
+        let batchNormAffine = [".1.weight", ".1.bias", "_bn.weight", "_bn.bias"]
+        for (name, tensor) in heads.namedParameters() where !batchNormAffine.contains(where: { name.hasSuffix($0) }) {
+            let golden = try load("\(weights).\(name).npy")
             XCTAssertEqual(golden.shape.reduce(1, *), tensor.count, name)
             tensor.data = golden.floats
         }

@@ -113,8 +113,16 @@ def main():
     lin = lambda i, o: (torch.randn(o, i) * 0.5, torch.randn(o) * 0.1)
     W = {"proj_v": lin(dv, d), "proj_a": lin(da, d), "proj_i": lin(di, d), "fusion_a": lin(2 * d, d),
          "head_v.0": lin(dv, d), "head_a.0": lin(da, d), "head_i.0": lin(di, d)}
-    def objective(fv, fa, fi, mmcl_on=True, mmsl_on=True, image=True, fusion="video", max_violation=True, reduce_n=1):
-        L = lambda x, name: x @ W[name][0].t() + W[name][1]
+    def objective(fv, fa, fi, mmcl_on=True, mmsl_on=True, image=True, fusion="video", max_violation=True, reduce_n=1,
+                  latent_bn=False, hidden=False, weights=None):
+        Wd = W if weights is None else weights
+        L = lambda x, name: x @ Wd[name][0].t() + Wd[name][1]
+        bn = lambda x: F.batch_norm(x, None, None, training=True, eps=1e-5)
+        def project(x, m):  # z_m: optional hidden layer (Linear, BN, ReLU), the linear map, optional BN
+            if hidden:
+                x = F.relu(bn(L(x, f"proj_{m}_hidden.0")))
+            z = L(x, f"proj_{m}")
+            return bn(z) if latent_bn else z
         def nce(x, y, tau=0.1):
             s = F.normalize(x, dim=1) @ F.normalize(y, dim=1).t() / tau
             t = torch.arange(x.size(0))
@@ -123,9 +131,9 @@ def main():
             return F.normalize(F.batch_norm(L(x, name), None, None, training=True, eps=1e-5), dim=1)
         total = torch.zeros(())
         if mmcl_on:
-            zv, za = L(fv, "proj_v"), L(fa, "proj_a")
+            zv, za = project(fv, "v"), project(fa, "a")
             zva = L(torch.cat([zv, za], 1), "fusion_a")
-            zi = L(fi, "proj_i") if image else None
+            zi = project(fi, "i") if image else None
             mmcl = nce(za, zv)
             if fusion == "video":
                 mmcl = mmcl + nce(zv, zva)
@@ -164,6 +172,17 @@ def main():
         grad_case(case, lambda fv, fa, fi, flags=flags: objective(fv, fa, fi, **flags),
                   fv=torch.randn(n, dv), fa=torch.randn(n, da), fi=torch.randn(n, di))
     save("objective_weights", **{f"{k}.weight": v[0] for k, v in W.items()}, **{f"{k}.bias": v[1] for k, v in W.items()})
+    # Appended later (earlier cases keep their values): latent batch norm, and the MLP projector
+    # (hidden width h) with its own weights, both with the cross fusion target.
+    h = 3
+    WP = dict(W)
+    WP.update({"proj_v": lin(h, d), "proj_a": lin(h, d), "proj_i": lin(h, d),
+               "proj_v_hidden.0": lin(dv, h), "proj_a_hidden.0": lin(da, h), "proj_i_hidden.0": lin(di, h)})
+    grad_case("objective_latent_bn", lambda fv, fa, fi: objective(fv, fa, fi, fusion="cross", latent_bn=True),
+              fv=torch.randn(n, dv), fa=torch.randn(n, da), fi=torch.randn(n, di))
+    grad_case("objective_projector", lambda fv, fa, fi: objective(fv, fa, fi, fusion="cross", latent_bn=True, hidden=True, weights=WP),
+              fv=torch.randn(n, dv), fa=torch.randn(n, da), fi=torch.randn(n, di))
+    save("objective_projector_weights", **{f"{k}.weight": v[0] for k, v in WP.items()}, **{f"{k}.bias": v[1] for k, v in WP.items()})
     with open(os.path.join(OUT, "index.json"), "w") as f:
         json.dump({"torch": torch.__version__, "cases": index}, f, indent=1, sort_keys=True)
     print(f"wrote {len(index)} cases to {os.path.normpath(OUT)} with torch {torch.__version__}")
