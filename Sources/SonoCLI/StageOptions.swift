@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import SonoDataset
 
@@ -5,6 +6,11 @@ import SonoDataset
 public struct CatalogOption: ParsableArguments {
     @Option(name: .customLong("catalog"), help: "Catalog (SQLite) path.") public var path: String
     public init() {}
+
+    /// Commands that read a catalog never create one: a mistyped path is an error, not an empty catalog.
+    public func validate() throws {
+        guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("--catalog \(path): no such catalog") }
+    }
 }
 
 /// What every pipeline stage takes: the catalog, its parallelism and its progress display.

@@ -26,12 +26,7 @@ public enum LabelledSampleGenerator {
 
     public static func generate(_ spec: SampleSpec, options: LabelledOptions = LabelledOptions(),
                                 into directory: String) throws -> Output {
-        guard spec.width >= 64, spec.height >= 64, spec.width % 2 == 0, spec.height % 2 == 0 else {
-            throw InputError(path: directory, reason: "sample frame size \(spec.width)×\(spec.height) must be even and at least 64×64")
-        }
-        guard spec.seconds > 0, spec.framesPerSecond > 0, spec.sampleRate >= 8000, (1...8).contains(spec.channels) else {
-            throw InputError(path: directory, reason: "sample duration, frame rate, sample rate or channels out of range")
-        }
+        try spec.validate(directory: directory)
         guard !spec.name.isEmpty, spec.name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else {
             throw InputError(path: directory, reason: "labelled sample name '\(spec.name)' must be letters, digits, '.', '_' or '-' (it is the CSVs' scan_id)")
         }

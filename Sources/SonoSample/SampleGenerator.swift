@@ -15,17 +15,7 @@ public enum SampleGenerator {
 
     /// Writes `<name>.mp4` and `<name>.speech.json` into `directory`.
     public static func generate(_ spec: SampleSpec, into directory: String) throws -> Output {
-        guard spec.width >= 64, spec.height >= 64, spec.width % 2 == 0, spec.height % 2 == 0 else {
-            throw InputError(path: directory, reason: "sample frame size \(spec.width)×\(spec.height) must be even and at least 64×64")
-        }
-        guard spec.snrDB.isFinite, spec.speechDBFS.isFinite, spec.speechDBFS < 0, spec.levelChangeDB >= 0, spec.levelChangeDB <= 40,
-              spec.speechJitterDB >= 0, spec.longSilenceSeconds >= 0, (16...512).contains(spec.audioKilobitsPerSecond),
-              !spec.noise.isEmpty else {
-            throw InputError(path: directory, reason: "sample audio options out of range (speech dBFS < 0, level change 0…40 dB, bit rate 16…512 kb/s, at least one noise kind)")
-        }
-        guard spec.seconds > 0, spec.framesPerSecond > 0, spec.sampleRate >= 8000, (1...8).contains(spec.channels) else {
-            throw InputError(path: directory, reason: "sample duration, frame rate, sample rate or channels out of range")
-        }
+        try spec.validate(directory: directory)
         let dir = URL(fileURLWithPath: directory)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let work = dir.appendingPathComponent(".\(spec.name).work")

@@ -79,6 +79,23 @@ public struct SampleSpec: Hashable, Sendable, Codable {
 
     public init() {}
 
+    /// The checks every sample generator makes before it writes anything: each names the
+    /// value (as `sono-sample` spells its option) and its range.
+    func validate(directory: String) throws {
+        func fail(_ reason: String) -> InputError { InputError(path: directory, reason: reason) }
+        guard seconds.isFinite, seconds > 0, seconds <= 14_400 else { throw fail("seconds must be in (0, 14400] (got \(seconds))") }
+        guard (64...4096).contains(width), (64...4096).contains(height), width % 2 == 0, height % 2 == 0 else {
+            throw fail("size \(width)x\(height) must be even and within 64x64…4096x4096")
+        }
+        guard (1...240).contains(framesPerSecond) else { throw fail("fps must be in 1…240 (got \(framesPerSecond))") }
+        guard (8000...192_000).contains(sampleRate) else { throw fail("sample-rate must be in 8000…192000 Hz (got \(sampleRate))") }
+        guard (1...8).contains(channels) else { throw fail("channels must be in 1…8 (got \(channels))") }
+        guard snrDB.isFinite, speechDBFS.isFinite, speechDBFS < 0, levelChangeDB >= 0, levelChangeDB <= 40,
+              speechJitterDB >= 0, longSilenceSeconds >= 0, (16...512).contains(audioKilobitsPerSecond), !noise.isEmpty else {
+            throw fail("sample audio options out of range (speech dBFS < 0, level change 0…40 dB, bit rate 16…512 kb/s, at least one noise kind)")
+        }
+    }
+
     public var frameCount: Int { Int((seconds * Double(framesPerSecond)).rounded()) }
     public var sampleCount: Int { Int((seconds * Double(sampleRate)).rounded()) }
 }

@@ -32,6 +32,8 @@ struct Planes: ParsableCommand {
 
     func validate() throws {
         guard epochs >= 1, batchSize >= 2, threads >= 1 else { throw ValidationError("--epochs ≥ 1, --batch-size ≥ 2, --threads ≥ 1") }
+        guard lr.isFinite, lr > 0, lr <= 10 else { throw ValidationError("--lr must be in (0, 10] (got \(lr))") }
+        guard weightDecay.isFinite, weightDecay >= 0 else { throw ValidationError("--weight-decay must be ≥ 0 (got \(weightDecay))") }
         _ = try FineTuneStart(parsing: initialisation)
     }
 

@@ -32,7 +32,9 @@ extension SonoInspect {
         @OptionGroup var catalog: CatalogOption
         @Option(help: "Only this dataset.") var dataset: String?
         func run() throws {
-            let report = try DatasetInspection.verify(Catalog(path: catalog.path), dataset: dataset)
+            let opened = try Catalog(path: catalog.path)
+            if let dataset { _ = try opened.latestDataset(named: dataset) }  // an unknown name is an error, not "0 shards"
+            let report = try DatasetInspection.verify(opened, dataset: dataset)
             for problem in report.problems { print("BAD \(problem)") }
             print("verify: \(report.shardsChecked) shards, \(report.recordsChecked) records, \(report.problems.count) problems")
             if !report.isClean { throw StageExit.someInputsFailed }
@@ -95,6 +97,12 @@ extension SonoInspect {
         @Option(help: "Audio sample rate for the decode (Hz).") var sampleRate = 32000
         @Option(help: "Decoder threads.") var threads = 2
 
+        func validate() throws {
+            guard (16...4096).contains(size) else { throw ValidationError("--size must be in 16…4096 (got \(size))") }
+            guard (1...64).contains(threads) else { throw ValidationError("--threads must be in 1…64 (got \(threads))") }
+            guard (8000...192_000).contains(sampleRate) else { throw ValidationError("--sample-rate must be in 8000…192000 (got \(sampleRate))") }
+        }
+
         func run() throws {
             let rows = try Catalog(path: catalog.path).recordings().filter { scan == nil || $0.scanID == scan }
             guard !rows.isEmpty else { throw ValidationError("no recordings\(scan.map { " named \($0)" } ?? "") in \(catalog.path)") }
@@ -139,13 +147,20 @@ extension SonoInspect {
         @Option(help: "Lowest mel frequency (Hz).") var fmin: Double = 50
         @Option(help: "Highest mel frequency (Hz).") var fmax: Double = 14000
 
+        func validate() throws {
+            if let start, !(start.isFinite && start >= 0) { throw ValidationError("--start must be ≥ 0 s (got \(start))") }
+            if let end, !(end.isFinite && end > (start ?? 0)) { throw ValidationError("--end must be after --start (got \(end))") }
+        }
+
         func run() throws {
             var config = LogMelConfig()
             config.sampleRate = sampleRate; config.fftSize = nFFT; config.windowLength = nFFT
             config.hopLength = hop; config.melBins = mels; config.fMin = fmin; config.fMax = fmax
             let audio = try ScanAudio(source: RecordingSource(videoPath: file), origin: 0, length: nil, melConfig: config)
-            let first = start.map { Int(audio.sampleIndex(at: TimeMath.micros(seconds: $0))) } ?? 0
-            let last = end.map { Int(audio.sampleIndex(at: TimeMath.micros(seconds: $0))) } ?? audio.track.samples.count
+            let count = audio.track.samples.count
+            let first = min(count, max(0, start.map { Int(audio.sampleIndex(at: TimeMath.micros(seconds: $0))) } ?? 0))
+            let last = min(count, max(first, end.map { Int(audio.sampleIndex(at: TimeMath.micros(seconds: $0))) } ?? count))
+            guard last > first else { throw InputError(path: file, reason: "--start/--end select no audio (the track has \(count) samples)") }
             let mel = try audio.logMel(samples: first..<last)
             try NPYArray(float32: mel.values, shape: [mel.frames, mel.mels]).write(to: out)
             print("\(out): [\(mel.frames), \(mel.mels)] float32 log-mel of \(file) samples \(first)..<\(last) at \(sampleRate) Hz")

@@ -58,6 +58,10 @@ struct SonoTrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        // A missing checkpoint is named before any data is opened.
+        if let resume, !FileManager.default.fileExists(atPath: resume) {
+            throw InputError(path: resume, reason: "--resume: no such checkpoint")
+        }
         var runConfig = try config.map(RunConfig.load) ?? RunConfig()
         for override in shorthands + set { try runConfig.apply(override: override) }
         let trainer = try Trainer(catalog: Catalog(path: catalog.path), config: runConfig)
