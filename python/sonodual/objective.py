@@ -1,6 +1,8 @@
 """The dual objective (docs/training.md, equations 2-13) in PyTorch: `DualHeads` with the Swift
-`heads.*` parameter names (proj_v, proj_a, proj_i, fusion_a[, fusion_i], head_{v,a,i}.{0,1}) and
-the same presets (full, mmcl-only, mmsl-only, no-image)."""
+`heads.*` parameter names (proj_v, proj_a, proj_i, fusion_a[, fusion_i], head_{v,a,i}.{0,1},
+proj_{v,a,i}_bn, proj_{v,a,i}_hidden.{0,1}), the same presets (full, mmcl-only, mmsl-only,
+no-image) and the same deviations (fusion target, max-violation warm-up, latent batch norm,
+MLP projector), checked against the goldens Swift is checked against (python/tests/test_objective.py)."""
 from __future__ import annotations
 
 import dataclasses
@@ -28,6 +30,10 @@ class ObjectiveConfig:
     use_image: bool = True
     mmcl: bool = True
     mmsl: bool = True
+    fusion_target: str = "video"  # "cross": Vθ[z_v; z_a] against z_i and Vθ[z_v; z_i] against z_a; "none"
+    max_violation: bool = True     # False: the sum of violations (the trainer's warm-up)
+    latent_batch_norm: bool = False
+    projector_hidden: int = 0
 
     def with_preset(self, preset: str) -> "ObjectiveConfig":
         if preset not in PRESETS:
@@ -43,12 +49,15 @@ def info_nce(x: torch.Tensor, y: torch.Tensor, temperature: float, symmetric: bo
     return 0.5 * (forward + F.cross_entropy(s.t(), t)) if symmetric else forward
 
 
-def max_violation(scores: torch.Tensor, margin: float, reduction: str = "sum") -> torch.Tensor:
-    """VSE++ max-violation ranking loss on S [N, N] with positives on the diagonal (11)."""
+def max_violation(scores: torch.Tensor, margin: float, reduction: str = "sum", hardest: bool = True) -> torch.Tensor:
+    """VSE++ ranking loss on S [N, N] with positives on the diagonal (11): the hardest negative
+    per row and column, or with `hardest=False` the sum over all negatives."""
     d = scores.diag().view(-1, 1)
     eye = torch.eye(scores.shape[0], dtype=torch.bool, device=scores.device)
-    cost_s = (margin + scores - d).clamp(min=0).masked_fill(eye, 0).max(1)[0]
-    cost_im = (margin + scores - d.t()).clamp(min=0).masked_fill(eye, 0).max(0)[0]
+    cost_s = (margin + scores - d).clamp(min=0).masked_fill(eye, 0)
+    cost_im = (margin + scores - d.t()).clamp(min=0).masked_fill(eye, 0)
+    if hardest:
+        cost_s, cost_im = cost_s.max(1)[0], cost_im.max(0)[0]
     total = cost_s.sum() + cost_im.sum()
     return total / scores.shape[0] if reduction == "mean" else total
 
@@ -61,9 +70,18 @@ class DualHeads(nn.Module):
         super().__init__()
         self.config = c = config or ObjectiveConfig()
         d = c.latent
-        self.proj_v = nn.Linear(video_features, d)
-        self.proj_a = nn.Linear(audio_features, d)
-        self.proj_i = nn.Linear(image_features, d)
+        if c.fusion_target not in ("video", "cross", "none"):
+            raise ValueError(f"fusion_target must be video, cross or none (got {c.fusion_target!r})")
+        h = c.projector_hidden
+        if h > 0:  # z_m = W2 ReLU(BN(W1 F_m)) (SimCLR's head)
+            self.proj_v_hidden = nn.Sequential(nn.Linear(video_features, h), nn.BatchNorm1d(h))
+            self.proj_a_hidden = nn.Sequential(nn.Linear(audio_features, h), nn.BatchNorm1d(h))
+            self.proj_i_hidden = nn.Sequential(nn.Linear(image_features, h), nn.BatchNorm1d(h))
+        self.proj_v = nn.Linear(h or video_features, d)
+        self.proj_a = nn.Linear(h or audio_features, d)
+        self.proj_i = nn.Linear(h or image_features, d)
+        if c.latent_batch_norm:
+            self.proj_v_bn, self.proj_a_bn, self.proj_i_bn = nn.BatchNorm1d(d), nn.BatchNorm1d(d), nn.BatchNorm1d(d)
         self.fusion_a = nn.Linear(2 * d, d)
         if not c.shared_fusion:  # shared: one Vθ (Swift has no heads.fusion_i.* then)
             self.fusion_i = nn.Linear(2 * d, d)
@@ -74,6 +92,22 @@ class DualHeads(nn.Module):
             if isinstance(m, nn.Linear):
                 nn.init.xavier_uniform_(m.weight)
                 nn.init.zeros_(m.bias)
+
+    def project(self, m: str, f: torch.Tensor) -> torch.Tensor:
+        """z_m (2), through the hidden layer and the latent batch norm where configured."""
+        if self.config.projector_hidden > 0:
+            f = F.relu(getattr(self, f"proj_{m}_hidden")(f))
+        z = getattr(self, f"proj_{m}")(f)
+        return getattr(self, f"proj_{m}_bn")(z) if self.config.latent_batch_norm else z
+
+    def _fused(self, fusion: nn.Module, zv: torch.Tensor, zm: torch.Tensor, other: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
+        """A branch's fused term: Vθ[z_v; z_m] against z_v, or against `other` with the cross target."""
+        c = self.config
+        if c.fusion_target == "none" or c.fusion_target == "cross" and other is None:
+            return None
+        fused = fusion(torch.cat([zv, zm], 1))
+        return info_nce(zv, fused, c.temperature, c.symmetric) if c.fusion_target == "video" \
+            else info_nce(other, fused, c.temperature, c.symmetric)
 
     @staticmethod
     def _embed(head: nn.Sequential, f: torch.Tensor) -> torch.Tensor:
@@ -86,30 +120,35 @@ class DualHeads(nn.Module):
         terms: Dict[str, float] = {}
         total: Optional[torch.Tensor] = None
         if c.mmcl:
-            zv, za = self.proj_v(fv), self.proj_a(fa)
-            zva = self.fusion_a(torch.cat([zv, za], 1))
-            av, vva = info_nce(za, zv, c.temperature, c.symmetric), info_nce(zv, zva, c.temperature, c.symmetric)
-            terms["nce_a_v"], terms["nce_v_va"] = av.item(), vva.item()
-            mmcl = av + vva
-            if image is not None:
-                zi = self.proj_i(image)
-                zvi = (self.fusion_a if c.shared_fusion else self.fusion_i)(torch.cat([zv, zi], 1))
-                iv, vvi = info_nce(zi, zv, c.temperature, c.symmetric), info_nce(zv, zvi, c.temperature, c.symmetric)
-                terms["nce_i_v"], terms["nce_v_vi"] = iv.item(), vvi.item()
-                mmcl = c.pi * mmcl + (1 - c.pi) * (iv + vvi)
+            zv, za = self.project("v", fv), self.project("a", fa)
+            zi = self.project("i", image) if image is not None else None
+            mmcl = av = info_nce(za, zv, c.temperature, c.symmetric)
+            terms["nce_a_v"] = av.item()
+            vva = self._fused(self.fusion_a, zv, za, zi)
+            if vva is not None:
+                terms["nce_v_va"] = vva.item()
+                mmcl = mmcl + vva
+            if zi is not None:
+                mmcl_i = iv = info_nce(zi, zv, c.temperature, c.symmetric)
+                terms["nce_i_v"] = iv.item()
+                vvi = self._fused(self.fusion_a if c.shared_fusion else self.fusion_i, zv, zi, za)
+                if vvi is not None:
+                    terms["nce_v_vi"] = vvi.item()
+                    mmcl_i = mmcl_i + vvi
+                mmcl = c.pi * mmcl + (1 - c.pi) * mmcl_i
             terms["mmcl"] = mmcl.item()
             total = mmcl
         if c.mmsl:
             mv, ma = self._embed(self.head_v, fv), self._embed(self.head_a, fa)
-            mmsl = max_violation(mv @ ma.t(), c.margin, c.ranking_reduction)
+            mmsl = max_violation(mv @ ma.t(), c.margin, c.ranking_reduction, c.max_violation)
             terms["rank_v_a"] = mmsl.item()
             if image is not None:
                 mi = self._embed(self.head_i, image)
-                vi = max_violation(mv @ mi.t(), c.margin, c.ranking_reduction)
+                vi = max_violation(mv @ mi.t(), c.margin, c.ranking_reduction, c.max_violation)
                 terms["rank_v_i"] = vi.item()
                 mmsl = mmsl + vi
                 if c.audio_image_pair:
-                    ai = max_violation(ma @ mi.t(), c.margin, c.ranking_reduction)
+                    ai = max_violation(ma @ mi.t(), c.margin, c.ranking_reduction, c.max_violation)
                     terms["rank_a_i"] = ai.item()
                     mmsl = mmsl + ai
             terms["mmsl"] = mmsl.item()
