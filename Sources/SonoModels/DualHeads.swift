@@ -40,6 +40,10 @@ public struct DualObjectiveConfig: Sendable, Equatable {
     /// SimCLR's projection head (which keeps the features before it richer than a linear one
     /// does); 0: the linear projection (2) [P].
     public var projectorHidden = 0
+    /// Weight β of a decorrelation term against dimensional collapse (VICReg's covariance term):
+    /// β Σ_m (1/d) Σ_{j≠k} C_jk² with C = Z_mᵀ Z_m / N over the batch's MMCL latents (centred and
+    /// scaled by the latent batch norm where it is on); 0: off [C].
+    public var decorrelation: Float = 0
 
     public init() {}
 }
@@ -85,6 +89,8 @@ public struct LossTerms: Codable, Sendable, Equatable {
     /// ℓ_MH(v, a), ℓ_MH(v, i), ℓ_MH(a, i) (11, 12).
     public var rankVideoAudio: Float?, rankVideoImage: Float?, rankAudioImage: Float?
     public var mmcl: Float?, mmsl: Float?
+    /// The decorrelation term before its weight (`decorrelation` > 0).
+    public var decorrelation: Float?
     public var total: Float = 0
 
     /// The terms' mean over several batches (a term missing from any is missing).
@@ -92,7 +98,7 @@ public struct LossTerms: Codable, Sendable, Equatable {
         guard let first = all.first else { return LossTerms() }
         var m = LossTerms()
         let paths: [WritableKeyPath<LossTerms, Float?>] = [\.nceAudioVideo, \.nceVideoFusedAudio, \.nceImageVideo, \.nceVideoFusedImage,
-                                                          \.rankVideoAudio, \.rankVideoImage, \.rankAudioImage, \.mmcl, \.mmsl]
+                                                          \.rankVideoAudio, \.rankVideoImage, \.rankAudioImage, \.mmcl, \.mmsl, \.decorrelation]
         for path in paths where first[keyPath: path] != nil {
             let values = all.compactMap { $0[keyPath: path] }
             if values.count == all.count { m[keyPath: path] = values.reduce(0, +) / Float(values.count) }
@@ -104,7 +110,7 @@ public struct LossTerms: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case nceAudioVideo = "nce_a_v", nceVideoFusedAudio = "nce_v_va", nceImageVideo = "nce_i_v", nceVideoFusedImage = "nce_v_vi"
         case rankVideoAudio = "rank_v_a", rankVideoImage = "rank_v_i", rankAudioImage = "rank_a_i"
-        case mmcl, mmsl, total
+        case mmcl, mmsl, decorrelation, total
     }
 }
 
@@ -193,6 +199,12 @@ public final class DualHeads {
             }
             terms.mmcl = mmcl.item
             add(mmcl)
+            if c.decorrelation > 0 {
+                var decorrelation = offDiagonalCovariance(zv) + offDiagonalCovariance(za)
+                if let zi { decorrelation = decorrelation + offDiagonalCovariance(zi) }
+                terms.decorrelation = decorrelation.item
+                add(decorrelation.scaled(by: c.decorrelation))
+            }
         }
         if c.mmsl {
             // µ(v) once per step: its batch norm sees each batch once (running statistics).
@@ -236,6 +248,14 @@ public final class DualHeads {
         case .cross: return other.map { contrastive($0, fusion(Tensor.concat([zv, zm], axis: 1))) }
         case .none: return nil
         }
+    }
+
+    /// (1/d) Σ_{j≠k} C_jk² for C = Zᵀ Z / N of latents Z [N, d]: ‖C‖²_F minus the squared diagonal.
+    func offDiagonalCovariance(_ z: Tensor) -> Tensor {
+        let (n, d) = (z.shape[0], z.shape[1])
+        let c = z.transposed(0, 1).matmul(z).scaled(by: 1 / Float(n))
+        let diagonal = (z * z).mean(axis: 0)
+        return ((c * c).sum() - (diagonal * diagonal).sum()).scaled(by: 1 / Float(d))
     }
 
     /// InfoNCE with in-batch negatives on cosine similarities / τ (4, 5).

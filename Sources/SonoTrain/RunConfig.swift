@@ -162,6 +162,7 @@ extension RunConfig {
             int("objective.max_violation_after", \.maxViolationAfter, 0...Int.max),
             bool("objective.latent_batch_norm", \.objective.latentBatchNorm),
             int("objective.projector_hidden", \.objective.projectorHidden, 0...65536),
+            float("objective.decorrelation", \.objective.decorrelation, 0...1000),
             bool("augment.flip", \.flip),
             int("augment.max_shift", \.maxShift, 0...64),
             float("augment.min_crop_area", \.minCropArea, 0.05...1),

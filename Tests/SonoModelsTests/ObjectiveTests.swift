@@ -47,6 +47,10 @@ final class ObjectiveTests: XCTestCase {
             $0.fusionTarget = .cross; $0.latentBatchNorm = true; $0.projectorHidden = 3
         }
         XCTAssertNotNil(projector.terms.nceVideoFusedImage)
+        let decorrelated = try check("objective_decorrelation", .full) {
+            $0.fusionTarget = .cross; $0.latentBatchNorm = true; $0.decorrelation = 0.5
+        }
+        XCTAssertNotNil(decorrelated.terms.decorrelation)
     }
 
     /// Loads the golden weights and features of `name`, and checks the loss and its gradients.

@@ -34,6 +34,7 @@ class ObjectiveConfig:
     max_violation: bool = True     # False: the sum of violations (the trainer's warm-up)
     latent_batch_norm: bool = False
     projector_hidden: int = 0
+    decorrelation: float = 0.0     # β of (1/d) Σ_{j≠k} C_jk², C = ZᵀZ/N per MMCL latent
 
     def with_preset(self, preset: str) -> "ObjectiveConfig":
         if preset not in PRESETS:
@@ -60,6 +61,12 @@ def max_violation(scores: torch.Tensor, margin: float, reduction: str = "sum", h
         cost_s, cost_im = cost_s.max(1)[0], cost_im.max(0)[0]
     total = cost_s.sum() + cost_im.sum()
     return total / scores.shape[0] if reduction == "mean" else total
+
+
+def off_diagonal_covariance(z: torch.Tensor) -> torch.Tensor:
+    """(1/d) Σ_{j≠k} C_jk² for C = ZᵀZ/N of latents Z [N, d] (VICReg's covariance term)."""
+    c = z.t() @ z / z.shape[0]
+    return ((c ** 2).sum() - (c.diag() ** 2).sum()) / z.shape[1]
 
 
 class DualHeads(nn.Module):
@@ -138,6 +145,10 @@ class DualHeads(nn.Module):
                 mmcl = c.pi * mmcl + (1 - c.pi) * mmcl_i
             terms["mmcl"] = mmcl.item()
             total = mmcl
+            if c.decorrelation > 0:
+                decorrelation = sum(off_diagonal_covariance(z) for z in [zv, za] + ([zi] if zi is not None else []))
+                terms["decorrelation"] = decorrelation.item()
+                total = total + c.decorrelation * decorrelation
         if c.mmsl:
             mv, ma = self._embed(self.head_v, fv), self._embed(self.head_a, fa)
             mmsl = max_violation(mv @ ma.t(), c.margin, c.ranking_reduction, c.max_violation)

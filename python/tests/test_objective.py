@@ -26,6 +26,7 @@ CASES = {
     "objective_sum_violation_mean": ({"max_violation": False, "ranking_reduction": "mean"}, "full"),
     "objective_latent_bn": ({"fusion_target": "cross", "latent_batch_norm": True}, "full"),
     "objective_projector": ({"fusion_target": "cross", "latent_batch_norm": True, "projector_hidden": 3}, "full"),
+    "objective_decorrelation": ({"fusion_target": "cross", "latent_batch_norm": True, "decorrelation": 0.5}, "full"),
 }
 
 

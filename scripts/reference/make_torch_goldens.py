@@ -114,7 +114,7 @@ def main():
     W = {"proj_v": lin(dv, d), "proj_a": lin(da, d), "proj_i": lin(di, d), "fusion_a": lin(2 * d, d),
          "head_v.0": lin(dv, d), "head_a.0": lin(da, d), "head_i.0": lin(di, d)}
     def objective(fv, fa, fi, mmcl_on=True, mmsl_on=True, image=True, fusion="video", max_violation=True, reduce_n=1,
-                  latent_bn=False, hidden=False, weights=None):
+                  latent_bn=False, hidden=False, weights=None, decorrelation=0.0):
         Wd = W if weights is None else weights
         L = lambda x, name: x @ Wd[name][0].t() + Wd[name][1]
         bn = lambda x: F.batch_norm(x, None, None, training=True, eps=1e-5)
@@ -148,6 +148,10 @@ def main():
                     mmcl_i = mmcl_i + nce(za, zvi)
                 mmcl = 0.5 * mmcl + 0.5 * mmcl_i
             total = total + mmcl
+            if decorrelation:  # VICReg's covariance term on the latents: (1/d) Σ_{j≠k} C_jk², C = ZᵀZ/N
+                for z in [zv, za] + ([zi] if image else []):
+                    C = z.t() @ z / z.size(0)
+                    total = total + decorrelation * ((C ** 2).sum() - (C.diag() ** 2).sum()) / z.size(1)
         if mmsl_on:
             mv, ma = head(fv, "head_v.0"), head(fa, "head_a.0")
             mmsl = vsepp(mv @ ma.t(), max_violation=max_violation)
@@ -181,6 +185,8 @@ def main():
     grad_case("objective_latent_bn", lambda fv, fa, fi: objective(fv, fa, fi, fusion="cross", latent_bn=True),
               fv=torch.randn(n, dv), fa=torch.randn(n, da), fi=torch.randn(n, di))
     grad_case("objective_projector", lambda fv, fa, fi: objective(fv, fa, fi, fusion="cross", latent_bn=True, hidden=True, weights=WP),
+              fv=torch.randn(n, dv), fa=torch.randn(n, da), fi=torch.randn(n, di))
+    grad_case("objective_decorrelation", lambda fv, fa, fi: objective(fv, fa, fi, fusion="cross", latent_bn=True, decorrelation=0.5),
               fv=torch.randn(n, dv), fa=torch.randn(n, da), fi=torch.randn(n, di))
     save("objective_projector_weights", **{f"{k}.weight": v[0] for k, v in WP.items()}, **{f"{k}.bias": v[1] for k, v in WP.items()})
     with open(os.path.join(OUT, "index.json"), "w") as f:
