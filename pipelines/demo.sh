@@ -13,6 +13,9 @@ swift build -c release
 BIN="$(swift build -c release --show-bin-path)"
 mkdir -p "$OUT/recordings"
 CATALOG="$OUT/catalog.sqlite"
+# The labelled evaluation scans live in a catalog of their own: a rerun segments the pretraining
+# recipes over every recording of its catalog, and must not pull them into pretraining.
+EVAL="$OUT/eval.sqlite"
 
 echo "== sample recordings (2 scans of 60 s, 1008x784, 30 fps, stereo speech)"
 "$BIN/sono-sample" --out "$OUT/recordings" --name demo_scan_a --seconds 60 --seed 1 >/dev/null
@@ -43,19 +46,19 @@ for i in 1 2 3; do
 done
 printf 'scan_id,video\n' > "$OUT/labelled.csv"
 for i in 1 2 3; do printf 'demo_labelled_%s,labelled/demo_labelled_%s.mp4\n' $i $i >> "$OUT/labelled.csv"; done
-"$BIN/sono-ingest" --catalog "$CATALOG" --manifest "$OUT/labelled.csv" --quiet
+"$BIN/sono-ingest" --catalog "$EVAL" --manifest "$OUT/labelled.csv" --quiet
 merge_csv() { head -1 "$1"; for f in "$@"; do tail -n +2 "$f"; done; }
 merge_csv "$OUT"/labelled/demo_labelled_*.planes.csv > "$OUT/planes.csv"
 merge_csv "$OUT"/labelled/demo_labelled_*.gaze.csv > "$OUT/gaze.csv"
-"$BIN/sono-ingest" labels --catalog "$CATALOG" --planes "$OUT/planes.csv" --name planes
-"$BIN/sono-ingest" labels --catalog "$CATALOG" --gaze "$OUT/gaze.csv" --name gaze
-"$BIN/sono-segment" --catalog "$CATALOG" --recipe data-manifests/recipes/planes.toml --quiet
-"$BIN/sono-segment" --catalog "$CATALOG" --recipe data-manifests/recipes/saliency.toml --quiet
-"$BIN/sono-extract" --catalog "$CATALOG" --datasets planes,saliency --out "$OUT/datasets" --quiet
-"$BIN/sono-embed" --catalog "$CATALOG" --dataset planes --checkpoint "$OUT/checkpoints/encoders.safetensors" --out "$OUT/eval/pretrained.npy"
-"$BIN/sono-embed" --catalog "$CATALOG" --dataset planes --model tiny --seed 0 --out "$OUT/eval/random.npy"
+"$BIN/sono-ingest" labels --catalog "$EVAL" --planes "$OUT/planes.csv" --name planes
+"$BIN/sono-ingest" labels --catalog "$EVAL" --gaze "$OUT/gaze.csv" --name gaze
+"$BIN/sono-segment" --catalog "$EVAL" --recipe data-manifests/recipes/planes.toml --quiet
+"$BIN/sono-segment" --catalog "$EVAL" --recipe data-manifests/recipes/saliency.toml --quiet
+"$BIN/sono-extract" --catalog "$EVAL" --datasets planes,saliency --out "$OUT/eval-datasets" --quiet
+"$BIN/sono-embed" --catalog "$EVAL" --dataset planes --checkpoint "$OUT/checkpoints/encoders.safetensors" --out "$OUT/eval/pretrained.npy"
+"$BIN/sono-embed" --catalog "$EVAL" --dataset planes --model tiny --seed 0 --out "$OUT/eval/random.npy"
 echo "-- linear probe, folds by scan (pretrained image encoder, then the same network at its random initialisation):"
-"$BIN/sono-eval" probe --catalog "$CATALOG" --dataset planes --features "$OUT/eval/pretrained.npy" --out "$OUT/eval/probe-pretrained"
-"$BIN/sono-eval" probe --catalog "$CATALOG" --dataset planes --features "$OUT/eval/random.npy" --out "$OUT/eval/probe-random"
+"$BIN/sono-eval" probe --catalog "$EVAL" --dataset planes --features "$OUT/eval/pretrained.npy" --out "$OUT/eval/probe-pretrained"
+"$BIN/sono-eval" probe --catalog "$EVAL" --dataset planes --features "$OUT/eval/random.npy" --out "$OUT/eval/probe-random"
 
-echo "== done: catalog $CATALOG, shards under $OUT/datasets, previews in $OUT/previews, checkpoint in $OUT/checkpoints, probe tables in $OUT/eval"
+echo "== done: catalogs $CATALOG (pretraining) and $EVAL (evaluation), shards under $OUT/datasets and $OUT/eval-datasets, previews in $OUT/previews, checkpoint in $OUT/checkpoints, probe tables in $OUT/eval"
