@@ -30,7 +30,8 @@ _stub_library = None
 
 def _torchvision():  # type: ignore[no-untyped-def]
     """torchvision's model modules, also where its C++ ops do not load next to a CPU torch
-    (PyPI's CUDA wheel): the models need none of them (as scripts/reference/make_pretrained_fixtures.py)."""
+    (PyPI's CUDA wheel): the models need none of them, only the two schemas its import registers
+    fakes for (the stub library is kept alive: dropping it would remove the schemas)."""
     global _stub_library
     try:
         import torchvision  # noqa: F401

@@ -17,8 +17,7 @@ statistics are randomised too so that their copying is tested.
 
     python3 scripts/reference/make_pretrained_fixtures.py OUT_DIR
 """
-import json
-import struct
+import os
 import sys
 
 import numpy as np
@@ -26,43 +25,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-
-def import_torchvision():
-    """torchvision, also where its C++ ops do not load (PyPI's CUDA-built wheel next to a CPU
-    torch): its models need none of them, only the two schemas its import registers fakes for."""
-    try:
-        import torchvision  # noqa: F401
-    except RuntimeError as error:
-        if "torchvision::" not in str(error):
-            raise
-        for name in [n for n in sys.modules if n == "torchvision" or n.startswith("torchvision.")]:
-            del sys.modules[name]
-        global _stub_library  # kept alive: dropping the Library object would remove the schemas
-        _stub_library = torch.library.Library("torchvision", "DEF")
-        for op in ("nms", "qnms"):
-            _stub_library.define(f"{op}(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-    from torchvision.models import resnet18
-    from torchvision.models.video import r2plus1d_18
-    return resnet18, r2plus1d_18
-
-
-def save_safetensors(tensors, path):
-    """The safetensors format (as safetensors.torch.save_file writes it), without the package."""
-    dtypes = {np.dtype(np.float32): "F32", np.dtype(np.int64): "I64"}
-    header, blobs, offset = {}, [], 0
-    for name in sorted(tensors):
-        a = np.ascontiguousarray(tensors[name])
-        data = a.astype(a.dtype.newbyteorder("<"), copy=False).tobytes()
-        header[name] = {"dtype": dtypes[a.dtype], "shape": list(a.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for blob in blobs:
-            f.write(blob)
+# The safetensors writer and the torchvision import (which also works where torchvision's C++
+# ops do not load next to a CPU torch) are the package's own.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+from sonodual.checkpoint import write_safetensors  # noqa: E402
+from sonodual.models import _torchvision  # noqa: E402
 
 
 def state_arrays(model, prefix=""):
@@ -160,7 +127,7 @@ class Cnn14(nn.Module):
 def write_case(out, name, model, x, features, prefix="", extra=None):
     arrays = state_arrays(model, prefix)
     arrays.update(extra or {})
-    save_safetensors(arrays, f"{out}/{name}.safetensors")
+    write_safetensors(arrays, f"{out}/{name}.safetensors")
     model.eval().double()
     with torch.no_grad():
         y = features(model, x.double())
@@ -173,7 +140,8 @@ def main():
     torch.set_num_threads(1)
     torch.manual_seed(12)
     generator = torch.Generator().manual_seed(12)
-    resnet18, r2plus1d_18 = import_torchvision()
+    image_resnet, video_resnet = _torchvision()
+    resnet18, r2plus1d_18 = image_resnet.resnet18, video_resnet.r2plus1d_18
 
     def pooled(model, x):  # the features before fc
         model.fc = nn.Identity()
