@@ -78,9 +78,9 @@ struct FrameTransform: Hashable {
     /// Writes the transformed `side`² frame as `x·scale + bias` (the loader's normalisation), after
     /// intensity p → ((p·b − m)·c + m) on p = x in 0…255 with m the frame's mean after brightness.
     /// Pixels a shift exposes get the value of black (`bias`).
-    func apply(_ src: UnsafePointer<UInt8>, side: Int, into dst: UnsafeMutablePointer<Float>, scale: Float, bias: Float,
-               mean: Float) {
+    func apply(_ src: UnsafePointer<UInt8>, side: Int, into dst: UnsafeMutablePointer<Float>, scale: Float, bias: Float) {
         let n = side
+        let mean = contrast == 1 ? 0 : Self.mean(src, n * n)
         // Intensity as one affine map on the source value: x·gain + offset.
         let gain = brightness * contrast
         let offset = (1 - contrast) * mean * brightness
@@ -114,5 +114,12 @@ struct FrameTransform: Hashable {
                 dst[y * n + x] = (top * (1 - wy) + bottom * wy) * s + b
             }
         }
+    }
+
+    /// The mean of `count` bytes (the pivot of the contrast change).
+    static func mean(_ src: UnsafePointer<UInt8>, _ count: Int) -> Float {
+        var sum = 0
+        for i in 0..<count { sum += Int(src[i]) }
+        return Float(sum) / Float(max(1, count))
     }
 }

@@ -220,10 +220,9 @@ public final class ShardLoader: @unchecked Sendable {
         let records = batch.map { readers[$0.shard].record($0.slot) }
         func convert(_ src: UnsafePointer<UInt8>, _ transform: FrameTransform, into dst: UnsafeMutablePointer<Float>) {
             if transform.isIdentity {
-                sono_u8_to_f32(src, dst, frameSize, pixelScale, pixelBias)
+                sono_u8_to_f32(src, dst, frameSize, pixelScale, pixelBias)  // also for non-square records
             } else {
-                let mean = transform.contrast == 1 ? 0 : Self.mean(src, frameSize)
-                transform.apply(src, side: w, into: dst, scale: pixelScale, bias: pixelBias, mean: mean)
+                transform.apply(src, side: w, into: dst, scale: pixelScale, bias: pixelBias)
             }
         }
         let video = uninitialized(batch.count * t * frameSize) { out in
@@ -249,12 +248,5 @@ public final class ShardLoader: @unchecked Sendable {
         }
         return Batch(epoch: epoch, step: step, clipIDs: batch.map(\.clipID), video: video, still: still, logMel: logMel,
                      frames: t, size: h, melFrames: f, mels: mels)
-    }
-
-    /// The mean of `count` bytes (the pivot of the contrast augmentation).
-    static func mean(_ src: UnsafePointer<UInt8>, _ count: Int) -> Float {
-        var sum = 0
-        for i in 0..<count { sum += Int(src[i]) }
-        return Float(sum) / Float(max(1, count))
     }
 }

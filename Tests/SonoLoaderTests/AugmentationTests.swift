@@ -8,9 +8,8 @@ final class AugmentationTests: XCTestCase {
 
     private func apply(_ t: FrameTransform, scale: Float = 1 / 255, bias: Float = 0) -> [Float] {
         var out = [Float](repeating: .nan, count: side * side)
-        let mean = Float(frame.reduce(0) { $0 + Int($1) }) / Float(frame.count)
         frame.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { t.apply(src.baseAddress!, side: side, into: $0.baseAddress!, scale: scale, bias: bias, mean: mean) }
+            out.withUnsafeMutableBufferPointer { t.apply(src.baseAddress!, side: side, into: $0.baseAddress!, scale: scale, bias: bias) }
         }
         return out
     }
