@@ -118,42 +118,46 @@ public struct LossTerms: Codable, Sendable, Equatable {
 public final class DualHeads {
     /// The objective; only `maxViolation` changes during a run (the trainer's warm-up).
     public var config: DualObjectiveConfig
-    let projectV: LinearLayer, projectA: LinearLayer, projectI: LinearLayer
+    let projectV: Projection, projectA: Projection, projectI: Projection
     let fusionA: LinearLayer, fusionI: LinearLayer
     let headV: (LinearLayer, BatchNorm), headA: (LinearLayer, BatchNorm), headI: (LinearLayer, BatchNorm)
-    /// The projections' batch norms (`latentBatchNorm`), nil without.
-    let normV: BatchNorm?, normA: BatchNorm?, normI: BatchNorm?
-    /// The projections' hidden layers (`projectorHidden` > 0), nil without.
-    let hiddenV: (LinearLayer, BatchNorm)?, hiddenA: (LinearLayer, BatchNorm)?, hiddenI: (LinearLayer, BatchNorm)?
 
     public init(videoFeatures: Int, audioFeatures: Int, imageFeatures: Int, config: DualObjectiveConfig = DualObjectiveConfig(),
                 initialization: Initialization = .xavierUniform(seed: 7)) {
         self.config = config
         let d = config.latent
-        let h = config.projectorHidden
-        func hidden(_ features: Int, salt: UInt64) -> (LinearLayer, BatchNorm)? {
-            h > 0 ? (LinearLayer(features, h, initialization: initialization, salt: salt), BatchNorm(channels: h)) : nil
+        func projection(_ features: Int, salt: UInt64) -> Projection {
+            Projection(features: features, latent: d, hidden: config.projectorHidden, batchNorm: config.latentBatchNorm,
+                       initialization: initialization, salt: salt)
         }
-        hiddenV = hidden(videoFeatures, salt: 11)
-        hiddenA = hidden(audioFeatures, salt: 12)
-        hiddenI = hidden(imageFeatures, salt: 13)
-        projectV = LinearLayer(h > 0 ? h : videoFeatures, d, initialization: initialization, salt: 1)
-        projectA = LinearLayer(h > 0 ? h : audioFeatures, d, initialization: initialization, salt: 2)
-        projectI = LinearLayer(h > 0 ? h : imageFeatures, d, initialization: initialization, salt: 3)
+        projectV = projection(videoFeatures, salt: 1)
+        projectA = projection(audioFeatures, salt: 2)
+        projectI = projection(imageFeatures, salt: 3)
         fusionA = LinearLayer(2 * d, d, initialization: initialization, salt: 4)
         fusionI = config.sharedFusion ? fusionA : LinearLayer(2 * d, d, initialization: initialization, salt: 5)
         headV = (LinearLayer(videoFeatures, d, initialization: initialization, salt: 6), BatchNorm(channels: d))
         headA = (LinearLayer(audioFeatures, d, initialization: initialization, salt: 7), BatchNorm(channels: d))
         headI = (LinearLayer(imageFeatures, d, initialization: initialization, salt: 8), BatchNorm(channels: d))
-        normV = config.latentBatchNorm ? BatchNorm(channels: d) : nil
-        normA = config.latentBatchNorm ? BatchNorm(channels: d) : nil
-        normI = config.latentBatchNorm ? BatchNorm(channels: d) : nil
     }
 
-    /// z_m (2), through the hidden layer with `projectorHidden`, batch-normalised with `latentBatchNorm`.
-    func project(_ layer: LinearLayer, _ norm: BatchNorm?, _ f: Tensor, hidden: (LinearLayer, BatchNorm)?) -> Tensor {
-        let z = layer(hidden.map { $0.1($0.0(f)).relu() } ?? f)
-        return norm.map { $0(z) } ?? z
+    /// One MMCL projection z_m (2): the hidden layer with `projectorHidden` (Linear, BN, ReLU),
+    /// the linear map, the batch norm with `latentBatchNorm`.
+    struct Projection {
+        let hidden: (LinearLayer, BatchNorm)?
+        let linear: LinearLayer
+        let norm: BatchNorm?
+
+        init(features: Int, latent d: Int, hidden h: Int, batchNorm: Bool, initialization: Initialization, salt: UInt64) {
+            // Hidden layers take salts 11…13 beside the linear maps' 1…3.
+            hidden = h > 0 ? (LinearLayer(features, h, initialization: initialization, salt: salt + 10), BatchNorm(channels: h)) : nil
+            linear = LinearLayer(h > 0 ? h : features, d, initialization: initialization, salt: salt)
+            norm = batchNorm ? BatchNorm(channels: d) : nil
+        }
+
+        func callAsFunction(_ f: Tensor) -> Tensor {
+            let z = linear(hidden.map { $0.1($0.0(f)).relu() } ?? f)
+            return norm.map { $0(z) } ?? z
+        }
     }
 
     public struct Losses {
@@ -175,9 +179,9 @@ public final class DualHeads {
         var total: Tensor? = nil
         func add(_ t: Tensor) { total = total.map { $0 + t } ?? t }
         if c.mmcl {
-            let zv = project(projectV, normV, fv, hidden: hiddenV), za = project(projectA, normA, fa, hidden: hiddenA)   // (2)
+            let zv = projectV(fv), za = projectA(fa)   // (2)
             latents["v"] = zv; latents["a"] = za
-            let zi = image.map { project(projectI, normI, $0, hidden: hiddenI) }
+            let zi = image.map { projectI($0) }
             if let zi { latents["i"] = zi }
             let av = contrastive(za, zv)
             terms.nceAudioVideo = av.item
@@ -234,8 +238,8 @@ public final class DualHeads {
     /// The MMCL latents z_v, z_a, z_i (2) and the MMSL embeddings µ_v, µ_a, µ_i (9), l2-normalised,
     /// for retrieval at validation (call in evaluation mode, without gradients).
     public func retrievalSpaces(video fv: Tensor, audio fa: Tensor, image fi: Tensor?) -> (latent: [Tensor?], similarity: [Tensor?]) {
-        let latent: [Tensor?] = [project(projectV, normV, fv, hidden: hiddenV).l2Normalized(), project(projectA, normA, fa, hidden: hiddenA).l2Normalized(),
-                                 fi.map { project(projectI, normI, $0, hidden: hiddenI).l2Normalized() }]
+        let latent: [Tensor?] = [projectV(fv).l2Normalized(), projectA(fa).l2Normalized(),
+                                 fi.map { projectI($0).l2Normalized() }]
         let similarity: [Tensor?] = [embed(headV, fv), embed(headA, fa), fi.map { embed(headI, $0) }]
         return (latent, similarity)
     }
@@ -279,8 +283,7 @@ public final class DualHeads {
     }
 
     public func namedParameters() -> [(String, Tensor)] {
-        var p = prefixed("proj_v", projectV.namedParameters()) + prefixed("proj_a", projectA.namedParameters())
-        p += prefixed("proj_i", projectI.namedParameters()) + prefixed("fusion_a", fusionA.namedParameters())
+        var p = projections.flatMap { prefixed($0.0, $0.1.linear.namedParameters()) } + prefixed("fusion_a", fusionA.namedParameters())
         if !config.sharedFusion { p += prefixed("fusion_i", fusionI.namedParameters()) }
         for (name, head) in [("head_v", headV), ("head_a", headA), ("head_i", headI)] {
             p += prefixed("\(name).0", head.0.namedParameters()) + prefixed("\(name).1", head.1.namedParameters())
@@ -292,12 +295,14 @@ public final class DualHeads {
         return p
     }
 
+    var projections: [(String, Projection)] { [("proj_v", projectV), ("proj_a", projectA), ("proj_i", projectI)] }
+
     var hiddenLayers: [(String, (LinearLayer, BatchNorm))] {
-        [("proj_v_hidden", hiddenV), ("proj_a_hidden", hiddenA), ("proj_i_hidden", hiddenI)].compactMap { name, layer in layer.map { (name, $0) } }
+        projections.compactMap { name, projection in projection.hidden.map { ("\(name)_hidden", $0) } }
     }
 
     var latentNorms: [(String, BatchNorm)] {
-        [("proj_v_bn", normV), ("proj_a_bn", normA), ("proj_i_bn", normI)].compactMap { name, norm in norm.map { (name, $0) } }
+        projections.compactMap { name, projection in projection.norm.map { ("\(name)_bn", $0) } }
     }
 
     public func namedBatchNorms() -> [(String, BatchNorm)] {
