@@ -133,21 +133,29 @@ public enum MediaProbe {
         guard let index = input.bestStream(AVMEDIA_TYPE_VIDEO) else { throw MediaError(.noVideoStream, path: path, reason: "no video stream") }
         input.discardAll(except: [index])
         let tb = input.stream(index).pointee.time_base.rational
-        let packet = Packet()
         var times: [Microseconds] = []
-        while true {
-            let rc = av_read_frame(input.pointer, packet.pointer)
-            if rc == FFmpegCodes.eof { break }
-            try check(rc, "av_read_frame", path: path, kind: .truncated)
-            defer { av_packet_unref(packet.pointer) }
-            guard packet.pointer.pointee.stream_index == index else { continue }
-            let pts = packet.pointer.pointee.pts
+        let rc = try readPackets(input, stream: index) { packet in
+            let pts = packet.pointee.pts
             guard pts != FFmpegCodes.noPTS, let t = tb.scale(pts, toUnit: 1_000_000) else {
                 throw MediaError(.unsupported, path: path, reason: "video packet \(times.count) has no presentation timestamp: label by time spans instead of frame indices")
             }
             times.append(t)
         }
+        if rc != FFmpegCodes.eof { try check(rc, "av_read_frame", path: path, kind: .truncated) }
         return times.sorted()
+    }
+
+    /// Reads packets until `av_read_frame` stops, handing each packet of stream `index` to `body`
+    /// (unreferenced after it); returns the code that stopped reading (EOF or an error).
+    static func readPackets(_ input: FormatContext, stream index: Int32,
+                            _ body: (UnsafeMutablePointer<AVPacket>) throws -> Void) rethrows -> Int32 {
+        let packet = Packet()
+        while true {
+            let rc = av_read_frame(input.pointer, packet.pointer)
+            if rc < 0 { return rc }
+            defer { av_packet_unref(packet.pointer) }
+            if packet.pointer.pointee.stream_index == index { try body(packet.pointer) }
+        }
     }
 
     /// Clockwise degrees to rotate the decoded picture for display (what `ffmpeg` autorotate does).
@@ -168,7 +176,6 @@ public enum MediaProbe {
     static func checkNotTruncated(_ input: FormatContext, _ index: Int32, _ video: VideoStreamInfo) throws {
         guard let duration = video.duration, duration > 0 else { return }
         let end = video.startTime + duration
-        let st = input.stream(index)
         let tb = video.timeBase
         let lookBack: Microseconds = 3_000_000
         let target = max(video.startTime, end - lookBack)
@@ -178,20 +185,13 @@ public enum MediaProbe {
         }
         input.discardAll(except: [index])
         defer { input.discardAll(except: Set((0..<Int32(input.streamCount)).map { $0 })) }
-        let packet = Packet()
         var lastEnd: Microseconds? = nil
-        var readError: Int32 = 0
-        while true {
-            let rc = av_read_frame(input.pointer, packet.pointer)
-            if rc < 0 { readError = rc; break }
-            defer { av_packet_unref(packet.pointer) }
-            guard packet.pointer.pointee.stream_index == index else { continue }
-            let pts = packet.pointer.pointee.pts
-            guard pts != FFmpegCodes.noPTS, let t = tb.scale(pts, toUnit: 1_000_000) else { continue }
-            let d = tb.scale(packet.pointer.pointee.duration, toUnit: 1_000_000) ?? 0
+        let readError = readPackets(input, stream: index) { packet in
+            let pts = packet.pointee.pts
+            guard pts != FFmpegCodes.noPTS, let t = tb.scale(pts, toUnit: 1_000_000) else { return }
+            let d = tb.scale(packet.pointee.duration, toUnit: 1_000_000) ?? 0
             lastEnd = max(lastEnd ?? .min, t + d)
         }
-        _ = st
         // Tolerate a few frames of slack: stated durations are rounded and B-frame reorder shifts pts.
         let slack: Microseconds = 500_000
         guard let lastEnd else {
