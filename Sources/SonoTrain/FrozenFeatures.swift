@@ -32,10 +32,7 @@ public struct FeatureTable: Sendable {
     /// Writes `F.npy` (float32 [N, D]) with `F.clip_ids.npy` and `F.labels.npy` (int64 [N]) beside it.
     public func write(to path: String) throws {
         let base = path.hasSuffix(".npy") ? String(path.dropLast(4)) : path
-        let folder = URL(fileURLWithPath: base).deletingLastPathComponent().path
-        do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
-            throw InputError(path: path, reason: "cannot create its folder (\(error.localizedDescription))")
-        }
+        try Folders.createParent(of: path)
         try NPYArray(float32: features, shape: [count, dimension]).write(to: base + ".npy")
         try NPYArray(int64: clipIDs, shape: [count]).write(to: base + ".clip_ids.npy")
         try NPYArray(int64: labels.map(Int64.init), shape: [count]).write(to: base + ".labels.npy")

@@ -45,8 +45,7 @@ extension Trainer {
     /// Weights, running statistics, Adam's moments (where a parameter has them), the loader's
     /// state and the resolved config, as safetensors (written to a temporary name, then renamed).
     public func saveCheckpoint(to path: String, step: Int) throws {
-        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
-                                                withIntermediateDirectories: true)
+        try Folders.createParent(of: path)
         var tensors = weightTensors(Self.parameters(video, image, audio, heads), batchNorms)
         var adamStep = 0
         for (name, p) in Self.parameters(video, image, audio, heads) {

@@ -87,8 +87,7 @@ final class TrainingLogFile {
     init(path: String?) throws {
         encoder.outputFormatting = [.sortedKeys]
         guard let path else { handle = nil; return }
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try? Folders.createParent(of: path)
         if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         guard let h = FileHandle(forWritingAtPath: path) else { throw ValidationError("cannot write the log \(path)") }
         h.seekToEndOfFile()
