@@ -19,30 +19,8 @@ CONFIGS = {
     "default": [],
 }
 
-CLIPS = """name = "clips"
-[clips]
-length_s = 2.0
-stride_s = 2.0
-frames = 8
-frame_size = {size}
-stills = 1
-[selection]
-mode = "none"
-min_video_activity = 0.0
-min_brightness = 0.0
-[split]
-train = 0.75
-val = 0.25
-test = 0.0
-seed = 2024
-[logmel]
-sample_rate = 32000
-n_fft = 1024
-hop = 320
-mels = 64
-fmin = 50
-fmax = 14000
-"""
+# The pretraining recipe the learning test uses too; --size replaces its frame size.
+CLIPS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data-manifests", "recipes", "learning.toml")
 
 PLANES = """name = "planes"
 [frames]
@@ -111,7 +89,8 @@ def main():
     t0 = time.time()
     pre, probe_db = os.path.join(work, "pre.sqlite"), os.path.join(work, "probe.sqlite")
     if not os.path.exists(pre):
-        open(os.path.join(work, "clips.toml"), "w").write(CLIPS.format(size=a.size))
+        recipe = re.sub(r"(?m)^frame_size = \d+", f"frame_size = {a.size}", open(CLIPS).read())
+        open(os.path.join(work, "clips.toml"), "w").write(recipe)
         run(b, "sono-ingest", ["--catalog", pre, "--manifest", recordings(b, work, "p", a.scans, a.seconds, 100), "--quiet"])
         run(b, "sono-segment", ["--catalog", pre, "--recipe", os.path.join(work, "clips.toml"), "--quiet"])
         run(b, "sono-extract", ["--catalog", pre, "--datasets", "clips", "--out", os.path.join(work, "pre-shards"), "--quiet"])

@@ -16,6 +16,9 @@ import SonoTestSupport
 final class LearningTests: XCTestCase {
     /// Scans for pretraining (6 train, 2 val by the recipe's seeded split) and for the probe.
     static let pretrainScans = 8, probeScans = 4, seconds = "40"
+    /// Every 2 s window a clip (no speech selection), split 0.75 / 0.25 by scan; shared with benchmarks/learning.py.
+    static let clipsRecipe = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../data-manifests/recipes/learning.toml").standardized.path
 
     func testShortPretrainingLearns() throws {
         // Not run by scripts/test.sh (`--skip LearningTests`): its margin is thin (4–5 retrieval
@@ -24,32 +27,7 @@ final class LearningTests: XCTestCase {
         let dir = TemporaryDirectory("learning")
         try sample(dir, prefix: "p", count: Self.pretrainScans, seed: 100)
         try sample(dir, prefix: "q", count: Self.probeScans, seed: 200)
-        // Pretraining catalog: every 2 s window a clip (no speech selection), split 0.75 / 0.25 by scan.
-        try write(dir.file("clips.toml"), """
-            name = "clips"
-            [clips]
-            length_s = 2.0
-            stride_s = 2.0
-            frames = 8
-            frame_size = 64
-            stills = 1
-            [selection]
-            mode = "none"
-            min_video_activity = 0.0
-            min_brightness = 0.0
-            [split]
-            train = 0.75
-            val = 0.25
-            test = 0.0
-            seed = 2024
-            [logmel]
-            sample_rate = 32000
-            n_fft = 1024
-            hop = 320
-            mels = 64
-            fmin = 50
-            fmax = 14000
-            """)
+        // The probe's labelled frames (the pretraining clips: data-manifests/recipes/learning.toml).
         try write(dir.file("planes.toml"), """
             name = "planes"
             [frames]
@@ -68,7 +46,7 @@ final class LearningTests: XCTestCase {
             """)
         let pre = dir.file("pre.sqlite"), probe = dir.file("probe.sqlite")
         try stage("sono-ingest", ["--catalog", pre, "--manifest", dir.file("p.csv"), "--quiet"])
-        try stage("sono-segment", ["--catalog", pre, "--recipe", dir.file("clips.toml"), "--quiet"])
+        try stage("sono-segment", ["--catalog", pre, "--recipe", Self.clipsRecipe, "--quiet"])
         try stage("sono-extract", ["--catalog", pre, "--datasets", "clips", "--out", dir.file("pre-shards"), "--quiet"])
         try stage("sono-ingest", ["--catalog", probe, "--manifest", dir.file("q.csv"), "--quiet"])
         var planes = "scan_id,start_s,end_s,label\n"
