@@ -31,28 +31,22 @@ public enum LabelledSampleGenerator {
             throw InputError(path: directory, reason: "labelled sample name '\(spec.name)' must be letters, digits, '.', '_' or '-' (it is the CSVs' scan_id)")
         }
         let plan = try LabelledPlan(spec: spec, options: options)
-        let dir = URL(fileURLWithPath: directory)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let work = dir.appendingPathComponent(".\(spec.name).work")
-        try? FileManager.default.removeItem(at: work)
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: work) }
-
-        let speech = try LabelledSpeech(plan: plan, workDirectory: work)
-        let video = LabelledVideo(plan: plan)
-        // The same band as the plain samples: nothing in it gives the view away.
-        let sample = try SampleGenerator.encode(spec, samples: speech.samples, utterances: speech.utterances,
-                                                bandHeight: plan.sector.bandHeight, into: dir, work: work) {
-            video.render(frame: $0, into: &$1)
+        return try SampleGenerator.withFolders(spec, directory) { dir, work in
+            let speech = try LabelledSpeech(plan: plan, workDirectory: work)
+            let video = LabelledVideo(plan: plan)
+            // The same band as the plain samples: nothing in it gives the view away.
+            let sample = try SampleGenerator.encode(spec, samples: speech.samples, utterances: speech.utterances,
+                                                    bandHeight: plan.sector.bandHeight, into: dir, work: work) {
+                video.render(frame: $0, into: &$1)
+            }
+            let planesURL = dir.appendingPathComponent("\(spec.name).planes.csv")
+            let gazeURL = dir.appendingPathComponent("\(spec.name).gaze.csv")
+            try planesCSV(plan).write(to: planesURL, atomically: true, encoding: .utf8)
+            try gazeCSV(plan).write(to: gazeURL, atomically: true, encoding: .utf8)
+            return Output(sample: sample,
+                          planesPath: planesURL.path, gazePath: gazeURL.path, plan: plan,
+                          spoken: speech.spoken.map { $0.map { Spoken(text: $0.text, namesView: $0.namesView) } })
         }
-
-        let planesURL = dir.appendingPathComponent("\(spec.name).planes.csv")
-        let gazeURL = dir.appendingPathComponent("\(spec.name).gaze.csv")
-        try planesCSV(plan).write(to: planesURL, atomically: true, encoding: .utf8)
-        try gazeCSV(plan).write(to: gazeURL, atomically: true, encoding: .utf8)
-        return Output(sample: sample,
-                      planesPath: planesURL.path, gazePath: gazeURL.path, plan: plan,
-                      spoken: speech.spoken.map { $0.map { Spoken(text: $0.text, namesView: $0.namesView) } })
     }
 
     /// `scan_id,start_s,end_s,label`: the plan's intervals (ms precision), covering the video.

@@ -16,19 +16,26 @@ public enum SampleGenerator {
     /// Writes `<name>.mp4` and `<name>.speech.json` into `directory`.
     public static func generate(_ spec: SampleSpec, into directory: String) throws -> Output {
         try spec.validate(directory: directory)
+        return try withFolders(spec, directory) { dir, work in
+            // Sound first: it is small, and written to a raw file that ffmpeg reads beside the video pipe.
+            let speech = try SpeechTrack(spec: spec, workDirectory: work)
+            let video = UltrasoundVideo(spec: spec)
+            return try encode(spec, samples: speech.samples, utterances: speech.utterances, bandHeight: video.bandHeight, into: dir, work: work) {
+                video.render(frame: $0, fps: spec.framesPerSecond, into: &$1)
+            }
+        }
+    }
+
+    /// Runs `body` with the output folder (created) and a fresh work folder beside the outputs
+    /// (`.<name>.work`, removed afterwards whatever happens).
+    static func withFolders<T>(_ spec: SampleSpec, _ directory: String, _ body: (URL, URL) throws -> T) throws -> T {
         let dir = URL(fileURLWithPath: directory)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let work = dir.appendingPathComponent(".\(spec.name).work")
         try? FileManager.default.removeItem(at: work)
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
-
-        // Sound first: it is small, and written to a raw file that ffmpeg reads beside the video pipe.
-        let speech = try SpeechTrack(spec: spec, workDirectory: work)
-        let video = UltrasoundVideo(spec: spec)
-        return try encode(spec, samples: speech.samples, utterances: speech.utterances, bandHeight: video.bandHeight, into: dir, work: work) {
-            video.render(frame: $0, fps: spec.framesPerSecond, into: &$1)
-        }
+        return try body(dir, work)
     }
 
     /// Encodes a sample: the frames `render` draws (gray, full frame) under the machine's text
