@@ -23,7 +23,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .objective import DualHeads, ObjectiveConfig
-from .order import _GOLDEN, _M64, permutation
+from .order import _GOLDEN, _M64
 
 _stub_library = None
 
@@ -242,9 +242,3 @@ def swift_batch(dataset: object, indices: Sequence[int]) -> Tuple[torch.Tensor, 
     still = np.stack([r["still"] for r in recs]).astype(np.float32) * scale
     mel = np.stack([r["logmel"] for r in recs]).astype(np.float32)
     return torch.from_numpy(video), torch.from_numpy(still), torch.from_numpy(mel)
-
-
-def swift_epoch_order(count: int, seed: int, epoch: int) -> List[int]:
-    """The order in which Swift's `EpochPlan` (no dataset weights) visits `count` items in an epoch:
-    positions in the loader's item list (storage order = `Dataset` order for one dataset)."""
-    return permutation(count, seed, epoch)

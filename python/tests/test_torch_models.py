@@ -21,7 +21,8 @@ import torch  # noqa: E402  installed by scripts/setup.sh: these tests must run,
 
 from sonodual import Dataset  # noqa: E402
 from sonodual.checkpoint import read_safetensors  # noqa: E402
-from sonodual.models import DualModel, load_swift_state, swift_batch, swift_epoch_order  # noqa: E402
+from sonodual.models import DualModel, load_swift_state, swift_batch  # noqa: E402
+from sonodual.order import permutation  # noqa: E402
 from sonodual.objective import ObjectiveConfig  # noqa: E402
 
 SEED, BATCH, LR, WD, B1, B2, EPS = 3, 8, 3e-3, 1e-4, 0.9, 0.999, 1e-8
@@ -78,7 +79,7 @@ def initial_weights(ck: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
 def batch(cat: str, epoch: int) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     ds = Dataset.open(cat, "clip2s", split="train")
     assert len(ds) == BATCH  # one batch per epoch: the whole split, in the loader's order
-    return swift_batch(ds, swift_epoch_order(len(ds), SEED, epoch)[:BATCH])
+    return swift_batch(ds, permutation(len(ds), SEED, epoch)[:BATCH])
 
 
 def compare(model: torch.nn.Module, ck: Dict[str, np.ndarray], before: Dict[str, np.ndarray]) -> Dict[str, float]:
