@@ -66,10 +66,13 @@ extension SonoInspect {
         @Option(help: "At most this many clips of one scan per batch.") var maxPerScan: Int?
         @Flag(help: "Pad the last round instead of dropping it.") var noDropLast = false
 
-        func run() throws {
+        func validate() throws {
             guard rank >= 0, rank < worldSize, batchSize > 0, fromStep >= 0 else { throw ValidationError("need 0 ≤ rank < world size, batch size > 0, from-step ≥ 0") }
             guard epoch >= 0 else { throw ValidationError("--epoch must be ≥ 0 (got \(epoch))") }
             if let maxPerScan, maxPerScan < 1 { throw ValidationError("--max-per-scan must be ≥ 1 (got \(maxPerScan))") }
+        }
+
+        func run() throws {
             var options = LoaderOptions()
             options.batchSize = batchSize; options.rank = rank; options.worldSize = worldSize
             options.split = split; options.maxPerScan = maxPerScan; options.dropLast = !noDropLast
