@@ -23,6 +23,8 @@ public struct LoaderOptions: Sendable {
     public var weights: [Double]?
     /// (x/255 − mean) / std for video and still; nil leaves x/255.
     public var pixelNormalization: (mean: Float, std: Float)?
+    /// Each still and each clip to zero mean and unit std after the above (`SampleStandardization`).
+    public var standardizePerSample = false
     /// (x − mean) / std for the log-mel; nil leaves dB values.
     public var logMelNormalization: (mean: Float, std: Float)?
     /// Random flip and shift of frames, off by default.
@@ -225,18 +227,21 @@ public final class ShardLoader: @unchecked Sendable {
                 transform.apply(src, side: w, into: dst, scale: pixelScale, bias: pixelBias)
             }
         }
+        let standardize = options.standardizePerSample
         let video = uninitialized(batch.count * t * frameSize) { out in
             for (b, record) in records.enumerated() {
                 let src = record.bytes(.video).baseAddress!.assumingMemoryBound(to: UInt8.self)
                 for k in 0..<t {
                     convert(src + k * frameSize, augmentations[b].video, into: out + (b * t + k) * frameSize)
                 }
+                if standardize { SampleStandardization.apply(out + b * t * frameSize, count: t * frameSize) }
             }
         }
         let still = uninitialized(batch.count * frameSize) { out in
             for (b, record) in records.enumerated() {
                 convert(record.bytes(.still).baseAddress!.assumingMemoryBound(to: UInt8.self), augmentations[b].still,
                         into: out + b * frameSize)
+                if standardize { SampleStandardization.apply(out + b * frameSize, count: frameSize) }
             }
         }
         let logMel = uninitialized(batch.count * f * mels) { out in

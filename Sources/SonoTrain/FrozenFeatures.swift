@@ -2,6 +2,7 @@ import Foundation
 import SonoCatalog
 import SonoCore
 import SonoDataset
+import SonoLoader
 import SonoModels
 import SonoShards
 import SonoTensor
@@ -68,18 +69,22 @@ public final class FrozenEncoders {
     let video: R2Plus1D18, image: ResNet18, audio: CNN14
     let videoNormalization: InputNormalization?, imageNormalization: InputNormalization?
     let pixelMean: Float, pixelStd: Float, logMelMean: Float, logMelStd: Float
+    /// The run's `normalize.per_sample`: each still or clip standardised on its own.
+    public let perSample: Bool
     /// The datasets and scans the weights were pretrained on (empty for random weights).
     public let pretrainedDatasets: [String]
     public let pretrainedScans: Set<String>
 
-    /// Random weights of `size` from `seed` (the same initialisation a run of that seed starts from).
-    public init(randomOf size: ModelSize, seed: UInt64) {
+    /// Random weights of `size` from `seed` (the same initialisation a run of that seed starts
+    /// from); `perSample` as the run it is a baseline for.
+    public init(randomOf size: ModelSize, seed: UInt64, perSample: Bool = false) {
         self.size = size
         video = R2Plus1D18(size.video, initialization: .torchvision(seed: seed &+ 1))
         image = ResNet18(size.image, initialization: .torchvision(seed: seed &+ 2))
         audio = CNN14(size.audio, initialization: .xavierUniform(seed: seed &+ 3))
         (videoNormalization, imageNormalization) = (nil, nil)
         (pixelMean, pixelStd, logMelMean, logMelStd) = (0, 1, 0, 1)
+        self.perSample = perSample
         pretrainedDatasets = []
         pretrainedScans = []
         setEvaluation()
@@ -103,6 +108,7 @@ public final class FrozenEncoders {
         videoNormalization = config.initVideo.isEmpty ? nil : PretrainedLayout.torchvisionR2Plus1D18.inputNormalization
         imageNormalization = config.initImage.isEmpty ? nil : PretrainedLayout.torchvisionResNet18.inputNormalization
         (pixelMean, pixelStd, logMelMean, logMelStd) = (config.pixelMean, config.pixelStd, config.logMelMean, config.logMelStd)
+        perSample = config.perSample
         pretrainedDatasets = config.datasets
         pretrainedScans = Set((file.metadata["scans"] ?? "").split(separator: ",").map(String.init))
         let stored = Dictionary(file.tensors.map { ($0.0, $0.2) }, uniquingKeysWith: { a, _ in a })
@@ -168,8 +174,13 @@ public final class FrozenEncoders {
                     guard reader.recordIsIntact(slot.slot) else {
                         throw InputError(path: reader.path, reason: "record \(slot.slot) (clip \(slot.clipID)) fails its CRC-32C")
                     }
-                    values += spec.type == .f16 ? record.f16AsFloat(field).map { ($0 - logMelMean) / logMelStd }
-                        : record.u8(field).map { (Float($0) / 255 - pixelMean) / pixelStd }
+                    if spec.type == .f16 {
+                        values += record.f16AsFloat(field).map { ($0 - logMelMean) / logMelStd }
+                    } else {
+                        var pixels = record.u8(field).map { (Float($0) / 255 - pixelMean) / pixelStd }
+                        if perSample { SampleStandardization.apply(&pixels, sampleSize: pixels.count) }
+                        values += pixels
+                    }
                     table.clipIDs.append(slot.clipID)
                     table.scanIDs.append(slot.scanID)
                     let label = isFrameDataset ? Int(record.bytes(FrameField.label.rawValue).loadUnaligned(as: Int64.self)) : -1

@@ -72,6 +72,8 @@ public struct RunConfig: Equatable, Sendable {
     public var specAugment = false
     // [normalize]: (x/255 − mean)/std for pixels, (x − mean)/std for the log-mel.
     public var pixelMean: Float = 0, pixelStd: Float = 1
+    /// Each still and clip standardised on its own (`SampleStandardization`: removes the gain).
+    public var perSample = false
     public var logMelMean: Float = 0, logMelStd: Float = 1
     // [validation]
     /// Validate every this many steps (0: only at the end, when the split has clips).
@@ -171,6 +173,7 @@ extension RunConfig {
             bool("augment.spec_augment", \.specAugment),
             float("normalize.pixel_mean", \.pixelMean, -10...10),
             float("normalize.pixel_std", \.pixelStd, 1e-6...100),
+            bool("normalize.per_sample", \.perSample),
             float("normalize.logmel_mean", \.logMelMean, -1000...1000),
             float("normalize.logmel_std", \.logMelStd, 1e-6...1000),
             int("validation.every", \.validateEvery, 0...Int.max),

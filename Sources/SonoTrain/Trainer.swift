@@ -129,6 +129,7 @@ public final class Trainer {
         options.split = split
         options.weights = config.datasetWeights.isEmpty ? nil : config.datasetWeights
         options.pixelNormalization = (config.pixelMean, config.pixelStd)
+        options.standardizePerSample = config.perSample
         options.logMelNormalization = (config.logMelMean, config.logMelStd)
         if training {
             options.maxPerScan = config.maxPerScan > 0 ? config.maxPerScan : max(1, config.batchSize / 2)

@@ -50,6 +50,7 @@ final class BadArgumentTests: XCTestCase {
         ("sono-embed", ["--catalog", "$C", "--dataset", "d", "--model", "tiny", "--encoder", "ear", "--out", "$D/e.npy"], "ear"),
         ("sono-embed", ["--catalog", "$C", "--dataset", "d", "--checkpoint", "$D/missing.safetensors", "--out", "$D/e.npy"], "missing.safetensors"),
         ("sono-embed", ["--catalog", "$C", "--dataset", "d", "--model", "tiny", "--batch-size", "0", "--out", "$D/e.npy"], "batch"),
+        ("sono-embed", ["--catalog", "$C", "--dataset", "d", "--checkpoint", "$D/missing.safetensors", "--per-sample", "--out", "$D/e.npy"], "--per-sample"),
         ("sono-eval", ["probe", "--catalog", "$C", "--dataset", "d", "--features", "$D/missing.npy"], "missing.npy"),
         ("sono-eval", ["retrieval", "--catalog", "$C", "--dataset", "d", "--checkpoint", "$D/missing.safetensors"], "missing.safetensors"),
         ("sono-finetune", ["planes", "--catalog", "$C", "--dataset", "d", "--epochs", "0", "--out", "$D/f"], "epochs"),

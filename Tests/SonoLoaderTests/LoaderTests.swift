@@ -132,6 +132,36 @@ final class LoaderTests: XCTestCase {
         }
     }
 
+    /// `standardizePerSample`: every clip (all its frames together) and every still of a batch at
+    /// mean 0 and std 1, the same values whatever the pixel normalisation before it (an affine
+    /// map of each sample); the log-mel is untouched; a blank sample is only centred.
+    func testPerSampleStandardization() throws {
+        let dir = TemporaryDirectory()
+        let catalog = try dataset(dir, count: 8, scans: 1)
+        var o = LoaderOptions()
+        o.batchSize = 4
+        o.standardizePerSample = true
+        let plain = try XCTUnwrap(try ShardLoader(catalog: catalog, datasets: ["d"], options: o, seed: 1).next())
+        o.pixelNormalization = (mean: 0.5, std: 0.25)
+        let normalised = try XCTUnwrap(try ShardLoader(catalog: catalog, datasets: ["d"], options: o, seed: 1).next())
+        o.standardizePerSample = false
+        let raw = try XCTUnwrap(try ShardLoader(catalog: catalog, datasets: ["d"], options: o, seed: 1).next())
+        XCTAssertEqual(plain.logMel, raw.logMel)
+        for (values, size) in [(plain.video, plain.frames * plain.size * plain.size), (plain.still, plain.size * plain.size)] {
+            for b in 0..<4 {
+                let x = values[(b * size)..<((b + 1) * size)].map(Double.init)
+                let mean = x.reduce(0, +) / Double(size)
+                let std = (x.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(size)).squareRoot()
+                XCTAssertEqual(mean, 0, accuracy: 1e-5)
+                XCTAssertEqual(std, 1, accuracy: 1e-4)
+            }
+        }
+        for (a, b) in zip(plain.video, normalised.video) { XCTAssertEqual(a, b, accuracy: 1e-4) }
+        var blank = [Float](repeating: 3, count: 16)
+        SampleStandardization.apply(&blank, sampleSize: 8)
+        XCTAssertEqual(blank, [Float](repeating: 0, count: 16))
+    }
+
     /// Weights repeat or subsample a dataset within each epoch.
     func testDatasetWeights() throws {
         let dir = TemporaryDirectory()

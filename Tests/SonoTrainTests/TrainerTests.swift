@@ -7,6 +7,7 @@ import SonoShards
 import SonoTensor
 import SonoTestSupport
 @testable import SonoDataset
+import SonoLoader
 @testable import SonoTrain
 
 /// A few steps of the tiny dual model on synthetic shards: finite losses that change the
@@ -269,6 +270,29 @@ final class TrainerTests: XCTestCase {
         XCTAssertNoThrow(try encoders.checkNoLeak(table, allowOverlap: true, source: "ckpt"))
         let random = FrozenEncoders(randomOf: .tiny, seed: 0)
         XCTAssertThrowsError(try random.features(of: .video, catalog: catalog, dataset: "nope"))
+    }
+
+    /// A run with `normalize.per_sample` hands it to evaluation: the checkpoint's frozen
+    /// features are those of the standardised still, as in training.
+    func testFrozenFeaturesFollowThePerSampleStandardization() throws {
+        let dir = TemporaryDirectory()
+        var (catalog, config) = try toyRun(dir, steps: 1)
+        config.perSample = true
+        let trainer = try Trainer(catalog: catalog, config: config)
+        try trainer.run(checkpointDir: dir.file("ckpt")) { _ in }
+        let encoders = try FrozenEncoders(checkpoint: dir.file("ckpt/encoders.safetensors"))
+        XCTAssertTrue(encoders.perSample)
+        let table = try encoders.features(of: .image, catalog: catalog, dataset: "toy", batchSize: 5)
+        trainer.image.setTraining(false)
+        let dataset = try catalog.latestDataset(named: "toy")
+        let reader = try catalog.openShard(try catalog.shards(datasetID: dataset.id ?? -1)[0], of: dataset)
+        var still = reader.record(0).u8(.still).map { Float($0) / 255 }
+        SampleStandardization.apply(&still, sampleSize: still.count)
+        let gray = Tensor(shape: [1, 1, 32, 32], data: still)
+        let direct = GradientMode.withoutGradients { trainer.image(Tensor.concat([gray, gray, gray], axis: 1)) }.data
+        for (a, b) in zip(direct, table.features[0..<table.dimension]) { XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(a))) }
+        XCTAssertFalse(FrozenEncoders(randomOf: .tiny, seed: 0).perSample)
+        XCTAssertTrue(FrozenEncoders(randomOf: .tiny, seed: 0, perSample: true).perSample)
     }
 
     /// The committed run files parse.

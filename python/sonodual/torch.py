@@ -4,6 +4,7 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from .dataset import Dataset
+from .normalization import standardize_per_sample
 from .order import EpochPlan
 
 
@@ -14,14 +15,16 @@ class ShardIterableDataset(IterableDataset):
     Every rank gets `len(ds) // batch_size` batches (equal across ranks: no DDP hang).
 
     Items: dicts of tensors, video [1,T,H,W] float in 0..1, still [1,H,W], logmel [1,F,M], clip_id.
-    `set_epoch(e)` before each epoch; `set_step(s)` resumes inside one (a checkpoint's loader state)."""
+    `set_epoch(e)` before each epoch; `set_step(s)` resumes inside one (a checkpoint's loader state).
+    `per_sample` standardises each clip and still as a run with `normalize.per_sample`."""
 
     def __init__(self, catalog, name, split=None, rank=0, world_size=1, seed=0, batch_size=32,
-                 drop_last=True, max_per_scan=None):
+                 drop_last=True, max_per_scan=None, per_sample=False):
         self.dataset = Dataset.open(catalog, name, split=split)
         self.rank, self.world_size, self.seed = rank, world_size, seed
         self.batch_size, self.drop_last, self.max_per_scan = batch_size, drop_last, max_per_scan
         self.epoch, self.step = 0, 0
+        self.per_sample = per_sample
         self._scans = [row["scan_id"] for row in self.dataset.rows]
 
     def plan(self, epoch=None):
@@ -44,9 +47,12 @@ class ShardIterableDataset(IterableDataset):
         for batch in batches[worker::workers]:
             for i in batch:
                 rec = self.dataset[i]
+                video, still = rec["video"].astype(np.float32) / 255, rec["still"].astype(np.float32) / 255
+                if self.per_sample:
+                    video, still = standardize_per_sample(video[None])[0], standardize_per_sample(still[None])[0]
                 yield {
                     "clip_id": rec["clip_id"],
-                    "video": torch.from_numpy(rec["video"].astype(np.float32) / 255).unsqueeze(0),
-                    "still": torch.from_numpy(rec["still"].astype(np.float32) / 255).unsqueeze(0),
+                    "video": torch.from_numpy(video).unsqueeze(0),
+                    "still": torch.from_numpy(still).unsqueeze(0),
                     "logmel": torch.from_numpy(rec["logmel"].astype(np.float32)).unsqueeze(0),
                 }
