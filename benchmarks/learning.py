@@ -3,24 +3,28 @@ image encoder's linear probe and of validation retrieval against pretraining ste
 run configurations, against the same probe on random initialisations.
 
 Everything goes through the stage executables: labelled sample recordings (`sono-sample
---labelled`), one catalog for pretraining (every 2 s window a clip, split by scan) and one for
-the probe (other recordings, `planes` frames at the pretraining size, k folds by scan), so no
-objective ever sees a probe scan. Usage (benchmarks/learning.sh):
+--labelled`), one catalog for pretraining (data-manifests/recipes/learning.toml: speech-aligned
+4 s clips, split by scan; run data-manifests/runs/learning.toml) and one for the probe (other
+recordings, `planes` frames at the pretraining size, k folds by scan), so no objective ever sees
+a probe scan. Each run is compared with random initialisation on the same input. Usage (benchmarks/learning.sh):
     python3 benchmarks/learning.py BIN WORK [--scans 48] [--seconds 60] [--steps 300] [--every 100]
         [--model tiny] [--config NAME=KEY=VALUE,KEY=VALUE ...]
 """
 import argparse, json, os, re, subprocess, sys, time
 
 CONFIGS = {
-    # The paper's objective as reconstructed (docs/training.md), with its augmentation (flip, shift).
+    # The paper's objective and input as reconstructed (docs/training.md), with its augmentation (flip, shift).
     "paper": ["objective.fusion_target=\"video\"", "objective.ranking_reduction=\"sum\"", "objective.max_violation_after=0",
-              "objective.latent_batch_norm=false", "optimizer.lr=3e-3", "optimizer.warmup_steps=0"],
-    # sono-train's defaults.
-    "default": [],
+              "objective.latent_batch_norm=false", "optimizer.lr=3e-3", "optimizer.warmup_steps=0", "normalize.per_sample=false",
+              "augment.independent_still=false", "augment.min_crop_area=1"],
+    # The learning check's run (data-manifests/runs/learning.toml: the defaults and two views of each moment).
+    "learning": [],
 }
 
-# The pretraining recipe the learning test uses too; --size replaces its frame size.
-CLIPS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data-manifests", "recipes", "learning.toml")
+# The pretraining recipe and run config the learning test uses too; --size replaces the recipe's frame size.
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CLIPS = os.path.join(ROOT, "data-manifests", "recipes", "learning.toml")
+RUN = os.path.join(ROOT, "data-manifests", "runs", "learning.toml")
 
 PLANES = """name = "planes"
 [frames]
@@ -75,10 +79,10 @@ def main():
     p.add_argument("--size", type=int, default=64)
     p.add_argument("--steps", type=int, default=300); p.add_argument("--every", type=int, default=100)
     p.add_argument("--batch-size", type=int, default=16); p.add_argument("--model", default="tiny")
-    p.add_argument("--config", action="append", default=[], help="NAME=KEY=VALUE,KEY=VALUE (or a predefined NAME)")
+    p.add_argument("--config", action="append", default=[], help="NAME=KEY=VALUE,KEY=VALUE over the learning run (or a predefined NAME)")
     a = p.parse_args()
     configs = {}
-    for c in a.config or ["paper", "default"]:
+    for c in a.config or ["paper", "learning"]:
         name, _, sets = c.partition("=")
         configs[name] = CONFIGS[name] if not sets and name in CONFIGS else [s for s in sets.split(",") if s]
     if not configs:
@@ -108,21 +112,25 @@ def main():
           f"({time.time() - t0:.0f} s)", flush=True)
 
     features = os.path.join(work, "features.npy")
-    randoms = []
-    for seed in (0, 1):
-        run(b, "sono-embed", ["--catalog", probe_db, "--dataset", "planes", "--model", a.model, "--seed", str(seed), "--out", features])
-        randoms.append(probe(b, probe_db, features))
-    random_mean = sum(r[0] for r in randoms) / len(randoms)
+    # Random initialisation with each input: standardised per sample (the default) and as it is (the paper's).
+    randoms = {}
+    for per_sample in (True, False):
+        for seed in (0, 1):
+            run(b, "sono-embed", ["--catalog", probe_db, "--dataset", "planes", "--model", a.model, "--seed", str(seed),
+                                  "--per-sample" if per_sample else "--no-per-sample", "--out", features])
+            randoms.setdefault(per_sample, []).append(probe(b, probe_db, features))
+    random_mean = {k: sum(r[0] for r in v) / len(v) for k, v in randoms.items()}
     print("| run | step | probe accuracy (sd over folds) | − random | macro F1 (planes) | val v→i R@1 (× chance) | val v→i median rank | val v→a R@1 |")
     print("|---|---:|---|---:|---:|---:|---:|---:|")
-    for seed, r in enumerate(randoms):
-        print(f"| random init, seed {seed} | 0 | {r[0]:.3f} ({r[1]:.3f}) | | {r[2]:.3f} | | | |", flush=True)
+    for per_sample, rs in randoms.items():
+        for seed, r in enumerate(rs):
+            print(f"| random init, seed {seed}{'' if per_sample else ', raw input'} | 0 | {r[0]:.3f} ({r[1]:.3f}) | | {r[2]:.3f} | | | |", flush=True)
     for name, sets in configs.items():
         out, log = os.path.join(work, "run-" + name), os.path.join(work, name + ".jsonl")
         if os.path.exists(log):
             os.remove(log)
-        args = ["--catalog", pre, "--datasets", "clips", "--split", "train", "--model", a.model, "--steps", str(a.steps),
-                "--batch-size", str(a.batch_size), "--seed", "0", "--out", out, "--log", log, "--quiet",
+        args = ["--catalog", pre, "--config", RUN, "--model", a.model, "--steps", str(a.steps),
+                "--batch-size", str(a.batch_size), "--out", out, "--log", log, "--quiet",
                 "--set", f"validation.every={a.every}", "--set", f"checkpoints.every={a.every}", "--set", "checkpoints.keep_last=1000"]
         for s in sets:
             args += ["--set", s]
@@ -138,9 +146,10 @@ def main():
             run(b, "sono-embed", ["--catalog", probe_db, "--dataset", "planes", "--checkpoint",
                                   os.path.join(out, f"step-{step:06d}.safetensors"), "--out", features])
             acc, sd, f1 = probe(b, probe_db, features)
+            baseline = random_mean["normalize.per_sample=false" not in sets]
             m, clips = validations.get(step, ({}, 1))
             r1 = m.get("v2i_latent_r1", float("nan"))
-            print(f"| {name} | {step} | {acc:.3f} ({sd:.3f}) | {acc - random_mean:+.3f} | {f1:.3f} | {r1:.3f} ({r1 * clips:.1f}×) | "
+            print(f"| {name} | {step} | {acc:.3f} ({sd:.3f}) | {acc - baseline:+.3f} | {f1:.3f} | {r1:.3f} ({r1 * clips:.1f}×) | "
                   f"{m.get('v2i_latent_median_rank', float('nan')):.1f} of {clips} | {m.get('v2a_latent_r1', float('nan')):.3f} |", flush=True)
         print(f"<!-- {name}: {' '.join(sets) or 'defaults'}; {seconds:.0f} s of training -->", flush=True)
 

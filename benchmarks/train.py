@@ -38,7 +38,7 @@ def torch_worker(catalog: str, size: str, batch: int, steps: int, warmup: int, t
     times = []
     for step in range(warmup + steps):
         start = time.perf_counter()
-        video, still, mel = swift_batch(ds, [(step * batch + k) % len(ds) for k in range(batch)])
+        video, still, mel = swift_batch(ds, [(step * batch + k) % len(ds) for k in range(batch)], per_sample=True)
         loss, _ = model.loss(video, still, mel)
         loss.backward()
         opt.step()

@@ -77,7 +77,7 @@ public final class FrozenEncoders {
 
     /// Random weights of `size` from `seed` (the same initialisation a run of that seed starts
     /// from); `perSample` as the run it is a baseline for.
-    public init(randomOf size: ModelSize, seed: UInt64, perSample: Bool = false) {
+    public init(randomOf size: ModelSize, seed: UInt64, perSample: Bool = RunConfig().perSample) {
         self.size = size
         video = R2Plus1D18(size.video, initialization: .torchvision(seed: seed &+ 1))
         image = ResNet18(size.image, initialization: .torchvision(seed: seed &+ 2))
@@ -99,8 +99,7 @@ public final class FrozenEncoders {
         guard let sizeName = file.metadata["model_size"], let size = ModelSize(rawValue: sizeName) else {
             throw InputError(path: path, reason: "not a SonoDual checkpoint (no model_size in its metadata)")
         }
-        var config = RunConfig()
-        if let toml = file.metadata["config"] { try config.apply(toml: toml, source: path + " (its config)") }
+        let config = try file.metadata["config"].map { try RunConfig.stored(toml: $0, source: path + " (its config)") } ?? RunConfig.stored(toml: "", source: path)
         self.size = size
         video = R2Plus1D18(size.video, initialization: .zeros)
         image = ResNet18(size.image, initialization: .zeros)

@@ -72,8 +72,9 @@ public struct RunConfig: Equatable, Sendable {
     public var specAugment = false
     // [normalize]: (x/255 − mean)/std for pixels, (x − mean)/std for the log-mel.
     public var pixelMean: Float = 0, pixelStd: Float = 1
-    /// Each still and clip standardised on its own (`SampleStandardization`: removes the gain).
-    public var perSample = false
+    /// Each still and clip standardised on its own (`SampleStandardization`: removes the gain,
+    /// the shortcut that matched a clip to its still; docs/training.md, "Why it collapsed").
+    public var perSample = true
     public var logMelMean: Float = 0, logMelStd: Float = 1
     // [validation]
     /// Validate every this many steps (0: only at the end, when the split has clips).
@@ -297,6 +298,16 @@ extension RunConfig {
             let a = k.render(other), b = k.render(self)
             return a == b ? nil : (k.name, a, b)
         }
+    }
+
+    /// The config stored in a checkpoint's metadata. A key the checkpoint's version of
+    /// sono-train did not have yet is absent from it and takes the behaviour of that version,
+    /// not today's default: `normalize.per_sample` false.
+    public static func stored(toml text: String, source: String) throws -> RunConfig {
+        var c = RunConfig()
+        c.perSample = false
+        try c.apply(toml: text, source: source)
+        return c
     }
 
     /// Reads a run file.

@@ -99,8 +99,7 @@ extension Trainer {
             throw InputError(path: path, reason: "checkpoint is for the \(file.metadata["model_size"] ?? "?") model, not \(config.modelSize.rawValue)")
         }
         if let stored = file.metadata["config"] {
-            var previous = RunConfig()
-            try previous.apply(toml: stored, source: path + " (its config)")
+            let previous = try RunConfig.stored(toml: stored, source: path + " (its config)")
             let changed = config.differences(from: previous).filter { !RunConfig.resumableChanges.contains($0.key) }
             if !changed.isEmpty && !allowConfigChange {
                 throw InputError(path: path, reason: "the run config differs from the checkpoint's: "
@@ -146,8 +145,7 @@ extension Trainer {
         guard file.metadata["format"] == checkpointFormat, let toml = file.metadata["config"] else {
             throw InputError(path: path, reason: "not a sono-train checkpoint with its config (encoders.safetensors has no heads: use last or best)")
         }
-        var config = RunConfig()
-        try config.apply(toml: toml, source: path + " (its config)")
+        var config = try RunConfig.stored(toml: toml, source: path + " (its config)")
         config.datasets = [dataset]
         config.split = nil
         config.validationSplit = split

@@ -21,19 +21,19 @@ struct SonoEmbedCommand: ParsableCommand {
     @Option(help: "Only this split (train, val, test).") var split: Split?
     @Option(help: "Output .npy path.") var out: String
     @Option(help: "Records per forward pass.") var batchSize = 16
-    @Flag(help: "With random initialisation: standardise each still or clip on its own, as a run with normalize.per_sample (a checkpoint carries its own setting).") var perSample = false
+    @Flag(inversion: .prefixedNo, help: "With random initialisation: standardise each still or clip on its own, as a run with normalize.per_sample (default: sono-train's default; a checkpoint carries its own setting).") var perSample: Bool?
     @Flag(help: "Embed scans the checkpoint was pretrained on (otherwise refused: an evaluation on them measures memorisation).") var allowOverlap = false
 
     func validate() throws {
         guard ModelSize(rawValue: model) != nil else { throw ValidationError("--model must be full or tiny") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
-        guard !(perSample && checkpoint != nil) else {
-            throw ValidationError("--per-sample applies to random initialisation only: a checkpoint carries its run's normalisation")
+        guard perSample == nil || checkpoint == nil else {
+            throw ValidationError("--per-sample and --no-per-sample apply to random initialisation only: a checkpoint carries its run's normalisation")
         }
     }
 
     func run() throws {
-        let encoders = try checkpoint.map { try FrozenEncoders(checkpoint: $0) } ?? FrozenEncoders(randomOf: ModelSize(rawValue: model) ?? .full, seed: seed, perSample: perSample)
+        let encoders = try checkpoint.map { try FrozenEncoders(checkpoint: $0) } ?? FrozenEncoders(randomOf: ModelSize(rawValue: model) ?? .full, seed: seed, perSample: perSample ?? RunConfig().perSample)
         let table = try encoders.features(of: encoder, catalog: Catalog(path: catalog.path), dataset: dataset, split: split, batchSize: batchSize)
         try encoders.checkNoLeak(table, allowOverlap: allowOverlap, source: checkpoint ?? out)
         try table.write(to: out)

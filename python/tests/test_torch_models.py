@@ -46,6 +46,7 @@ def swift_run(tmp_path_factory) -> Tuple[str, str, List[dict]]:
                     "--lr", str(LR), "--set", "optimizer.warmup_steps=0", "--set", "objective.fusion_target=video",
                     "--set", "objective.ranking_reduction=sum", "--set", "objective.latent_batch_norm=false",
                     "--set", "objective.max_violation_after=0", "--set", "augment.flip=false", "--set", "augment.max_shift=0",
+                    "--set", "normalize.per_sample=false",
                     "--out", str(out), "--log", str(log), "--quiet"],
                    check=True, capture_output=True, timeout=900)
     steps = [e for e in map(json.loads, log.read_text().splitlines()) if "step" in e and "validation" not in e]
