@@ -3,6 +3,7 @@ import SonoCatalog
 import SonoCore
 import SonoDataset
 import SonoEval
+import SonoLoader
 import SonoModels
 import SonoShards
 import SonoTensor
@@ -105,9 +106,9 @@ public final class PlaneFineTuning {
             }
             let trainRows = data.scans.indices.filter { folds[data.scans[$0]].map { $0 != fold } ?? false }
             let test = data.scans.indices.filter { folds[data.scans[$0]] == fold }
-            let (encoder, head, normalization) = try model(classes: classes.count)
-            try train(encoder, head, normalization, data: data, labels: labels, rows: trainRows, fold: fold)
-            let predicted = predict(encoder, head, normalization, data: data, rows: test)
+            let (encoder, head, input) = try model(classes: classes.count)
+            try train(encoder, head, input, data: data, labels: labels, rows: trainRows, fold: fold)
+            let predicted = predict(encoder, head, input, data: data, rows: test)
             let m = try ClassificationMetrics(trueLabels: test.map { labels[$0] }, predicted: predicted, classes: classes)
             log(String(format: "fold %d: %d train, %d test frames; accuracy %.3f, macro F1 %.3f", fold, trainRows.count, test.count, m.accuracy, m.macroSubset.f1))
             let tensors = prefixed("image", encoder.namedParameters()).map { ($0.0, $0.1.shape, $0.1.data) }
@@ -134,22 +135,33 @@ public final class PlaneFineTuning {
         }
     }
 
-    /// The start's encoder, a new head, and the input normalisation its weights want.
-    private func model(classes: Int) throws -> (ResNet18, LinearLayer, InputNormalization?) {
+    /// How frames become the encoder's input: as the start's weights were trained (a sono-train
+    /// checkpoint's pixel normalisation and `normalize.per_sample`; ImageNet's statistics).
+    struct FrameInput {
+        var pixelMean: Float = 0, pixelStd: Float = 1
+        var perSample = false
+        var normalization: InputNormalization?
+    }
+
+    /// The start's encoder, a new head, and the input its weights want.
+    private func model(classes: Int) throws -> (ResNet18, LinearLayer, FrameInput) {
         switch config.start {
         case .random(let size):
+            // As the encoders of a run with sono-train's default input (the baseline of its checkpoints).
             let encoder = ResNet18(size.image, initialization: .torchvision(seed: config.seed &+ 2))
-            return (encoder, LinearLayer(encoder.outputFeatures, classes, initialization: .torchvision(seed: config.seed), salt: 31), nil)
+            return (encoder, LinearLayer(encoder.outputFeatures, classes, initialization: .torchvision(seed: config.seed), salt: 31),
+                    FrameInput(perSample: RunConfig().perSample))
         case .imagenet(let file):
             let encoder = ResNet18(ModelSize.full.image, initialization: .zeros)
             _ = try PretrainedWeights.load(file, into: encoder)
             return (encoder, LinearLayer(encoder.outputFeatures, classes, initialization: .torchvision(seed: config.seed), salt: 31),
-                    PretrainedLayout.torchvisionResNet18.inputNormalization)
+                    FrameInput(normalization: PretrainedLayout.torchvisionResNet18.inputNormalization))
         case .checkpoint(let file):
             let frozen = try FrozenEncoders(checkpoint: file)
             frozen.image.setTraining(true)
             return (frozen.image, LinearLayer(frozen.image.outputFeatures, classes, initialization: .torchvision(seed: config.seed), salt: 31),
-                    frozen.imageNormalization)
+                    FrameInput(pixelMean: frozen.pixelMean, pixelStd: frozen.pixelStd, perSample: frozen.perSample,
+                               normalization: frozen.imageNormalization))
         }
     }
 
@@ -173,7 +185,7 @@ public final class PlaneFineTuning {
     }
 
     /// A batch of frames as [B, 3, S, S], augmented when `augment` (seeded per epoch and frame).
-    private func batch(_ data: Frames, rows: [Int], normalization: InputNormalization?, augment: (epoch: Int, on: Bool)) -> Tensor {
+    private func batch(_ data: Frames, rows: [Int], input: FrameInput, augment: (epoch: Int, on: Bool)) -> Tensor {
         let s = data.size
         var values = [Float](repeating: 0, count: rows.count * s * s)
         for (b, row) in rows.enumerated() {
@@ -189,16 +201,17 @@ public final class PlaneFineTuning {
                     var sx = x - dx
                     guard sx >= 0 && sx < s else { continue }
                     if flip { sx = s - 1 - sx }
-                    values[(b * s + y) * s + x] = Float(px[sy * s + sx]) / 255
+                    values[(b * s + y) * s + x] = (Float(px[sy * s + sx]) / 255 - input.pixelMean) / input.pixelStd
                 }
             }
         }
+        if input.perSample { SampleStandardization.apply(&values, sampleSize: s * s) }
         let gray = Tensor(shape: [rows.count, 1, s, s], data: values)
         let rgb = Tensor.concat([gray, gray, gray], axis: 1)
-        return normalization.map { $0.apply(to: rgb) } ?? rgb
+        return input.normalization.map { $0.apply(to: rgb) } ?? rgb
     }
 
-    private func train(_ encoder: ResNet18, _ head: LinearLayer, _ normalization: InputNormalization?, data: Frames, labels: [Int], rows: [Int], fold: Int) throws {
+    private func train(_ encoder: ResNet18, _ head: LinearLayer, _ input: FrameInput, data: Frames, labels: [Int], rows: [Int], fold: Int) throws {
         encoder.setTraining(true)
         let parameters = encoder.namedParameters().map(\.1) + [head.weight, head.bias]
         let optimizer = Adam([ParameterGroup(parameters, learningRate: config.learningRate, weightDecay: config.weightDecay)])
@@ -212,7 +225,7 @@ public final class PlaneFineTuning {
                 let chunk = Array(order[start..<min(order.count, start + config.batchSize)])
                 start += chunk.count
                 guard chunk.count >= 2 else { break }
-                let loss = head(encoder(batch(data, rows: chunk, normalization: normalization, augment: (epoch, true)))).crossEntropy(targets: chunk.map { labels[$0] })
+                let loss = head(encoder(batch(data, rows: chunk, input: input, augment: (epoch, true)))).crossEntropy(targets: chunk.map { labels[$0] })
                 loss.backward()
                 optimizer.step()
                 optimizer.zeroGrad()
@@ -223,7 +236,7 @@ public final class PlaneFineTuning {
         }
     }
 
-    private func predict(_ encoder: ResNet18, _ head: LinearLayer, _ normalization: InputNormalization?, data: Frames, rows: [Int]) -> [Int] {
+    private func predict(_ encoder: ResNet18, _ head: LinearLayer, _ input: FrameInput, data: Frames, rows: [Int]) -> [Int] {
         encoder.setTraining(false)
         defer { encoder.setTraining(true) }
         var predicted: [Int] = []
@@ -232,7 +245,7 @@ public final class PlaneFineTuning {
             while start < rows.count {
                 let chunk = Array(rows[start..<min(rows.count, start + config.batchSize)])
                 start += chunk.count
-                let logits = head(encoder(batch(data, rows: chunk, normalization: normalization, augment: (0, false))))
+                let logits = head(encoder(batch(data, rows: chunk, input: input, augment: (0, false))))
                 let k = logits.shape[1]
                 for b in 0..<chunk.count {
                     let row = logits.data[(b * k)..<((b + 1) * k)]
