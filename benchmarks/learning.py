@@ -137,6 +137,8 @@ def main():
         t = time.time()
         run(b, "sono-train", args)
         seconds = time.time() - t
+        # The run's own input, as it resolved it, picks its random-init baseline.
+        baseline = random_mean[not re.search(r"(?m)^per_sample = false", open(os.path.join(out, "run.toml")).read())]
         validations = {}
         for line in open(log):
             v = json.loads(line).get("validation")
@@ -146,7 +148,7 @@ def main():
             run(b, "sono-embed", ["--catalog", probe_db, "--dataset", "planes", "--checkpoint",
                                   os.path.join(out, f"step-{step:06d}.safetensors"), "--out", features])
             acc, sd, f1 = probe(b, probe_db, features)
-            baseline = random_mean["normalize.per_sample=false" not in sets]
+
             m, clips = validations.get(step, ({}, 1))
             r1 = m.get("v2i_latent_r1", float("nan"))
             print(f"| {name} | {step} | {acc:.3f} ({sd:.3f}) | {acc - baseline:+.3f} | {f1:.3f} | {r1:.3f} ({r1 * clips:.1f}×) | "

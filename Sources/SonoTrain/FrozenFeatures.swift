@@ -2,7 +2,6 @@ import Foundation
 import SonoCatalog
 import SonoCore
 import SonoDataset
-import SonoLoader
 import SonoModels
 import SonoShards
 import SonoTensor
@@ -68,23 +67,24 @@ public final class FrozenEncoders {
     public let size: ModelSize
     let video: R2Plus1D18, image: ResNet18, audio: CNN14
     let videoNormalization: InputNormalization?, imageNormalization: InputNormalization?
-    let pixelMean: Float, pixelStd: Float, logMelMean: Float, logMelStd: Float
-    /// The run's `normalize.per_sample`: each still or clip standardised on its own.
-    public let perSample: Bool
+    /// The run's pixel input (`[normalize]`: mean, std, per-sample standardisation).
+    public let pixels: PixelInput
+    let logMelMean: Float, logMelStd: Float
     /// The datasets and scans the weights were pretrained on (empty for random weights).
     public let pretrainedDatasets: [String]
     public let pretrainedScans: Set<String>
 
     /// Random weights of `size` from `seed` (the same initialisation a run of that seed starts
-    /// from); `perSample` as the run it is a baseline for.
-    public init(randomOf size: ModelSize, seed: UInt64, perSample: Bool = RunConfig().perSample) {
+    /// from), with the pixel input of the runs it is a baseline for: `perSample` as given, else
+    /// sono-train's default.
+    public init(randomOf size: ModelSize, seed: UInt64, perSample: Bool? = nil) {
         self.size = size
         video = R2Plus1D18(size.video, initialization: .torchvision(seed: seed &+ 1))
         image = ResNet18(size.image, initialization: .torchvision(seed: seed &+ 2))
         audio = CNN14(size.audio, initialization: .xavierUniform(seed: seed &+ 3))
         (videoNormalization, imageNormalization) = (nil, nil)
-        (pixelMean, pixelStd, logMelMean, logMelStd) = (0, 1, 0, 1)
-        self.perSample = perSample
+        pixels = PixelInput(perSample: perSample ?? RunConfig().perSample)
+        (logMelMean, logMelStd) = (0, 1)
         pretrainedDatasets = []
         pretrainedScans = []
         setEvaluation()
@@ -106,8 +106,8 @@ public final class FrozenEncoders {
         audio = CNN14(size.audio, initialization: .zeros)
         videoNormalization = config.initVideo.isEmpty ? nil : PretrainedLayout.torchvisionR2Plus1D18.inputNormalization
         imageNormalization = config.initImage.isEmpty ? nil : PretrainedLayout.torchvisionResNet18.inputNormalization
-        (pixelMean, pixelStd, logMelMean, logMelStd) = (config.pixelMean, config.pixelStd, config.logMelMean, config.logMelStd)
-        perSample = config.perSample
+        pixels = PixelInput(config)
+        (logMelMean, logMelStd) = (config.logMelMean, config.logMelStd)
         pretrainedDatasets = config.datasets
         pretrainedScans = Set((file.metadata["scans"] ?? "").split(separator: ",").map(String.init))
         let stored = Dictionary(file.tensors.map { ($0.0, $0.2) }, uniquingKeysWith: { a, _ in a })
@@ -173,13 +173,8 @@ public final class FrozenEncoders {
                     guard reader.recordIsIntact(slot.slot) else {
                         throw InputError(path: reader.path, reason: "record \(slot.slot) (clip \(slot.clipID)) fails its CRC-32C")
                     }
-                    if spec.type == .f16 {
-                        values += record.f16AsFloat(field).map { ($0 - logMelMean) / logMelStd }
-                    } else {
-                        var pixels = record.u8(field).map { (Float($0) / 255 - pixelMean) / pixelStd }
-                        if perSample { SampleStandardization.apply(&pixels, sampleSize: pixels.count) }
-                        values += pixels
-                    }
+                    values += spec.type == .f16 ? record.f16AsFloat(field).map { ($0 - logMelMean) / logMelStd }
+                        : pixels.values(of: record.u8(field))
                     table.clipIDs.append(slot.clipID)
                     table.scanIDs.append(slot.scanID)
                     let label = isFrameDataset ? Int(record.bytes(FrameField.label.rawValue).loadUnaligned(as: Int64.self)) : -1

@@ -3,7 +3,6 @@ import SonoCatalog
 import SonoCore
 import SonoDataset
 import SonoEval
-import SonoLoader
 import SonoModels
 import SonoShards
 import SonoTensor
@@ -136,10 +135,9 @@ public final class PlaneFineTuning {
     }
 
     /// How frames become the encoder's input: as the start's weights were trained (a sono-train
-    /// checkpoint's pixel normalisation and `normalize.per_sample`; ImageNet's statistics).
+    /// checkpoint's `[normalize]`; ImageNet's statistics after the gray repeat).
     struct FrameInput {
-        var pixelMean: Float = 0, pixelStd: Float = 1
-        var perSample = false
+        var pixels = PixelInput()
         var normalization: InputNormalization?
     }
 
@@ -150,7 +148,7 @@ public final class PlaneFineTuning {
             // As the encoders of a run with sono-train's default input (the baseline of its checkpoints).
             let encoder = ResNet18(size.image, initialization: .torchvision(seed: config.seed &+ 2))
             return (encoder, LinearLayer(encoder.outputFeatures, classes, initialization: .torchvision(seed: config.seed), salt: 31),
-                    FrameInput(perSample: RunConfig().perSample))
+                    FrameInput(pixels: PixelInput(perSample: RunConfig().perSample)))
         case .imagenet(let file):
             let encoder = ResNet18(ModelSize.full.image, initialization: .zeros)
             _ = try PretrainedWeights.load(file, into: encoder)
@@ -160,8 +158,7 @@ public final class PlaneFineTuning {
             let frozen = try FrozenEncoders(checkpoint: file)
             frozen.image.setTraining(true)
             return (frozen.image, LinearLayer(frozen.image.outputFeatures, classes, initialization: .torchvision(seed: config.seed), salt: 31),
-                    FrameInput(pixelMean: frozen.pixelMean, pixelStd: frozen.pixelStd, perSample: frozen.perSample,
-                               normalization: frozen.imageNormalization))
+                    FrameInput(pixels: frozen.pixels, normalization: frozen.imageNormalization))
         }
     }
 
@@ -187,7 +184,7 @@ public final class PlaneFineTuning {
     /// A batch of frames as [B, 3, S, S], augmented when `augment` (seeded per epoch and frame).
     private func batch(_ data: Frames, rows: [Int], input: FrameInput, augment: (epoch: Int, on: Bool)) -> Tensor {
         let s = data.size
-        var values = [Float](repeating: 0, count: rows.count * s * s)
+        var values = [Float](repeating: input.pixels.value(0), count: rows.count * s * s)  // black where a shift exposes
         for (b, row) in rows.enumerated() {
             var rng = SeededGenerator(seed: config.seed &+ UInt64(augment.epoch) &* 1_000_003, stream: UInt64(row))
             let flip = augment.on && config.flip && rng.next() & 1 == 1
@@ -201,11 +198,11 @@ public final class PlaneFineTuning {
                     var sx = x - dx
                     guard sx >= 0 && sx < s else { continue }
                     if flip { sx = s - 1 - sx }
-                    values[(b * s + y) * s + x] = (Float(px[sy * s + sx]) / 255 - input.pixelMean) / input.pixelStd
+                    values[(b * s + y) * s + x] = input.pixels.value(px[sy * s + sx])
                 }
             }
         }
-        if input.perSample { SampleStandardization.apply(&values, sampleSize: s * s) }
+        input.pixels.standardize(&values, sampleSize: s * s)
         let gray = Tensor(shape: [rows.count, 1, s, s], data: values)
         let rgb = Tensor.concat([gray, gray, gray], axis: 1)
         return input.normalization.map { $0.apply(to: rgb) } ?? rgb

@@ -33,7 +33,7 @@ struct SonoEmbedCommand: ParsableCommand {
     }
 
     func run() throws {
-        let encoders = try checkpoint.map { try FrozenEncoders(checkpoint: $0) } ?? FrozenEncoders(randomOf: ModelSize(rawValue: model) ?? .full, seed: seed, perSample: perSample ?? RunConfig().perSample)
+        let encoders = try checkpoint.map { try FrozenEncoders(checkpoint: $0) } ?? FrozenEncoders(randomOf: ModelSize(rawValue: model) ?? .full, seed: seed, perSample: perSample)
         let table = try encoders.features(of: encoder, catalog: Catalog(path: catalog.path), dataset: dataset, split: split, batchSize: batchSize)
         try encoders.checkNoLeak(table, allowOverlap: allowOverlap, source: checkpoint ?? out)
         try table.write(to: out)

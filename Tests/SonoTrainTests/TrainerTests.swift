@@ -282,7 +282,7 @@ final class TrainerTests: XCTestCase {
         let trainer = try Trainer(catalog: catalog, config: config)
         try trainer.run(checkpointDir: dir.file("ckpt")) { _ in }
         let encoders = try FrozenEncoders(checkpoint: dir.file("ckpt/encoders.safetensors"))
-        XCTAssertTrue(encoders.perSample)
+        XCTAssertTrue(encoders.pixels.perSample)
         let table = try encoders.features(of: .image, catalog: catalog, dataset: "toy", batchSize: 5)
         trainer.image.setTraining(false)
         let dataset = try catalog.latestDataset(named: "toy")
@@ -293,8 +293,8 @@ final class TrainerTests: XCTestCase {
         let direct = GradientMode.withoutGradients { trainer.image(Tensor.concat([gray, gray, gray], axis: 1)) }.data
         for (a, b) in zip(direct, table.features[0..<table.dimension]) { XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(a))) }
         // The random baseline takes sono-train's default; a checkpoint whose config predates the key did not standardise.
-        XCTAssertEqual(FrozenEncoders(randomOf: .tiny, seed: 0).perSample, RunConfig().perSample)
-        XCTAssertFalse(FrozenEncoders(randomOf: .tiny, seed: 0, perSample: false).perSample)
+        XCTAssertEqual(FrozenEncoders(randomOf: .tiny, seed: 0).pixels.perSample, RunConfig().perSample)
+        XCTAssertFalse(FrozenEncoders(randomOf: .tiny, seed: 0, perSample: false).pixels.perSample)
         XCTAssertFalse(try RunConfig.stored(toml: "[data]\nbatch_size = 4\n", source: "old").perSample)
         XCTAssertTrue(try RunConfig.stored(toml: "[normalize]\nper_sample = true\n", source: "new").perSample)
     }

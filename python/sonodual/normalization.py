@@ -13,6 +13,6 @@ def standardize_per_sample(x: np.ndarray) -> np.ndarray:
     wide = flat.astype(np.float64)
     mean = wide.mean(axis=1)
     std = np.sqrt(np.maximum(0.0, (wide * wide).mean(axis=1) - mean * mean))
-    scale = np.where(std < MINIMUM_STD, 1.0, 1.0 / np.where(std < MINIMUM_STD, 1.0, std)).astype(np.float32)
+    scale = (1.0 / np.where(std < MINIMUM_STD, 1.0, std)).astype(np.float32)
     out = (flat - mean.astype(np.float32)[:, None]) * scale[:, None]
     return out.reshape(x.shape)
