@@ -32,6 +32,9 @@ public struct RunConfig: Equatable, Sendable {
     public var initVideo = "", initImage = "", initAudio = ""
     /// Prefix of the audio file's keys ("model." for a converted PANNs checkpoint).
     public var initAudioKeyPrefix = ""
+    /// Encoders kept as initialised (pretrained features used as they are, as a linear probe
+    /// keeps them): evaluation mode, outside the gradient graph, never updated.
+    public var frozen: Set<FeatureEncoder> = []
     // [optimizer]
     public var optimizer = OptimizerKind.adam
     /// 1e-3 with a 10-step warm-up by default: the paper's 3e-3 from step 0 gives from-scratch
@@ -139,6 +142,22 @@ extension RunConfig {
             text("init.image", \.initImage),
             text("init.audio", \.initAudio),
             text("init.audio_key_prefix", \.initAudioKeyPrefix),
+            RunKey(name: "init.freeze", render: { c in
+                "[" + FeatureEncoder.allCases.filter { c.frozen.contains($0) }.map { "\"\($0.rawValue)\"" }.joined(separator: ", ") + "]"
+            }) { c, v throws(RunKeyError) in
+                let items: [TOMLValue]
+                switch v {
+                case .array(let a): items = a
+                case .string: items = [v]
+                default: throw RunKeyError(reason: "expected an array of encoder names (video, image, audio)")
+                }
+                c.frozen = Set(try items.map { item throws(RunKeyError) -> FeatureEncoder in
+                    guard case .string(let s) = item, let e = FeatureEncoder(rawValue: s) else {
+                        throw RunKeyError(reason: "must name encoders: \"video\", \"image\", \"audio\"")
+                    }
+                    return e
+                })
+            },
             choice("optimizer.kind", \.optimizer),
             float("optimizer.lr", \.learningRate, 0...10),
             float("optimizer.weight_decay", \.weightDecay, 0...10),
@@ -269,11 +288,12 @@ extension RunConfig {
         }
     }
 
-    /// Lets `--set data.split=val` omit TOML's quotes around a word.
+    /// Lets `--set data.split=val` or `--set init.audio=/path/w.safetensors` omit TOML's quotes:
+    /// anything that is not a number, a boolean, an array or a quoted string is a string.
     private static func quotedIfBare(_ value: String) -> String {
         let v = value.trimmingCharacters(in: .whitespaces)
-        let isWord = v.first.map { $0.isLetter } ?? false
-        return isWord && v != "true" && v != "false" && !v.contains("\"") ? "\"\(v)\"" : v
+        let isLiteral = v == "true" || v == "false" || v.hasPrefix("[") || v.hasPrefix("\"") || Double(v) != nil
+        return isLiteral ? v : "\"" + v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
     /// The config as a TOML file with every key, in table order: what is saved beside the

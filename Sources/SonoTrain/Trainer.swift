@@ -99,6 +99,7 @@ public final class Trainer {
         var objective = config.resolvedObjective
         if size == .tiny { objective.latent = 32 }
         try Self.initialise(video: video, image: image, audio: audio, config: config)
+        for encoder in config.frozen { Self.module(encoder, video, image, audio).setTraining(false) }
         videoNormalization = config.initVideo.isEmpty ? nil : PretrainedLayout.torchvisionR2Plus1D18.inputNormalization
         imageNormalization = config.initImage.isEmpty ? nil : PretrainedLayout.torchvisionResNet18.inputNormalization
         heads = DualHeads(videoFeatures: video.outputFeatures, audioFeatures: audio.outputFeatures,
@@ -121,6 +122,20 @@ public final class Trainer {
         if !config.initVideo.isEmpty { _ = try PretrainedWeights.load(config.initVideo, into: video) }
         if !config.initImage.isEmpty { _ = try PretrainedWeights.load(config.initImage, into: image) }
         if !config.initAudio.isEmpty { _ = try PretrainedWeights.load(config.initAudio, into: audio, keyPrefix: config.initAudioKeyPrefix) }
+    }
+
+    static func module(_ encoder: FeatureEncoder, _ v: R2Plus1D18, _ i: ResNet18, _ a: CNN14) -> any Module {
+        switch encoder {
+        case .video: v
+        case .image: i
+        case .audio: a
+        }
+    }
+
+    /// Runs an encoder as the step needs it: a frozen one (`init.freeze`) outside the gradient
+    /// graph, so it takes no gradient and no update and costs no backward pass.
+    private func encode(_ encoder: FeatureEncoder, _ forward: () -> Tensor) -> Tensor {
+        config.frozen.contains(encoder) ? GradientMode.withoutGradients(forward) : forward()
     }
 
     static func loaderOptions(_ config: RunConfig, split: Split?, training: Bool) -> LoaderOptions {
@@ -208,8 +223,9 @@ public final class Trainer {
         for group in optimizer.groups { group.learningRate = lr }
         heads.config.maxViolation = completedSteps >= config.maxViolationAfter
         let inputs = BatchInputs(batch, needsImage: heads.config.useImage, video: videoNormalization, image: imageNormalization)
-        let fi = inputs.still.map { image($0) }
-        let losses = heads.loss(video: video(inputs.clip), audio: audio(inputs.mel), image: fi)
+        let fi = inputs.still.map { still in encode(.image) { image(still) } }
+        let fv = encode(.video) { video(inputs.clip) }, fa = encode(.audio) { audio(inputs.mel) }
+        let losses = heads.loss(video: fv, audio: fa, image: fi)
         losses.total.backward()
         var diagnostics = TrainingDiagnostics()
         diagnostics.gapToTrivial = TrainingDiagnostics.gaps(losses.terms, batch: batch.clipIDs.count, objective: heads.config)
@@ -241,7 +257,7 @@ public final class Trainer {
     public func validate(step: Int) throws -> ValidationReport? {
         guard let loader = validationLoader else { return nil }
         try loader.restore(LoaderState(seed: 0))
-        let modules: [any Module] = [video, image, audio]
+        let modules: [any Module] = FeatureEncoder.allCases.filter { !config.frozen.contains($0) }.map { Self.module($0, video, image, audio) }
         for m in modules { m.setTraining(false) }
         for (_, bn) in heads.namedBatchNorms() { bn.training = false }
         let passes = audio.forwardPasses  // validation must not move the training dropout stream

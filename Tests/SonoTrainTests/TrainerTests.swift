@@ -202,6 +202,12 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(c.learningRate, 1e-3); XCTAssertEqual(c.schedule, .cosine); XCTAssertEqual(c.preset, .noImage)
         XCTAssertNil(c.split); XCTAssertEqual(c.batchSize, 16); XCTAssertEqual(c.validationSplit, .test)
         XCTAssertFalse(c.resolvedObjective.useImage)
+        // A bare path or list needs no TOML quotes on the command line.
+        try c.apply(override: "init.audio=/w/panns cnn14.safetensors")
+        try c.apply(override: "init.freeze=audio")
+        XCTAssertEqual(c.initAudio, "/w/panns cnn14.safetensors"); XCTAssertEqual(c.frozen, [.audio])
+        try c.apply(override: "init.freeze=[\"audio\", \"video\"]")
+        XCTAssertEqual(c.frozen, [.audio, .video])
         var again = RunConfig()
         try again.apply(toml: c.toml, source: "run.toml")
         XCTAssertEqual(again, c)
@@ -210,6 +216,7 @@ final class TrainerTests: XCTestCase {
             ("[optimizr]\nlr = 1\n", "r.toml: line 2: unknown key optimizr.lr"),
             ("[objective]\npreset = \"mmcl\"\n", "objective.preset: must be \"full\", \"mmcl-only\""),
             ("[data]\nbatch_size = 1\n", "data.batch_size: must be in 2…"),
+            ("[init]\nfreeze = [\"heads\"]\n", "init.freeze: must name encoders"),
         ]
         for (text, expected) in bad {
             var x = RunConfig()
@@ -238,6 +245,29 @@ final class TrainerTests: XCTestCase {
         var wrong = base
         wrong.initVideo = dir.file("resnet.safetensors")
         XCTAssertThrowsError(try Trainer(catalog: catalog, config: wrong)) { XCTAssertTrue("\($0)".contains("resnet.safetensors"), "\($0)") }
+    }
+
+    /// `init.freeze = ["audio"]`: the audio encoder's weights and running statistics stay as
+    /// initialised while the others train, it takes no gradient, and the run resumes.
+    func testFrozenEncoderStaysAsInitialised() throws {
+        let dir = TemporaryDirectory()
+        var (catalog, config) = try toyRun(dir, steps: 2)
+        config.frozen = [.audio]
+        let trainer = try Trainer(catalog: catalog, config: config)
+        func state(_ m: any Module) -> [[Float]] {
+            m.namedParameters().map(\.1.data) + m.namedBatchNorms().flatMap { [$0.1.runningMean, $0.1.runningVar] }
+        }
+        let audio = state(trainer.audio), image = state(trainer.image)
+        var events: [TrainingEvent] = []
+        XCTAssertEqual(try trainer.run(checkpointDir: dir.file("ckpt")) { events.append($0) }, .completed(steps: 2))
+        XCTAssertEqual(state(trainer.audio), audio, "a frozen encoder is not updated, nor are its running statistics")
+        XCTAssertNotEqual(state(trainer.image), image)
+        XCTAssertTrue(steps(events).allSatisfy { $0.diagnostics?.gradientNorm["audio"] == 0 && ($0.diagnostics?.gradientNorm["image"] ?? 0) > 0 })
+        config.steps = 3
+        let resumed = try Trainer(catalog: catalog, config: config)
+        try resumed.resume(from: dir.file("ckpt/last.safetensors"))
+        XCTAssertEqual(try resumed.run(checkpointDir: dir.file("ckpt")) { _ in }, .completed(steps: 3))
+        XCTAssertEqual(state(resumed.audio), audio)
     }
 
     /// Frozen features from a checkpoint are the trained encoder's, in evaluation mode; `write`
