@@ -336,6 +336,16 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(paper.learningRate, 3e-3); XCTAssertEqual(paper.weightDecay, 1e-4); XCTAssertEqual(paper.preset, .full)
     }
 
+    /// python/sonodual/run_defaults.toml, the defaults `python -m sonodual.train` starts from, is
+    /// `RunConfig().toml`; SONO_UPDATE_RUN_DEFAULTS=1 rewrites it.
+    func testPythonRunDefaultsAreSwifts() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../python/sonodual/run_defaults.toml").path
+        let expected = RunConfig().toml
+        if ProcessInfo.processInfo.environment["SONO_UPDATE_RUN_DEFAULTS"] == "1" { try expected.write(toFile: path, atomically: true, encoding: .utf8) }
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), expected,
+                       "run SONO_UPDATE_RUN_DEFAULTS=1 swift test --filter TrainerTests.testPythonRunDefaultsAreSwifts")
+    }
+
     /// A real SIGINT mid-run checkpoints at the next step boundary and exits 0; resuming it
     /// ends where a straight run ends.
     func testSIGINTThenResumeEqualsTheStraightRun() throws {

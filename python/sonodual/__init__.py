@@ -9,6 +9,8 @@ The shard format is specified in schemas/shard-format.md. `sonodual.torch` adds 
 IterableDataset that splits records by rank and worker. `sonodual.models` (the encoders and
 the dual model, Swift checkpoint names) and `sonodual.objective` (DualHeads and the loss) need
 torch and torchvision; `sonodual.checkpoint` reads and writes safetensors with numpy.
+`python -m sonodual.train` pretrains as `sono-train` does (its run config via `sonodual.config`,
+its batches via `sonodual.augment`, its checkpoints), alone or under torchrun.
 """
 from .shards import CRC_ACCELERATED, Shard, ShardError, crc32c
 from .dataset import Dataset, partition

@@ -1,0 +1,130 @@
+"""The Swift loader's pixel pipeline (Sources/SonoLoader: `Augmentation`, `FrameTransform`,
+`ShardLoader.assemble`), numpy only: the same draws from (seed, clip id, epoch) and the same
+arithmetic, so a PyTorch run sees the batches `sono-train` sees, augmentations included.
+
+Per record: each frame u8 → `x·scale + bias` (scale = 1/(255·std), bias = −mean/std of
+`normalize.pixel_*`) through its draw (flip, shift with black fill, random resized crop resampled
+bilinearly, brightness/contrast), then `normalize.per_sample`; the log-mel (x − mean)/std."""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Optional, Tuple
+
+import numpy as np
+
+from .normalization import standardize_per_sample
+from .order import SplitMix64, _M64
+
+_F = np.float32
+
+
+@dataclasses.dataclass(frozen=True)
+class Augmentation:
+    """`augment.*` of a run config (Swift `Augmentation`)."""
+    flip: bool = True
+    max_shift: int = 6
+    min_crop_area: float = 1.0
+    intensity: float = 0.0
+    independent_still: bool = False
+
+    @property
+    def is_off(self) -> bool:
+        return not self.flip and self.max_shift == 0 and self.min_crop_area >= 1 and self.intensity == 0
+
+    def draw(self, seed: int, clip_id: int, epoch: int, size: int) -> Tuple["FrameTransform", "FrameTransform"]:
+        """The clip's transform and its still's (the same unless `independent_still`)."""
+        rng = SplitMix64((seed ^ 0xA06) & _M64, stream=((clip_id & _M64) * 1_000_003 + epoch) & _M64)
+        video = self._draw(rng, size)
+        return (video, self._draw(rng, size)) if self.independent_still else (video, video)
+
+    def _draw(self, rng: SplitMix64, size: int) -> "FrameTransform":
+        def unit() -> float:
+            return (rng.next() >> 11) * 2.0 ** -53
+
+        flip = self.flip and rng.next() & 1 == 1
+        dx = dy = 0
+        if self.max_shift > 0:
+            dx = rng.next() % (2 * self.max_shift + 1) - self.max_shift
+            dy = rng.next() % (2 * self.max_shift + 1) - self.max_shift
+        crop = None
+        if self.min_crop_area < 1:
+            side = float(size)
+            area = self.min_crop_area + (1 - self.min_crop_area) * unit()
+            aspect = math.exp(math.log(3.0 / 4) + math.log(16.0 / 9) * unit())
+            w, h = min(side, side * math.sqrt(area * aspect)), min(side, side * math.sqrt(area / aspect))
+            crop = ((side - w) * unit(), (side - h) * unit(), w, h)
+        brightness = contrast = _F(1)
+        if self.intensity > 0:
+            brightness = _F(1 + self.intensity * (2 * unit() - 1))
+            contrast = _F(1 + self.intensity * (2 * unit() - 1))
+        return FrameTransform(flip, dx, dy, crop, brightness, contrast)
+
+
+@dataclasses.dataclass(frozen=True)
+class FrameTransform:
+    flip: bool = False
+    dx: int = 0
+    dy: int = 0
+    crop: Optional[Tuple[float, float, float, float]] = None  # x, y, width, height (source pixels)
+    brightness: np.float32 = _F(1)
+    contrast: np.float32 = _F(1)
+
+    def apply(self, frame: np.ndarray, scale: np.float32, bias: np.float32) -> np.ndarray:
+        """A square u8 frame [n, n] → float32 [n, n], as Swift's `FrameTransform.apply`."""
+        n = frame.shape[0]
+        mean = _F(0) if self.contrast == 1 else _F(int(frame.sum(dtype=np.int64))) / _F(n * n)
+        gain = _F(self.brightness * self.contrast)
+        offset = _F(_F(_F(1) - self.contrast) * mean) * self.brightness
+        s, b = _F(scale * gain), _F(bias + _F(scale * offset))
+        oy = np.arange(n) - self.dy
+        ox0 = np.arange(n) - self.dx
+        inside = ((oy >= 0) & (oy < n))[:, None] & ((ox0 >= 0) & (ox0 < n))[None, :]
+        ox = n - 1 - ox0 if self.flip else ox0
+        if self.crop is None:
+            src = frame[np.clip(oy, 0, n - 1)][:, np.clip(ox, 0, n - 1)].astype(_F)
+            out = src * s + b
+        else:
+            cx, cy, cw, ch = self.crop
+            last = float(n - 1)
+            py = np.minimum(last, np.maximum(0.0, cy + (oy.astype(np.float64) + 0.5) * (ch / n) - 0.5))
+            px = np.minimum(last, np.maximum(0.0, cx + (ox.astype(np.float64) + 0.5) * (cw / n) - 0.5))
+            iy, ix = np.minimum(n - 2, py.astype(np.int64)), np.minimum(n - 2, px.astype(np.int64))
+            wy, wx = (py - iy).astype(_F)[:, None], (px - ix).astype(_F)[None, :]
+            f = frame.astype(_F)
+            iyc, ixc = np.clip(iy, 0, n - 2)[:, None], np.clip(ix, 0, n - 2)[None, :]
+            top = f[iyc, ixc] * (_F(1) - wx) + f[iyc, ixc + 1] * wx
+            bottom = f[iyc + 1, ixc] * (_F(1) - wx) + f[iyc + 1, ixc + 1] * wx
+            out = (top * (_F(1) - wy) + bottom * wy) * s + b
+        return np.where(inside, out, bias).astype(_F)
+
+
+@dataclasses.dataclass(frozen=True)
+class PixelPipeline:
+    """What the Swift loader does to a record: augmentation (training only), pixel and log-mel
+    normalisation, per-sample standardisation."""
+    augmentation: Optional[Augmentation] = None
+    pixel_mean: float = 0.0
+    pixel_std: float = 1.0
+    per_sample: bool = False
+    logmel_mean: float = 0.0
+    logmel_std: float = 1.0
+
+    def record(self, rec: dict, seed: int, epoch: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(video [T, H, W], still [H, W], log-mel [F, M]) float32 of one record of `sonodual.Dataset`."""
+        scale, bias = _F(1) / (_F(255) * _F(self.pixel_std)), _F(-_F(self.pixel_mean) / _F(self.pixel_std))
+        frames, still = rec["video"], rec["still"]
+        aug = self.augmentation
+        if aug is not None and not aug.is_off:
+            if frames.shape[1] != frames.shape[2]:
+                raise ValueError(f"augmentation needs square frames (records are {frames.shape[2]}×{frames.shape[1]})")
+            tv, ts = aug.draw(seed, int(rec["clip_id"]), epoch, frames.shape[1])
+            video = np.stack([tv.apply(f, scale, bias) for f in frames])
+            still = ts.apply(still, scale, bias)
+        else:
+            video, still = frames.astype(_F) * scale + bias, still.astype(_F) * scale + bias
+        if self.per_sample:
+            video, still = standardize_per_sample(video[None])[0], standardize_per_sample(still[None])[0]
+        mel_scale = _F(1) / _F(self.logmel_std)
+        mel = rec["logmel"].astype(_F) * mel_scale + _F(-_F(self.logmel_mean) / _F(self.logmel_std))
+        return video, still, mel

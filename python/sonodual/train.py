@@ -1,0 +1,363 @@
+"""`python -m sonodual.train`: pretrain the dual model in PyTorch from SonoDual shards, with the
+run config, batches, augmentations, dropout masks, optimiser, schedule, log and checkpoints of
+`sono-train`, so a run moves between the two (docs/training.md, "The PyTorch trainer").
+
+    python -m sonodual.train --catalog C.sqlite --config run.toml --out runs/a --log runs/a.jsonl
+    torchrun --nproc-per-node 8 -m sonodual.train --catalog C.sqlite --config run.toml --out runs/a --metrics runs/a.jsonl
+
+Under torchrun every rank trains on its own batches of the loader's plan (sonodual.order: equal
+counts per rank, so no rank waits at the end), gradients are averaged by DDP (NCCL on GPUs,
+gloo on CPUs), in-batch negatives are those of the rank's batch, and rank 0 logs and checkpoints.
+Checkpoints are Swift's (`sonodual-dual-v1`: the same tensor names, Adam moments, loader state and
+config): `sono-train --resume` continues one, and `--resume` here continues Swift's.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import resource
+import sys
+import time
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+
+from . import config as run_config
+from .augment import Augmentation, PixelPipeline
+from .checkpoint import read_safetensors, write_safetensors
+from .dataset import Dataset
+from .models import DualModel, load_swift_state
+from .objective import ObjectiveConfig
+from .order import EpochPlan
+
+CHECKPOINT_FORMAT = "sonodual-dual-v1"
+ENCODERS = ("video", "image", "audio")
+
+
+class UsageError(ValueError):
+    """A bad option or config value: reported with its name, exit 1."""
+
+
+def objective_config(c: run_config.Config) -> ObjectiveConfig:
+    o = c["objective"]
+    return ObjectiveConfig(temperature=o["temperature"], pi=o["pi"], symmetric=o["symmetric"], shared_fusion=o["shared_fusion"],
+                           margin=o["margin"], ranking_reduction=o["ranking_reduction"], audio_image_pair=o["audio_image_pair"],
+                           lam=o["lambda"], fusion_target=o["fusion_target"], latent_batch_norm=o["latent_batch_norm"],
+                           projector_hidden=o["projector_hidden"], decorrelation=o["decorrelation"])
+
+
+def pixel_pipeline(c: run_config.Config, training: bool) -> PixelPipeline:
+    a, n = c["augment"], c["normalize"]
+    augmentation = Augmentation(flip=a["flip"], max_shift=a["max_shift"], min_crop_area=a["min_crop_area"],
+                                intensity=a["intensity"], independent_still=a["independent_still"]) if training else None
+    return PixelPipeline(augmentation, n["pixel_mean"], n["pixel_std"], n["per_sample"], n["logmel_mean"], n["logmel_std"])
+
+
+def learning_rate(c: run_config.Config, step: int, total: int) -> float:
+    """Swift's `Trainer.learningRate(at:)` in float32: linear warm-up, then constant or cosine to min_lr."""
+    f = np.float32
+    o = c["optimizer"]
+    base, warmup, minimum = f(o["lr"]), o["warmup_steps"], f(o["min_lr"])
+    if step < warmup:
+        return float(base * f(step + 1) / f(warmup))
+    if o["schedule"] == "constant":
+        return float(base)
+    progress = min(f(1), f(step - warmup) / f(max(1, total - warmup)))
+    return float(minimum + (base - minimum) * f(0.5) * (f(1) + f(math.cos(math.pi * float(progress)))))
+
+
+class Records:
+    """The records of the run's datasets in the Swift loader's item order (dataset by dataset,
+    shard path, slot) and their scans."""
+
+    def __init__(self, catalog: str, names: Sequence[str], split: Optional[str]) -> None:
+        self.parts = [Dataset.open(catalog, n, split=split) for n in names]
+        self.index = [(p, i) for p, d in enumerate(self.parts) for i in range(len(d))]
+        self.scans = [self.parts[p].rows[i]["scan_id"] for p, i in self.index]
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, k: int) -> dict:
+        p, i = self.index[k]
+        return self.parts[p][i]
+
+
+class PlanBatches(torch.utils.data.Dataset):
+    """Batch `s` of this rank from `first_step` on, assembled as the Swift loader does: map-style,
+    so DataLoader workers build batches in parallel and deliver them in order."""
+
+    def __init__(self, records: Records, plan: EpochPlan, rank: int, first_step: int, pipeline: PixelPipeline,
+                 seed: int, epoch: int) -> None:
+        self.records, self.plan, self.rank, self.first = records, plan, rank, first_step
+        self.pipeline, self.seed, self.epoch = pipeline, seed, epoch
+
+    def __len__(self) -> int:
+        return self.plan.batches_per_rank - self.first
+
+    def __getitem__(self, s: int) -> Dict[str, torch.Tensor]:
+        recs = [self.records[i] for i in self.plan.batch(self.rank, self.first + s)]
+        parts = [self.pipeline.record(r, self.seed, self.epoch) for r in recs]
+        return {"video": torch.from_numpy(np.stack([p[0] for p in parts])), "still": torch.from_numpy(np.stack([p[1] for p in parts])),
+                "logmel": torch.from_numpy(np.stack([p[2] for p in parts])),
+                "clip_id": torch.tensor([int(r["clip_id"]) for r in recs])}
+
+
+class Objective(nn.Module):
+    """The model's loss as `forward`, which DDP needs; frozen encoders run without gradients."""
+
+    def __init__(self, model: DualModel, frozen: Sequence[str]) -> None:
+        super().__init__()
+        self.model, self.frozen = model, set(frozen)
+
+    def forward(self, video: torch.Tensor, still: torch.Tensor, logmel: torch.Tensor):
+        m = self.model
+        clip, image, mel = m.inputs(video, still, logmel)
+
+        def run(name: str, x: torch.Tensor) -> torch.Tensor:
+            with torch.no_grad() if name in self.frozen else contextlib.nullcontext():
+                return getattr(m, name)(x)
+
+        fi = run("image", image) if m.heads.config.use_image else None
+        return m.heads.loss(run("video", clip), run("audio", mel), fi)
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Run:
+    """One training run of this process (one rank)."""
+
+    def __init__(self, catalog: str, c: run_config.Config, device: torch.device, rank: int = 0, world: int = 1,
+                 workers: int = 0, bf16: bool = False, channels_last: bool = False) -> None:
+        self.c, self.device, self.rank, self.world, self.workers, self.bf16 = c, device, rank, world, workers, bf16
+        d = c["data"]
+        if d["weights"]:
+            raise UsageError("data.weights: weighted dataset mixing is not in the PyTorch trainer yet (leave it empty)")
+        split = None if d["split"] == "all" else d["split"]
+        self.records = Records(catalog, d["datasets"], split)
+        self.batch, self.seed = d["batch_size"], int(d["seed"])
+        self.max_per_scan = d["max_per_scan"] or max(1, self.batch // 2)
+        self.pipeline = pixel_pipeline(c, training=True)
+        if self.plan(0).batches_per_rank == 0:
+            raise UsageError(f"{catalog}: fewer records than one batch of {self.batch} per rank in {','.join(d['datasets'])}")
+        self.total = d["epochs"] * self.plan(0).batches_per_rank if d["epochs"] > 0 else d["steps"]
+        torch.manual_seed(self.seed)
+        self.model = DualModel(c["model"]["size"], objective=objective_config(c), preset=c["objective"]["preset"])
+        self.model.audio.swift_dropout_seed = self.seed  # Swift's dropout masks, step by step
+        self.model.audio.spec_augment = c["augment"]["spec_augment"]
+        i = c["init"]
+        for name in ENCODERS:
+            if i[name]:
+                tensors, _ = read_safetensors(i[name])
+                prefix = i["audio_key_prefix"] if name == "audio" else ""
+                load_swift_state(getattr(self.model, name), {k[len(prefix):]: v for k, v in tensors.items()
+                                                             if k.startswith(prefix) and not k.startswith(("fc.", "fc_audioset.", "spectrogram_extractor.", "logmel_extractor."))})
+        if any(i[n] for n in ("video", "image")):
+            raise UsageError("init.video / init.image: torchvision weights need their input normalisation, not in the PyTorch trainer yet")
+        self.frozen = list(i["freeze"])
+        for name in self.frozen:
+            getattr(self.model, name).requires_grad_(False)
+        self.model.to(device)
+        if channels_last:
+            self.model.image.to(memory_format=torch.channels_last)
+        self.objective: nn.Module = Objective(self.model, self.frozen)
+        if world > 1:
+            self.objective = nn.parallel.DistributedDataParallel(self.objective, device_ids=[device.index] if device.type == "cuda" else None,
+                                                                     find_unused_parameters=True)  # presets and frozen encoders leave some unused
+        self.names = [k for k, _ in self.model.named_parameters()]
+        params = [p for p in self.model.parameters()]
+        o = c["optimizer"]
+        kind = torch.optim.AdamW if o["kind"] == "adamw" else torch.optim.Adam
+        self.optimizer = kind(params, lr=o["lr"], betas=(o["beta1"], o["beta2"]), eps=o["eps"], weight_decay=o["weight_decay"])
+        self.step, self.epoch, self.loader_step = 0, 0, 0
+        self.scans = sorted(set(self.records.scans))
+
+    def plan(self, epoch: int) -> EpochPlan:
+        return EpochPlan(self.records.scans, seed=self.seed, epoch=epoch, batch_size=self.batch, world_size=self.world,
+                         drop_last=True, max_per_scan=self.max_per_scan)
+
+    def _train_mode(self) -> None:
+        self.model.train()
+        for name in self.frozen:
+            getattr(self.model, name).eval()
+
+    def resume(self, path: str) -> None:
+        """Weights, running statistics, Adam's moments and the loader position of a checkpoint
+        (Swift's or ours); the config must be the run's but for length, cadence and threads."""
+        tensors, meta = read_safetensors(path)
+        if meta.get("format") != CHECKPOINT_FORMAT:
+            raise UsageError(f"{path}: not a SonoDual pretraining checkpoint (format {meta.get('format')!r})")
+        stored = run_config.loads(meta.get("config", ""), f"{path} (its config)")
+        free = {"data.steps", "data.epochs", "data.threads", "validation.every", "checkpoints.every", "checkpoints.keep_last"}
+        changed = [f"{t}.{k} {stored[t][k]!r} → {v!r}" for t, vs in self.c.items() for k, v in vs.items()
+                   if f"{t}.{k}" not in free and stored[t][k] != v]
+        if changed:
+            raise UsageError(f"{path}: the run config differs from the checkpoint's: " + "; ".join(changed))
+        load_swift_state(self.model, tensors)
+        adam_step = int(meta.get("adam_step", "0"))
+        for name, p in self.model.named_parameters():
+            if adam_step > 0 and f"optimizer.m.{name}" in tensors:
+                self.optimizer.state[p] = {"step": torch.tensor(float(adam_step)),
+                                           "exp_avg": torch.from_numpy(tensors[f"optimizer.m.{name}"].copy()).to(self.device),
+                                           "exp_avg_sq": torch.from_numpy(tensors[f"optimizer.v.{name}"].copy()).to(self.device)}
+        self.step, self.epoch, self.loader_step = int(meta["step"]), int(meta["loader_epoch"]), int(meta["loader_step"])
+        if int(meta["loader_seed"]) != self.seed:
+            raise UsageError(f"{path}: loader seed {meta['loader_seed']} is not data.seed {self.seed}")
+        self.model.audio.forward_passes = self.step  # one training audio forward per step, as Swift counts
+
+    def save(self, path: str) -> None:
+        """Swift's checkpoint layout (Trainer.saveCheckpoint), written to a temporary name, then renamed."""
+        tensors = {k: v.detach().float().cpu().numpy() for k, v in self.model.state_dict().items() if not k.endswith("num_batches_tracked")}
+        adam_step = 0
+        for name, p in self.model.named_parameters():
+            s = self.optimizer.state.get(p)
+            if s:
+                tensors[f"optimizer.m.{name}"] = s["exp_avg"].float().cpu().numpy()
+                tensors[f"optimizer.v.{name}"] = s["exp_avg_sq"].float().cpu().numpy()
+                adam_step = int(s["step"])
+        meta = {"format": CHECKPOINT_FORMAT, "step": str(self.step), "model_size": self.c["model"]["size"],
+                "loader_seed": str(self.seed), "loader_epoch": str(self.epoch), "loader_step": str(self.loader_step),
+                "datasets": ",".join(self.c["data"]["datasets"]), "adam_step": str(adam_step), "config": run_config.dumps(self.c),
+                "scans": ",".join(self.scans)}
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        write_safetensors(tensors, path + ".partial", meta)
+        os.replace(path + ".partial", path)
+
+    def batches(self):
+        """(epoch, batch) from the current loader position on, epoch after epoch."""
+        while True:
+            plan = self.plan(self.epoch)
+            if self.loader_step >= plan.batches_per_rank:
+                self.epoch, self.loader_step = self.epoch + 1, 0
+                continue
+            data = PlanBatches(self.records, plan, self.rank, self.loader_step, self.pipeline, self.seed, self.epoch)
+            loader = torch.utils.data.DataLoader(data, batch_size=None, shuffle=False, num_workers=self.workers,
+                                                 pin_memory=self.device.type == "cuda")
+            for b in loader:
+                self.loader_step += 1
+                yield self.epoch, b
+
+    def train(self, out: Optional[str], log) -> int:
+        """Trains to the run's length; rank 0 logs each step and checkpoints. Returns the steps done."""
+        c = self.c
+        every, keep = c["checkpoints"]["every"], c["checkpoints"]["keep_last"]
+        if out and self.rank == 0:
+            os.makedirs(out, exist_ok=True)
+            with open(os.path.join(out, "run.toml"), "w") as f:
+                f.write(run_config.dumps(c))
+        self._train_mode()
+        clip = c["optimizer"]["clip_norm"]
+        after = c["objective"]["max_violation_after"]
+        stream = self.batches()
+        while self.step < self.total:
+            start = time.perf_counter()
+            epoch, b = next(stream)
+            waited = time.perf_counter() - start
+            lr = learning_rate(c, self.step, self.total)
+            for g in self.optimizer.param_groups:
+                g["lr"] = lr
+            self.model.heads.config.max_violation = self.step >= after
+            video, still, mel = (b[k].to(self.device, non_blocking=True) for k in ("video", "still", "logmel"))
+            with torch.autocast(self.device.type, dtype=torch.bfloat16) if self.bf16 else contextlib.nullcontext():
+                loss, terms = self.objective(video, still, mel)
+            loss.backward()
+            norms = {n: float(torch.sqrt(sum((p.grad.float() ** 2).sum() for p in getattr(self.model, n).parameters() if p.grad is not None)
+                                         or torch.tensor(0.0))) for n in ENCODERS + ("heads",)}
+            if clip > 0:
+                grads = [p for p in self.model.parameters() if p.grad is not None]
+                norm = torch.sqrt(sum((p.grad.double() ** 2).sum() for p in grads))
+                factor = clip / (float(norm) + 1e-6)
+                if factor < 1:
+                    for p in grads:
+                        p.grad.mul_(factor)
+            self.optimizer.step()
+            self.optimizer.zero_grad(set_to_none=True)
+            self.step += 1
+            seconds = time.perf_counter() - start
+            if self.rank == 0:
+                log({"step": self.step, "epoch": epoch, "loss": terms["total"], "terms": terms,
+                     "lr": lr, "seconds": seconds, "clips_per_s": len(b["clip_id"]) * self.world / max(seconds, 1e-9),
+                     "data_wait": waited / max(seconds, 1e-9), "peak_rss_mib": peak_rss_mib(),
+                     "diagnostics": {"gradient_norm": norms}})
+                if out and every > 0 and self.step % every == 0:
+                    self.save(os.path.join(out, f"step-{self.step:06d}.safetensors"))
+                    steps = sorted(f for f in os.listdir(out) if f.startswith("step-") and f.endswith(".safetensors"))
+                    for f in steps[:max(0, len(steps) - keep)]:
+                        os.remove(os.path.join(out, f))
+        if out and self.rank == 0:
+            self.save(os.path.join(out, "last.safetensors"))
+        return self.step
+
+
+def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m sonodual.train", description=__doc__.split("\n\n")[0])
+    p.add_argument("--catalog", required=True, help="catalog (SQLite) path")
+    p.add_argument("--config", help="run config (TOML), as sono-train takes it")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="any config key, as table.key=value (repeatable)")
+    p.add_argument("--out", help="checkpoint folder")
+    # --metrics too: torchrun reads "--log" as an abbreviation of its own --log-dir / --logs-specs.
+    p.add_argument("--log", "--metrics", dest="log", help="metrics log (JSON lines, appended); default: standard output")
+    p.add_argument("--resume", help="continue from this checkpoint (sono-train's or ours)")
+    p.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (the rank's GPU when there is one)")
+    p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes per rank")
+    p.add_argument("--bf16", action="store_true", help="bfloat16 autocast")
+    p.add_argument("--channels-last", action="store_true", help="channels-last memory format for the image encoder")
+    return p.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    try:
+        if args.workers < 0:
+            raise UsageError(f"--workers {args.workers}: must be ≥ 0")
+        if not os.path.exists(args.catalog):
+            raise UsageError(f"--catalog {args.catalog}: no such catalog")
+        if args.resume and not os.path.exists(args.resume):
+            raise UsageError(f"--resume {args.resume}: no such checkpoint")
+        c = run_config.load(args.config, args.set)
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        rank = int(os.environ.get("RANK", "0"))
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        if args.device == "auto":
+            device = torch.device(f"cuda:{local}" if torch.cuda.is_available() else "cpu")
+        else:
+            device = torch.device(args.device)
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        else:
+            torch.set_num_threads(c["data"]["threads"])
+        if world > 1:
+            dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        run = Run(args.catalog, c, device, rank, world, args.workers, args.bf16, args.channels_last)
+        if args.resume:
+            run.resume(args.resume)
+        sink = open(args.log, "a") if args.log and rank == 0 else None
+
+        def log(entry: dict) -> None:
+            line = json.dumps(entry, sort_keys=True)
+            print(line, file=sink or sys.stdout, flush=True)
+
+        steps = run.train(args.out, log)
+        if sink:
+            sink.close()
+        if world > 1:
+            dist.barrier()
+            dist.destroy_process_group()
+        if rank == 0 and args.out:
+            print(f"done: {steps} steps; checkpoints in {args.out}", file=sys.stderr)
+        return 0
+    except (UsageError, run_config.ConfigError, KeyError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
