@@ -132,6 +132,27 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def retrieval(queries: torch.Tensor, candidates: torch.Tensor) -> Dict[str, float]:
+    """Swift's `RetrievalScores`: each query's own partner's rank among all candidates by cosine
+    (rows l2-normalised), ties counting half, so a collapsed embedding ranks at chance."""
+    scores = queries.float() @ candidates.float().t()
+    own = scores.diag().unsqueeze(1)
+    off = ~torch.eye(len(scores), dtype=torch.bool)
+    ranks = 1 + ((scores > own) & off).sum(1).double() + ((scores == own) & off).sum(1).double() / 2
+    n = len(ranks)
+    r = sorted(ranks.tolist())
+    median = 0.0 if n == 0 else (r[n // 2] if n % 2 == 1 else (r[n // 2 - 1] + r[n // 2]) / 2)
+    return {"r1": float((ranks <= 1).double().mean()), "r5": float((ranks <= 5).double().mean()),
+            "r10": float((ranks <= 10).double().mean()), "median_rank": median}
+
+
+def better(value: float, best: Optional[float], metric: str) -> bool:
+    """Swift's `ValidationReport.isBetter`: lower is better for ranks and the loss."""
+    if best is None:
+        return True
+    return value < best if metric.endswith("median_rank") or metric == "loss" else value > best
+
+
 class Run:
     """One training run of this process (one rank)."""
 
@@ -179,6 +200,9 @@ class Run:
         self.optimizer = kind(params, lr=o["lr"], betas=(o["beta1"], o["beta2"]), eps=o["eps"], weight_decay=o["weight_decay"])
         self.step, self.epoch, self.loader_step = 0, 0, 0
         self.scans = sorted(set(self.records.scans))
+        v = c["validation"]["split"]
+        self.validation = Records(catalog, d["datasets"], None if v == "all" else v) if rank == 0 else None
+        self.best: Optional[float] = None
 
     def plan(self, epoch: int) -> EpochPlan:
         return EpochPlan(self.records.scans, seed=self.seed, epoch=epoch, batch_size=self.batch, world_size=self.world,
@@ -231,6 +255,62 @@ class Run:
         write_safetensors(tensors, path + ".partial", meta)
         os.replace(path + ".partial", path)
 
+    def validate(self) -> Optional[dict]:
+        """Swift's validation pass (Trainer.validate): the whole split in evaluation mode, in the
+        order of an unaugmented, padded plan (seed 0, epoch 0, no scan cap), each clip once;
+        retrieval v→a and v→i in the MMCL latent and the MMSL embedding, and each term's mean."""
+        if self.validation is None or len(self.validation) == 0:
+            return None
+        plan = EpochPlan(self.validation.scans, seed=0, epoch=0, batch_size=self.batch, world_size=1, drop_last=False)
+        pipeline = pixel_pipeline(self.c, training=False)
+        m, heads = self.model, self.model.heads
+        m.eval()
+        seen, rows, losses = set(), {}, []
+        with torch.no_grad():
+            for step in range(plan.batches_per_rank):
+                recs = [self.validation[i] for i in plan.batch(0, step)]
+                parts = [pipeline.record(r, 0, 0) for r in recs]
+                video, still, mel = (torch.from_numpy(np.stack([p[k] for p in parts])).to(self.device) for k in range(3))
+                clip, image, logmel = m.inputs(video, still, mel)
+                fv, fa = m.video(clip), m.audio(logmel)
+                fi = m.image(image) if heads.config.use_image else None
+                _, terms = heads.loss(fv, fa, fi)
+                losses.append(terms)
+                fresh = [k for k, r in enumerate(recs) if int(r["clip_id"]) not in seen]
+                seen.update(int(recs[k]["clip_id"]) for k in fresh)
+                spaces = {"latent": [heads.project(x, f) if f is not None else None for x, f in (("v", fv), ("a", fa), ("i", fi))],
+                          "similarity": [heads._embed(getattr(heads, f"head_{x}"), f) if f is not None else None
+                                         for x, f in (("v", fv), ("a", fa), ("i", fi))]}
+                for space, zs in spaces.items():
+                    for j, z in enumerate(zs):
+                        if z is not None:
+                            z = torch.nn.functional.normalize(z.float(), dim=1, eps=1e-12) if space == "latent" else z.float()
+                            rows.setdefault((space, j), []).append(z[fresh].cpu())
+        self._train_mode()
+        metrics: Dict[str, float] = {}
+        for space in ("latent", "similarity"):
+            if (space, 0) not in rows:
+                continue
+            v = torch.cat(rows[(space, 0)])
+            for name, j in (("v2a", 1), ("v2i", 2)):
+                if (space, j) in rows:
+                    metrics.update({f"{name}_{space}_{k}": x for k, x in retrieval(v, torch.cat(rows[(space, j)])).items()})
+        mean = {k: float(np.float32(sum(t[k] for t in losses) / len(losses))) for k in losses[0] if all(k in t for t in losses)}
+        metrics["loss"] = mean["total"]
+        return {"step": self.step, "clips": len(seen), "metrics": metrics, "losses": mean}
+
+    def _validate_and_keep_best(self, out: Optional[str], log) -> None:
+        report = self.validate()
+        if report is None:
+            return
+        log({"validation": report})
+        metric = self.c["validation"]["metric"]
+        value = report["metrics"].get(metric)
+        if value is not None and better(value, self.best, metric):
+            self.best = value
+            if out:
+                self.save(os.path.join(out, "best.safetensors"))
+
     def batches(self):
         """(epoch, batch) from the current loader position on, epoch after epoch."""
         while True:
@@ -249,6 +329,7 @@ class Run:
         """Trains to the run's length; rank 0 logs each step and checkpoints. Returns the steps done."""
         c = self.c
         every, keep = c["checkpoints"]["every"], c["checkpoints"]["keep_last"]
+        validate_every = c["validation"]["every"]
         if out and self.rank == 0:
             os.makedirs(out, exist_ok=True)
             with open(os.path.join(out, "run.toml"), "w") as f:
@@ -287,13 +368,17 @@ class Run:
                      "lr": lr, "seconds": seconds, "clips_per_s": len(b["clip_id"]) * self.world / max(seconds, 1e-9),
                      "data_wait": waited / max(seconds, 1e-9), "peak_rss_mib": peak_rss_mib(),
                      "diagnostics": {"gradient_norm": norms}})
+                if validate_every > 0 and self.step % validate_every == 0 and self.step < self.total:
+                    self._validate_and_keep_best(out, log)
                 if out and every > 0 and self.step % every == 0:
                     self.save(os.path.join(out, f"step-{self.step:06d}.safetensors"))
                     steps = sorted(f for f in os.listdir(out) if f.startswith("step-") and f.endswith(".safetensors"))
                     for f in steps[:max(0, len(steps) - keep)]:
                         os.remove(os.path.join(out, f))
-        if out and self.rank == 0:
-            self.save(os.path.join(out, "last.safetensors"))
+        if self.rank == 0:
+            self._validate_and_keep_best(out, log)
+            if out:
+                self.save(os.path.join(out, "last.safetensors"))
         return self.step
 
 

@@ -27,11 +27,15 @@ ENV = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
 RUN = ["--set", "model.size=tiny", "--set", "data.batch_size=4", "--set", "data.seed=5", "--set", "data.threads=2",
        "--set", "augment.min_crop_area=0.6", "--set", "augment.intensity=0.2", "--set", "augment.independent_still=true",
        "--set", "optimizer.warmup_steps=2", "--set", "objective.max_violation_after=3", "--set", "checkpoints.every=1",
-       "--set", "checkpoints.keep_last=10"]
+       "--set", "checkpoints.keep_last=10", "--set", "validation.every=1"]
 
 
 def steps_of(log: str):
     return [e for e in map(json.loads, open(log).read().splitlines()) if "step" in e and "validation" not in e]
+
+
+def validations_of(log: str):
+    return [e["validation"] for e in map(json.loads, open(log).read().splitlines()) if "validation" in e]
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +76,14 @@ def test_run_moves_between_swift_and_pytorch(catalog, tmp_path):
     assert abs(step3["loss"] - reference[2]["loss"]) <= 1e-4 * abs(reference[2]["loss"]), (step3, reference[2])
     for name, value in reference[2]["terms"].items():
         assert abs(step3["terms"][name] - value) <= 1e-4 * max(1.0, abs(value)), name
+    # Its validation after step 3 is Swift's (the same clips, order and metrics; weights within rounding).
+    (val3,) = validations_of(torch_log)
+    swift_val3 = next(v for v in validations_of(log) if v["step"] == 3)
+    assert val3["clips"] == swift_val3["clips"] and set(val3["metrics"]) == set(swift_val3["metrics"])
+    for name, value in swift_val3["metrics"].items():
+        tolerance = 1.0 if name.endswith("median_rank") else 1e-3 * max(1.0, abs(value)) if name == "loss" else 0.13
+        assert abs(val3["metrics"][name] - value) <= tolerance, (name, val3["metrics"][name], value)
+    assert os.path.exists(os.path.join(torch_out, "best.safetensors"))
     ours, meta = read_safetensors(os.path.join(torch_out, "last.safetensors"))
     theirs, their_meta = read_safetensors(os.path.join(straight, "step-000003.safetensors"))
     assert set(ours) == set(theirs)
@@ -95,7 +107,7 @@ def test_torchrun_two_ranks_on_an_uneven_dataset(catalog, tmp_path):
     python(catalog, out, log, 3, "--set", "data.batch_size=3", "--set", "data.threads=1", "--set", "checkpoints.every=0",
            launcher=launcher)
     assert [s["step"] for s in steps_of(log)] == [1, 2, 3]  # rank 0 logs; a rank short of batches would hang here
-    assert sorted(os.listdir(out)) == ["last.safetensors", "run.toml"]
+    assert sorted(os.listdir(out)) == ["best.safetensors", "last.safetensors", "run.toml"]  # validated at the end
     _, meta = read_safetensors(os.path.join(out, "last.safetensors"))
     assert (meta["step"], meta["loader_epoch"], meta["loader_step"]) == ("3", "2", "1")
 
