@@ -215,6 +215,25 @@ class DualModel(nn.Module):
         return self.heads.loss(self.video(clip), self.audio(mel), fi)
 
 
+def pretrained_normalization(encoder: str) -> Tuple[List[float], List[float]]:
+    """(mean, std) per channel that torchvision's pretrained weights expect on x in [0, 1] (from
+    their own weight metadata: ImageNet for resnet18, Kinetics-400 for r2plus1d_18); Swift's
+    `PretrainedLayout.inputNormalization` holds the same numbers."""
+    image_resnet, video_resnet = _torchvision()
+    weights = {"image": image_resnet.ResNet18_Weights.IMAGENET1K_V1, "video": video_resnet.R2Plus1D_18_Weights.KINETICS400_V1}[encoder]
+    t = weights.transforms()
+    return list(t.mean), list(t.std)
+
+
+def normalize_channels(x: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
+    """x [N, 3, ...] · (1/std_c) + (−mean_c/std_c) in float32, as Swift's `InputNormalization.apply`."""
+    f = np.float32
+    scale = torch.tensor([f(1) / f(s) for s in std], dtype=x.dtype, device=x.device)
+    bias = torch.tensor([-f(m) / f(s) for m, s in zip(mean, std)], dtype=x.dtype, device=x.device)
+    shape = (1, 3) + (1,) * (x.dim() - 2)
+    return x * scale.view(shape) + bias.view(shape)
+
+
 def load_swift_state(model: nn.Module, tensors: Dict[str, np.ndarray], strict: bool = True) -> Tuple[List[str], List[str]]:
     """Copies a Swift checkpoint's tensors (weights, running statistics; `optimizer.*` ignored) into
     `model` by name. Returns (missing, unexpected); `num_batches_tracked` is not counted missing.

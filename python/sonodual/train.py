@@ -19,9 +19,10 @@ import json
 import math
 import os
 import resource
+import signal
 import sys
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -32,7 +33,7 @@ from . import config as run_config
 from .augment import Augmentation, PixelPipeline
 from .checkpoint import read_safetensors, write_safetensors
 from .dataset import Dataset
-from .models import DualModel, load_swift_state
+from .models import DualModel, load_swift_state, normalize_channels, pretrained_normalization
 from .objective import ObjectiveConfig
 from .order import EpochPlan
 
@@ -112,13 +113,22 @@ class PlanBatches(torch.utils.data.Dataset):
 class Objective(nn.Module):
     """The model's loss as `forward`, which DDP needs; frozen encoders run without gradients."""
 
-    def __init__(self, model: DualModel, frozen: Sequence[str]) -> None:
+    def __init__(self, model: DualModel, frozen: Sequence[str], normalization: Dict[str, Tuple[List[float], List[float]]]) -> None:
         super().__init__()
-        self.model, self.frozen = model, set(frozen)
+        self.model, self.frozen, self.normalization = model, set(frozen), normalization
+
+    def inputs(self, video: torch.Tensor, still: torch.Tensor, logmel: torch.Tensor):
+        """Gray repeated to 3 channels, then the per-channel normalisation of pretrained encoders (Swift's BatchInputs)."""
+        clip, image, mel = self.model.inputs(video, still, logmel)
+        if "video" in self.normalization:
+            clip = normalize_channels(clip, *self.normalization["video"])
+        if "image" in self.normalization:
+            image = normalize_channels(image, *self.normalization["image"])
+        return clip, image, mel
 
     def forward(self, video: torch.Tensor, still: torch.Tensor, logmel: torch.Tensor):
         m = self.model
-        clip, image, mel = m.inputs(video, still, logmel)
+        clip, image, mel = self.inputs(video, still, logmel)
 
         def run(name: str, x: torch.Tensor) -> torch.Tensor:
             with torch.no_grad() if name in self.frozen else contextlib.nullcontext():
@@ -181,15 +191,14 @@ class Run:
                 prefix = i["audio_key_prefix"] if name == "audio" else ""
                 load_swift_state(getattr(self.model, name), {k[len(prefix):]: v for k, v in tensors.items()
                                                              if k.startswith(prefix) and not k.startswith(("fc.", "fc_audioset.", "spectrogram_extractor.", "logmel_extractor."))})
-        if any(i[n] for n in ("video", "image")):
-            raise UsageError("init.video / init.image: torchvision weights need their input normalisation, not in the PyTorch trainer yet")
         self.frozen = list(i["freeze"])
         for name in self.frozen:
             getattr(self.model, name).requires_grad_(False)
         self.model.to(device)
         if channels_last:
             self.model.image.to(memory_format=torch.channels_last)
-        self.objective: nn.Module = Objective(self.model, self.frozen)
+        self.inputs = Objective(self.model, self.frozen, {n: pretrained_normalization(n) for n in ("video", "image") if i[n]})
+        self.objective: nn.Module = self.inputs
         if world > 1:
             self.objective = nn.parallel.DistributedDataParallel(self.objective, device_ids=[device.index] if device.type == "cuda" else None,
                                                                      find_unused_parameters=True)  # presets and frozen encoders leave some unused
@@ -199,6 +208,7 @@ class Run:
         kind = torch.optim.AdamW if o["kind"] == "adamw" else torch.optim.Adam
         self.optimizer = kind(params, lr=o["lr"], betas=(o["beta1"], o["beta2"]), eps=o["eps"], weight_decay=o["weight_decay"])
         self.step, self.epoch, self.loader_step = 0, 0, 0
+        self.stop_requested = False  # set by SIGINT/SIGTERM; the run stops at the next step boundary
         self.scans = sorted(set(self.records.scans))
         v = c["validation"]["split"]
         self.validation = Records(catalog, d["datasets"], None if v == "all" else v) if rank == 0 else None
@@ -271,7 +281,7 @@ class Run:
                 recs = [self.validation[i] for i in plan.batch(0, step)]
                 parts = [pipeline.record(r, 0, 0) for r in recs]
                 video, still, mel = (torch.from_numpy(np.stack([p[k] for p in parts])).to(self.device) for k in range(3))
-                clip, image, logmel = m.inputs(video, still, mel)
+                clip, image, logmel = self.inputs.inputs(video, still, mel)
                 fv, fa = m.video(clip), m.audio(logmel)
                 fi = m.image(image) if heads.config.use_image else None
                 _, terms = heads.loss(fv, fa, fi)
@@ -311,6 +321,23 @@ class Run:
             if out:
                 self.save(os.path.join(out, "best.safetensors"))
 
+    def export_encoders(self, path: str) -> None:
+        """The encoders' weights and running statistics only (Trainer.exportEncoders)."""
+        tensors = {k: v.detach().float().cpu().numpy() for k, v in self.model.state_dict().items()
+                   if k.startswith(tuple(f"{e}." for e in ENCODERS)) and not k.endswith("num_batches_tracked")}
+        meta = {"format": "sonodual-encoders-v1", "model_size": self.c["model"]["size"], "step": str(self.step),
+                "config": run_config.dumps(self.c), "scans": ",".join(self.scans)}
+        write_safetensors(tensors, path + ".partial", meta)
+        os.replace(path + ".partial", path)
+
+    def _should_stop(self) -> bool:
+        """Whether any rank was asked to stop: all ranks stop at the same step (else DDP would hang)."""
+        if self.world == 1:
+            return self.stop_requested
+        flag = torch.tensor([1.0 if self.stop_requested else 0.0], device=self.device)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        return bool(flag.item() > 0)
+
     def batches(self):
         """(epoch, batch) from the current loader position on, epoch after epoch."""
         while True:
@@ -339,6 +366,10 @@ class Run:
         after = c["objective"]["max_violation_after"]
         stream = self.batches()
         while self.step < self.total:
+            if self._should_stop():
+                if out and self.rank == 0:
+                    self.save(os.path.join(out, "last.safetensors"))
+                return self.step
             start = time.perf_counter()
             epoch, b = next(stream)
             waited = time.perf_counter() - start
@@ -379,6 +410,7 @@ class Run:
             self._validate_and_keep_best(out, log)
             if out:
                 self.save(os.path.join(out, "last.safetensors"))
+                self.export_encoders(os.path.join(out, "encoders.safetensors"))
         return self.step
 
 
@@ -424,6 +456,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         run = Run(args.catalog, c, device, rank, world, args.workers, args.bf16, args.channels_last)
         if args.resume:
             run.resume(args.resume)
+
+        def request_stop(signum, frame) -> None:
+            run.stop_requested = True
+
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, request_stop)
         sink = open(args.log, "a") if args.log and rank == 0 else None
 
         def log(entry: dict) -> None:
@@ -436,7 +474,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         if world > 1:
             dist.barrier()
             dist.destroy_process_group()
-        if rank == 0 and args.out:
+        if rank == 0 and steps < run.total:
+            print(f"interrupted: checkpoint at step {steps} in {args.out or '(no --out: nothing saved)'}/last.safetensors; --resume it",
+                  file=sys.stderr)
+        elif rank == 0 and args.out:
             print(f"done: {steps} steps; checkpoints in {args.out}", file=sys.stderr)
         return 0
     except (UsageError, run_config.ConfigError, KeyError, OSError) as e:

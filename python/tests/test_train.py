@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -49,6 +51,18 @@ def catalog(tmp_path_factory) -> str:
     return cat
 
 
+@pytest.fixture(scope="module")
+def resnet(tmp_path_factory) -> str:
+    """A torchvision-layout ResNet-18 (tiny widths, torchvision's own classes, seeded random weights)
+    for `init.image`: the run then also normalises the still with ImageNet's statistics."""
+    from sonodual.checkpoint import write_safetensors
+    from sonodual.models import DualModel
+    torch.manual_seed(11)
+    path = str(tmp_path_factory.mktemp("init") / "resnet18.safetensors")
+    write_safetensors({k: v.numpy() for k, v in DualModel("tiny").image.state_dict().items() if not k.endswith("num_batches_tracked")}, path)
+    return path
+
+
 def swift(cat, out, log, steps, *extra):
     r = subprocess.run([os.path.join(BIN, "sono-train"), "--catalog", cat, "--datasets", "clip2s", "--steps", str(steps), *RUN,
                         "--out", out, "--log", log, "--quiet", *extra], capture_output=True, text=True, timeout=900)
@@ -62,15 +76,15 @@ def python(cat, out, log, steps, *extra, launcher=(sys.executable, "-m", "sonodu
     return r
 
 
-def test_run_moves_between_swift_and_pytorch(catalog, tmp_path):
+def test_run_moves_between_swift_and_pytorch(catalog, resnet, tmp_path):
     straight, log = str(tmp_path / "straight"), str(tmp_path / "straight.jsonl")
-    swift(catalog, straight, log, 4)
+    swift(catalog, straight, log, 4, "--set", f"init.image={resnet}")
     reference = steps_of(log)
     assert [s["step"] for s in reference] == [1, 2, 3, 4]
 
     # PyTorch continues Swift's step-2 checkpoint for one step ...
     torch_out, torch_log = str(tmp_path / "torch"), str(tmp_path / "torch.jsonl")
-    python(catalog, torch_out, torch_log, 3, "--resume", os.path.join(straight, "step-000002.safetensors"))
+    python(catalog, torch_out, torch_log, 3, "--set", f"init.image={resnet}", "--resume", os.path.join(straight, "step-000002.safetensors"))
     (step3,) = steps_of(torch_log)
     assert step3["step"] == 3 and step3["epoch"] == reference[2]["epoch"]
     assert abs(step3["loss"] - reference[2]["loss"]) <= 1e-4 * abs(reference[2]["loss"]), (step3, reference[2])
@@ -95,7 +109,7 @@ def test_run_moves_between_swift_and_pytorch(catalog, tmp_path):
 
     # ... and Swift continues PyTorch's checkpoint to step 4, as its straight run did.
     back, back_log = str(tmp_path / "back"), str(tmp_path / "back.jsonl")
-    swift(catalog, back, back_log, 4, "--resume", os.path.join(torch_out, "last.safetensors"))
+    swift(catalog, back, back_log, 4, "--set", f"init.image={resnet}", "--resume", os.path.join(torch_out, "last.safetensors"))
     (step4,) = steps_of(back_log)
     assert abs(step4["loss"] - reference[3]["loss"]) <= 1e-3 * abs(reference[3]["loss"]), (step4, reference[3])
 
@@ -107,9 +121,29 @@ def test_torchrun_two_ranks_on_an_uneven_dataset(catalog, tmp_path):
     python(catalog, out, log, 3, "--set", "data.batch_size=3", "--set", "data.threads=1", "--set", "checkpoints.every=0",
            launcher=launcher)
     assert [s["step"] for s in steps_of(log)] == [1, 2, 3]  # rank 0 logs; a rank short of batches would hang here
-    assert sorted(os.listdir(out)) == ["best.safetensors", "last.safetensors", "run.toml"]  # validated at the end
+    assert sorted(os.listdir(out)) == ["best.safetensors", "encoders.safetensors", "last.safetensors", "run.toml"]  # validated at the end
     _, meta = read_safetensors(os.path.join(out, "last.safetensors"))
     assert (meta["step"], meta["loader_epoch"], meta["loader_step"]) == ("3", "2", "1")
+
+
+def test_sigint_stops_at_a_step_boundary_and_resumes(catalog, tmp_path):
+    out, log = str(tmp_path / "int"), str(tmp_path / "int.jsonl")
+    args = [sys.executable, "-m", "sonodual.train", "--catalog", catalog, "--set", "data.datasets=clip2s", "--set", "data.steps=40",
+            *RUN, "--set", "validation.every=0", "--set", "checkpoints.every=0", "--out", out, "--metrics", log]
+    p = subprocess.Popen(args, stderr=subprocess.PIPE, text=True, env=ENV)
+    deadline = time.time() + 600
+    while time.time() < deadline and not (os.path.exists(log) and open(log).read().count("\n") >= 1):
+        time.sleep(0.2)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=600)
+    assert p.returncode == 0 and "interrupted: checkpoint at step" in err, err
+    done = len(steps_of(log))
+    _, meta = read_safetensors(os.path.join(out, "last.safetensors"))
+    assert 1 <= done < 40 and meta["step"] == str(done)
+    python(catalog, out, log, done + 1, "--set", "validation.every=0", "--set", "checkpoints.every=0",
+           "--resume", os.path.join(out, "last.safetensors"))
+    assert [s["step"] for s in steps_of(log)] == list(range(1, done + 2))  # the log is appended
+    assert sorted(os.listdir(out)) == ["best.safetensors", "encoders.safetensors", "last.safetensors", "run.toml"]
 
 
 def test_config_reads_as_sono_train_does(tmp_path):
