@@ -37,6 +37,15 @@ public struct EpochPlan: Sendable {
     /// Number of batches each rank yields this epoch.
     public var batchesPerRank: Int
 
+    /// Fisher–Yates from the last position, j = next() mod (i + 1): written out (the spec's step 2)
+    /// so that the order does not depend on the standard library's shuffle and Python can follow it.
+    static func shuffle<T>(_ a: inout [T], _ rng: inout SeededGenerator) {
+        guard a.count > 1 else { return }
+        for i in stride(from: a.count - 1, to: 0, by: -1) {
+            a.swapAt(i, Int(rng.next() % UInt64(i + 1)))
+        }
+    }
+
     public static func make(items: [LoaderItem], weights: [Double]? = nil, datasetOf: ((LoaderItem) -> Int)? = nil,
                             seed: UInt64, epoch: Int, batchSize: Int, worldSize: Int, dropLast: Bool,
                             maxPerScan: Int?) -> EpochPlan {
@@ -49,20 +58,14 @@ public struct EpochPlan: Sendable {
                 let members = items.filter { datasetOf($0) == d }
                 for _ in 0..<Int(w.rounded(.down)) { chosen += members }
                 var rest = members
-                rest.shuffle(using: &rng)
+                shuffle(&rest, &rng)
                 chosen += rest.prefix(Int((w - w.rounded(.down)) * Double(members.count)))
             }
             epochItems = chosen
         }
         var rng = SeededGenerator(seed: seed, stream: UInt64(bitPattern: Int64(epoch)))
         var order = epochItems
-        // Fisher–Yates, written out so the permutation does not depend on the standard library's shuffle.
-        if order.count > 1 {
-            for i in stride(from: order.count - 1, to: 0, by: -1) {
-                let j = Int(rng.next() % UInt64(i + 1))
-                order.swapAt(i, j)
-            }
-        }
+        shuffle(&order, &rng)
         var global = makeBatches(order, batchSize: batchSize, maxPerScan: maxPerScan)
         let rounds: Int
         if dropLast {

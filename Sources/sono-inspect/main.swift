@@ -65,17 +65,31 @@ extension SonoInspect {
         @Option(help: "Only this split (train, val, test).") var split: Split?
         @Option(help: "At most this many clips of one scan per batch.") var maxPerScan: Int?
         @Flag(help: "Pad the last round instead of dropping it.") var noDropLast = false
+        @Option(help: "Per-dataset weights (comma-separated, one per dataset), as data.weights.") var weights: String?
+
+        /// The parsed --weights (checked in validate()).
+        var parsedWeights: [Double]? {
+            weights.map { $0.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) } }
+        }
 
         func validate() throws {
             guard rank >= 0, rank < worldSize, batchSize > 0, fromStep >= 0 else { throw ValidationError("need 0 ≤ rank < world size, batch size > 0, from-step ≥ 0") }
             guard epoch >= 0 else { throw ValidationError("--epoch must be ≥ 0 (got \(epoch))") }
             if let maxPerScan, maxPerScan < 1 { throw ValidationError("--max-per-scan must be ≥ 1 (got \(maxPerScan))") }
+            if let weights, let parsed = parsedWeights {
+                let count = dataset.split(separator: ",").count
+                guard parsed.count == weights.split(separator: ",", omittingEmptySubsequences: false).count, parsed.count == count,
+                      parsed.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+                    throw ValidationError("--weights \(weights): need \(count) positive numbers, one per dataset")
+                }
+            }
         }
 
         func run() throws {
             var options = LoaderOptions()
             options.batchSize = batchSize; options.rank = rank; options.worldSize = worldSize
             options.split = split; options.maxPerScan = maxPerScan; options.dropLast = !noDropLast
+            options.weights = parsedWeights
             options.prefetch = 0
             let loader = try ShardLoader(catalog: Catalog(path: catalog.path), datasets: dataset.split(separator: ",").map(String.init),
                                          options: options, seed: seed)

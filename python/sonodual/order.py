@@ -31,14 +31,35 @@ class SplitMix64:
         return z ^ (z >> 31)
 
 
-def permutation(count: int, seed: int, epoch: int) -> List[int]:
-    """Step 2 of the spec: Fisher–Yates from the last position, j = next() mod (i + 1)."""
-    rng = SplitMix64(seed, stream=epoch & _M64)
-    order = list(range(count))
-    for i in range(count - 1, 0, -1):
+def _shuffle(items: List, rng: SplitMix64) -> None:
+    """Fisher–Yates from the last position, j = next() mod (i + 1), in place."""
+    for i in range(len(items) - 1, 0, -1):
         j = rng.next() % (i + 1)
-        order[i], order[j] = order[j], order[i]
+        items[i], items[j] = items[j], items[i]
+
+
+def permutation(count: int, seed: int, epoch: int) -> List[int]:
+    """Step 2 of the spec: a Fisher–Yates permutation of [0, count) from generator (seed, epoch)."""
+    order = list(range(count))
+    _shuffle(order, SplitMix64(seed, stream=epoch & _M64))
     return order
+
+
+def weighted_items(datasets: Sequence[int], weights: Sequence[float], seed: int, epoch: int) -> List[int]:
+    """Step 1's dataset weights: item indices of dataset d (`datasets[i]` is item i's dataset, in
+    storage order) repeated ⌊w_d⌋ times, then the first ⌊(w_d − ⌊w_d⌋)·n_d⌋ of a Fisher–Yates
+    shuffle of them; one generator (seed, stream 0x5EED0000 + epoch) for the datasets in turn."""
+    rng = SplitMix64(seed, stream=(0x5EED0000 + epoch) & _M64)
+    chosen: List[int] = []
+    for d, w in enumerate(weights):
+        members = [i for i, x in enumerate(datasets) if x == d]
+        whole = int(w // 1)
+        for _ in range(whole):
+            chosen += members
+        rest = list(members)
+        _shuffle(rest, rng)
+        chosen += rest[:int((w - whole) * len(members))]
+    return chosen
 
 
 def _batches(order: List[int], scans: Sequence[int], batch_size: int, max_per_scan: Optional[int]) -> List[List[int]]:
@@ -77,17 +98,25 @@ class EpochPlan:
     """One epoch's global batches of item indices and how many each rank yields.
 
     `scans[i]` is item i's scan (any hashable; items are in storage order: dataset by dataset,
-    shard path, slot, as `sonodual.Dataset` lists them)."""
+    shard path, slot, as `sonodual.Dataset` lists them); with `weights` (one per dataset, as
+    `data.weights`), `datasets[i]` is item i's dataset index."""
 
     def __init__(self, scans: Sequence, seed: int, epoch: int, batch_size: int, world_size: int = 1,
-                 drop_last: bool = True, max_per_scan: Optional[int] = None) -> None:
+                 drop_last: bool = True, max_per_scan: Optional[int] = None,
+                 weights: Optional[Sequence[float]] = None, datasets: Optional[Sequence[int]] = None) -> None:
         if batch_size < 1 or world_size < 1:
             raise ValueError(f"batch_size ({batch_size}) and world_size ({world_size}) must be ≥ 1")
         if max_per_scan is not None and max_per_scan < 1:
             raise ValueError(f"max_per_scan must be ≥ 1 (got {max_per_scan})")
         dense: Dict = {}
         scan_numbers = [dense.setdefault(s, len(dense)) for s in scans]
-        order = permutation(len(scan_numbers), seed, epoch)
+        if weights is not None:
+            if datasets is None or len(datasets) != len(scan_numbers) or not all(w > 0 for w in weights):
+                raise ValueError("weights need positive values and each item's dataset index")
+            chosen = weighted_items(datasets, weights, seed, epoch)
+            order = [chosen[k] for k in permutation(len(chosen), seed, epoch)]
+        else:
+            order = permutation(len(scan_numbers), seed, epoch)
         batches = _batches(order, scan_numbers, batch_size, max_per_scan)
         if drop_last:  # step 4: drop an incomplete last batch, then the incomplete last round
             if batches and len(batches[-1]) < batch_size:

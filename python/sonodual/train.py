@@ -81,6 +81,7 @@ class Records:
         self.parts = [Dataset.open(catalog, n, split=split) for n in names]
         self.index = [(p, i) for p, d in enumerate(self.parts) for i in range(len(d))]
         self.scans = [self.parts[p].rows[i]["scan_id"] for p, i in self.index]
+        self.datasets = [p for p, _ in self.index]
 
     def __len__(self) -> int:
         return len(self.index)
@@ -139,6 +140,15 @@ class Objective(nn.Module):
 
 
 def peak_rss_mib() -> float:
+    """This process's own high-water mark (VmHWM, which starts afresh at exec; ru_maxrss survives
+    exec and would report a launcher's peak), as Swift's `ResourceUsage`."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -170,8 +180,8 @@ class Run:
                  workers: int = 0, bf16: bool = False, channels_last: bool = False) -> None:
         self.c, self.device, self.rank, self.world, self.workers, self.bf16 = c, device, rank, world, workers, bf16
         d = c["data"]
-        if d["weights"]:
-            raise UsageError("data.weights: weighted dataset mixing is not in the PyTorch trainer yet (leave it empty)")
+        if d["weights"] and len(d["weights"]) != len(d["datasets"]):
+            raise UsageError(f"data.weights: {len(d['weights'])} weights for {len(d['datasets'])} datasets")
         split = None if d["split"] == "all" else d["split"]
         self.records = Records(catalog, d["datasets"], split)
         self.batch, self.seed = d["batch_size"], int(d["seed"])
@@ -215,8 +225,9 @@ class Run:
         self.best: Optional[float] = None
 
     def plan(self, epoch: int) -> EpochPlan:
+        weights = self.c["data"]["weights"] or None
         return EpochPlan(self.records.scans, seed=self.seed, epoch=epoch, batch_size=self.batch, world_size=self.world,
-                         drop_last=True, max_per_scan=self.max_per_scan)
+                         drop_last=True, max_per_scan=self.max_per_scan, weights=weights, datasets=self.records.datasets)
 
     def _train_mode(self) -> None:
         self.model.train()

@@ -22,11 +22,14 @@ def catalog(tmp_path_factory):
     cat = str(tmp / "c.sqlite")
     subprocess.run([os.path.join(BIN, "sono-bench"), "shards", "--catalog", cat, "--root", str(tmp / "d"), "--name", "d",
                     "--records", "61", "--layout", "tiny", "--scans", "5", "--shard-mib", "1"], check=True, capture_output=True)
+    # A second dataset for the weighted mixes.
+    subprocess.run([os.path.join(BIN, "sono-bench"), "shards", "--catalog", cat, "--root", str(tmp / "e"), "--name", "e",
+                    "--records", "23", "--layout", "tiny", "--scans", "3", "--shard-mib", "1", "--seed", "9"], check=True, capture_output=True)
     return cat
 
 
-def swift_order(cat, **options):
-    args = [os.path.join(BIN, "sono-inspect"), "order", "--catalog", cat, "--dataset", "d"]
+def swift_order(cat, dataset="d", **options):
+    args = [os.path.join(BIN, "sono-inspect"), "order", "--catalog", cat, "--dataset", dataset]
     for key, value in options.items():
         if value is True:
             args.append("--" + key.replace("_", "-"))
@@ -49,6 +52,24 @@ def test_python_order_equals_sono_inspect_order(catalog):
                                    max_per_scan=cap, no_drop_last=not drop, from_step=from_step)
             got = [[clip_ids[i] for i in b] for b in plan.rank_batches(rank, from_step)]
             assert got == expected, (seed, epoch, world, rank, batch, cap, drop, from_step)
+
+
+def test_weighted_mixes_equal_sono_inspect_order(catalog):
+    parts = [Dataset.open(catalog, name) for name in ("d", "e")]
+    clip_ids = [row["id"] for p in parts for row in p.rows]
+    scans = [row["scan_id"] for p in parts for row in p.rows]
+    datasets = [k for k, p in enumerate(parts) for _ in p.rows]
+    for weights, epoch, (world, rank), cap, drop in itertools.product([(1, 0.5), (2, 0.25), (0.3, 1.7)], [0, 2], [(1, 0), (2, 1)],
+                                                                      [None, 2], [True, False]):
+        plan = EpochPlan(scans, seed=4, epoch=epoch, batch_size=8, world_size=world, drop_last=drop, max_per_scan=cap,
+                         weights=weights, datasets=datasets)
+        expected = swift_order(catalog, dataset="d,e", weights=",".join(map(str, weights)), seed=4, epoch=epoch, rank=rank,
+                               world_size=world, batch_size=8, max_per_scan=cap, no_drop_last=not drop)
+        got = [[clip_ids[i] for i in b] for b in plan.rank_batches(rank)]
+        assert got == expected, (weights, epoch, world, rank, cap, drop)
+    counts = EpochPlan(scans, seed=4, epoch=0, batch_size=1, drop_last=False, weights=(2, 0.5), datasets=datasets).batches
+    assert sum(1 for b in counts for i in b if datasets[i] == 0) == 2 * 61
+    assert sum(1 for b in counts for i in b if datasets[i] == 1) == int(0.5 * 23)
 
 
 def test_every_rank_gets_the_same_number_of_batches(catalog):
