@@ -70,19 +70,24 @@ class FrameTransform:
     brightness: np.float32 = _F(1)
     contrast: np.float32 = _F(1)
 
-    def apply(self, frame: np.ndarray, scale: np.float32, bias: np.float32) -> np.ndarray:
-        """A square u8 frame [n, n] → float32 [n, n], as Swift's `FrameTransform.apply`."""
-        n = frame.shape[0]
-        mean = _F(0) if self.contrast == 1 else _F(int(frame.sum(dtype=np.int64))) / _F(n * n)
+    def apply(self, frames: np.ndarray, scale: np.float32, bias: np.float32) -> np.ndarray:
+        """Square u8 frames [..., n, n] → float32, each as Swift's `FrameTransform.apply` (the
+        contrast pivot is each frame's own mean); one transform for all, as for a clip's frames."""
+        n = frames.shape[-1]
+        lead = frames.shape[:-2]
+        if self.contrast == 1:
+            mean = np.zeros(lead + (1, 1), _F)
+        else:
+            mean = (frames.reshape(lead + (n * n,)).sum(axis=-1, dtype=np.int64).astype(_F) / _F(n * n)).reshape(lead + (1, 1))
         gain = _F(self.brightness * self.contrast)
-        offset = _F(_F(_F(1) - self.contrast) * mean) * self.brightness
-        s, b = _F(scale * gain), _F(bias + _F(scale * offset))
+        offset = ((_F(1) - self.contrast) * mean).astype(_F) * self.brightness
+        s, b = _F(scale * gain), (bias + (scale * offset).astype(_F)).astype(_F)
         oy = np.arange(n) - self.dy
         ox0 = np.arange(n) - self.dx
         inside = ((oy >= 0) & (oy < n))[:, None] & ((ox0 >= 0) & (ox0 < n))[None, :]
         ox = n - 1 - ox0 if self.flip else ox0
         if self.crop is None:
-            src = frame[np.clip(oy, 0, n - 1)][:, np.clip(ox, 0, n - 1)].astype(_F)
+            src = frames[..., np.clip(oy, 0, n - 1)[:, None], np.clip(ox, 0, n - 1)[None, :]].astype(_F)
             out = src * s + b
         else:
             cx, cy, cw, ch = self.crop
@@ -91,10 +96,10 @@ class FrameTransform:
             px = np.minimum(last, np.maximum(0.0, cx + (ox.astype(np.float64) + 0.5) * (cw / n) - 0.5))
             iy, ix = np.minimum(n - 2, py.astype(np.int64)), np.minimum(n - 2, px.astype(np.int64))
             wy, wx = (py - iy).astype(_F)[:, None], (px - ix).astype(_F)[None, :]
-            f = frame.astype(_F)
+            f = frames.astype(_F)
             iyc, ixc = np.clip(iy, 0, n - 2)[:, None], np.clip(ix, 0, n - 2)[None, :]
-            top = f[iyc, ixc] * (_F(1) - wx) + f[iyc, ixc + 1] * wx
-            bottom = f[iyc + 1, ixc] * (_F(1) - wx) + f[iyc + 1, ixc + 1] * wx
+            top = f[..., iyc, ixc] * (_F(1) - wx) + f[..., iyc, ixc + 1] * wx
+            bottom = f[..., iyc + 1, ixc] * (_F(1) - wx) + f[..., iyc + 1, ixc + 1] * wx
             out = (top * (_F(1) - wy) + bottom * wy) * s + b
         return np.where(inside, out, bias).astype(_F)
 
@@ -119,7 +124,7 @@ class PixelPipeline:
             if frames.shape[1] != frames.shape[2]:
                 raise ValueError(f"augmentation needs square frames (records are {frames.shape[2]}×{frames.shape[1]})")
             tv, ts = aug.draw(seed, int(rec["clip_id"]), epoch, frames.shape[1])
-            video = np.stack([tv.apply(f, scale, bias) for f in frames])
+            video = tv.apply(frames, scale, bias)
             still = ts.apply(still, scale, bias)
         else:
             video, still = frames.astype(_F) * scale + bias, still.astype(_F) * scale + bias
