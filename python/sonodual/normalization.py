@@ -10,9 +10,10 @@ def standardize_per_sample(x: np.ndarray) -> np.ndarray:
     mean 0 and std 1, float32; the moments in float64 as Swift's `SampleStandardization`."""
     x = np.asarray(x, dtype=np.float32)
     flat = x.reshape(len(x), -1)
-    wide = flat.astype(np.float64)
-    mean = wide.mean(axis=1)
-    std = np.sqrt(np.maximum(0.0, (wide * wide).mean(axis=1) - mean * mean))
+    count = max(1, flat.shape[1])
+    # float64 sums without a float64 copy of the sample (a tenth of the time for a 14×128² clip).
+    mean = flat.sum(axis=1, dtype=np.float64) / count
+    std = np.sqrt(np.maximum(0.0, np.einsum("ij,ij->i", flat, flat, dtype=np.float64) / count - mean * mean))
     scale = (1.0 / np.where(std < MINIMUM_STD, 1.0, std)).astype(np.float32)
     out = (flat - mean.astype(np.float32)[:, None]) * scale[:, None]
     return out.reshape(x.shape)
