@@ -173,6 +173,33 @@ def better(value: float, best: Optional[float], metric: str) -> bool:
     return value < best if metric.endswith("median_rank") or metric == "loss" else value > best
 
 
+class Progress:
+    """sono-train's progress display (Swift `ProgressReporter`): a redrawn bar on a terminal,
+    a plain line at most every 5 s otherwise, on standard error; silent when disabled."""
+
+    def __init__(self, total: int, done: int, enabled: bool) -> None:
+        self.total, self.done, self.enabled = total, done, enabled
+        self.terminal, self.last = sys.stderr.isatty(), 0.0
+
+    def advance(self, note: str) -> None:
+        self.done += 1
+        now = time.monotonic()
+        if not self.enabled or (self.done < self.total and now - self.last < (0.1 if self.terminal else 5)):
+            return
+        self.last = now
+        fraction = self.done / max(1, self.total)
+        if self.terminal:
+            filled = int(fraction * 30)
+            sys.stderr.write(f"\r\x1b[2Ktrain [{'#' * filled}{'-' * (30 - filled)}] {self.done}/{self.total} {note}")
+        else:
+            sys.stderr.write(f"train: {self.done}/{self.total} ({int(fraction * 100)}%) {note}\n")
+        sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.enabled and self.terminal:
+            sys.stderr.write("\n")
+
+
 class Run:
     """One training run of this process (one rank)."""
 
@@ -363,8 +390,15 @@ class Run:
                 self.loader_step += 1
                 yield self.epoch, b
 
-    def train(self, out: Optional[str], log) -> int:
+    def train(self, out: Optional[str], log, progress: bool = False) -> int:
         """Trains to the run's length; rank 0 logs each step and checkpoints. Returns the steps done."""
+        bar = Progress(self.total, self.step, progress and self.rank == 0)
+        try:
+            return self._train(out, log, bar)
+        finally:
+            bar.finish()
+
+    def _train(self, out: Optional[str], log, bar: Progress) -> int:
         c = self.c
         every, keep = c["checkpoints"]["every"], c["checkpoints"]["keep_last"]
         validate_every = c["validation"]["every"]
@@ -405,6 +439,7 @@ class Run:
             self.optimizer.zero_grad(set_to_none=True)
             self.step += 1
             seconds = time.perf_counter() - start
+            bar.advance(f"loss {terms['total']:.3f}, {len(b['clip_id']) * self.world / max(seconds, 1e-9):.1f} clips/s")
             if self.rank == 0:
                 log({"step": self.step, "epoch": epoch, "loss": terms["total"], "terms": terms,
                      "lr": lr, "seconds": seconds, "clips_per_s": len(b["clip_id"]) * self.world / max(seconds, 1e-9),
@@ -438,6 +473,7 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes per rank")
     p.add_argument("--bf16", action="store_true", help="bfloat16 autocast")
     p.add_argument("--channels-last", action="store_true", help="channels-last memory format for the image encoder")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
     return p.parse_args(argv)
 
 
@@ -479,7 +515,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             line = json.dumps(entry, sort_keys=True)
             print(line, file=sink or sys.stdout, flush=True)
 
-        steps = run.train(args.out, log)
+        steps = run.train(args.out, log, progress=not args.quiet)
         if sink:
             sink.close()
         if world > 1:
