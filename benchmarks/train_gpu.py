@@ -26,7 +26,8 @@ from sonodual.train import Run  # noqa: E402
 
 
 def timed(run: Run, batches, steps: int, warmup: int) -> dict:
-    """Median-free wall clock over `steps` steps after `warmup`, with the time blocked on `batches`."""
+    """Wall clock over `steps` of the trainer's steps (`Run.take_step`) after `warmup`, with the
+    time blocked on `batches`."""
     run._train_mode()
     sync = torch.cuda.synchronize if run.device.type == "cuda" else (lambda: None)
     waited = 0.0
@@ -37,12 +38,7 @@ def timed(run: Run, batches, steps: int, warmup: int) -> dict:
         t0 = time.perf_counter()
         b = next(batches)
         waited += time.perf_counter() - t0
-        video, still, mel = (b[x].to(run.device, non_blocking=True) for x in ("video", "still", "logmel"))
-        with torch.autocast(run.device.type, dtype=torch.bfloat16) if run.bf16 else torch.autocast(run.device.type, enabled=False):
-            loss, _ = run.objective(video, still, mel)
-        loss.backward()
-        run.optimizer.step()
-        run.optimizer.zero_grad(set_to_none=True)
+        run.take_step(b)
     sync()
     seconds = time.perf_counter() - start
     return {"clips_per_s": steps * run.batch / seconds, "step_s": seconds / steps, "data_wait": waited / seconds}

@@ -133,3 +133,8 @@ class PixelPipeline:
         mel_scale = _F(1) / _F(self.logmel_std)
         mel = rec["logmel"].astype(_F) * mel_scale + _F(-_F(self.logmel_mean) / _F(self.logmel_std))
         return video, still, mel
+
+    def batch(self, recs, seed: int, epoch: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`record` for each of `recs`, stacked: video [B, T, H, W], still [B, H, W], log-mel [B, F, M]."""
+        parts = [self.record(r, seed, epoch) for r in recs]
+        return tuple(np.stack([p[k] for p in parts]) for k in range(3))  # type: ignore[return-value]

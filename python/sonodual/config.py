@@ -77,7 +77,7 @@ def parse_override(text: str) -> Dict[str, Dict[str, Any]]:
     table, key = name.strip().rsplit(".", 1)
     value = value.strip()
     if not (value and _LITERAL.match(value)):
-        value = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        value = _quote(value)
     try:
         return {table: {key: tomllib.loads(f"v = {value}")["v"]}}
     except tomllib.TOMLDecodeError as e:
@@ -108,11 +108,16 @@ def loads(text: str, source: str) -> Config:
     return config
 
 
+def _quote(text: str) -> str:
+    """A TOML basic string."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _render(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return _quote(value)
     if isinstance(value, list):
         return "[" + ", ".join(_render(v) for v in value) + "]"
     return repr(value)

@@ -22,7 +22,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .normalization import standardize_per_sample
+from .augment import PixelPipeline
 from .objective import DualHeads, ObjectiveConfig
 from .order import _GOLDEN, _M64
 
@@ -257,11 +257,5 @@ def swift_batch(dataset: object, indices: Sequence[int], per_sample: bool = Fals
     """video/still/log-mel float32 tensors of records `indices` of a `sonodual.Dataset`, converted
     as Swift's loader does (u8 · (1/255), f16 → f32; no augmentation, normalisation 0/1; with
     `per_sample`, `normalize.per_sample`)."""
-    recs = [dataset[int(i)] for i in indices]  # type: ignore[index]
-    scale = np.float32(1) / np.float32(255)
-    video = np.stack([r["video"] for r in recs]).astype(np.float32) * scale
-    still = np.stack([r["still"] for r in recs]).astype(np.float32) * scale
-    mel = np.stack([r["logmel"] for r in recs]).astype(np.float32)
-    if per_sample:
-        video, still = standardize_per_sample(video), standardize_per_sample(still)
-    return torch.from_numpy(video), torch.from_numpy(still), torch.from_numpy(mel)
+    arrays = PixelPipeline(per_sample=per_sample).batch([dataset[int(i)] for i in indices], seed=0, epoch=0)  # type: ignore[index]
+    return tuple(torch.from_numpy(a) for a in arrays)  # type: ignore[return-value]

@@ -1,10 +1,9 @@
 """PyTorch IterableDataset over a SonoDual dataset: the Swift loader's batches (sonodual.order)."""
-import numpy as np
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from .dataset import Dataset
-from .normalization import standardize_per_sample
+from .augment import PixelPipeline
 from .order import EpochPlan
 
 
@@ -24,7 +23,7 @@ class ShardIterableDataset(IterableDataset):
         self.rank, self.world_size, self.seed = rank, world_size, seed
         self.batch_size, self.drop_last, self.max_per_scan = batch_size, drop_last, max_per_scan
         self.epoch, self.step = 0, 0
-        self.per_sample = per_sample
+        self.pipeline = PixelPipeline(per_sample=per_sample)
         self._scans = [row["scan_id"] for row in self.dataset.rows]
 
     def plan(self, epoch=None):
@@ -47,12 +46,10 @@ class ShardIterableDataset(IterableDataset):
         for batch in batches[worker::workers]:
             for i in batch:
                 rec = self.dataset[i]
-                video, still = rec["video"].astype(np.float32) / 255, rec["still"].astype(np.float32) / 255
-                if self.per_sample:
-                    video, still = standardize_per_sample(video[None])[0], standardize_per_sample(still[None])[0]
+                video, still, mel = self.pipeline.record(rec, self.seed, self.epoch)
                 yield {
                     "clip_id": rec["clip_id"],
                     "video": torch.from_numpy(video).unsqueeze(0),
                     "still": torch.from_numpy(still).unsqueeze(0),
-                    "logmel": torch.from_numpy(rec["logmel"].astype(np.float32)).unsqueeze(0),
+                    "logmel": torch.from_numpy(mel).unsqueeze(0),
                 }

@@ -105,9 +105,8 @@ class PlanBatches(torch.utils.data.Dataset):
 
     def __getitem__(self, s: int) -> Dict[str, torch.Tensor]:
         recs = [self.records[i] for i in self.plan.batch(self.rank, self.first + s)]
-        parts = [self.pipeline.record(r, self.seed, self.epoch) for r in recs]
-        return {"video": torch.from_numpy(np.stack([p[0] for p in parts])), "still": torch.from_numpy(np.stack([p[1] for p in parts])),
-                "logmel": torch.from_numpy(np.stack([p[2] for p in parts])),
+        video, still, mel = self.pipeline.batch(recs, self.seed, self.epoch)
+        return {"video": torch.from_numpy(video), "still": torch.from_numpy(still), "logmel": torch.from_numpy(mel),
                 "clip_id": torch.tensor([int(r["clip_id"]) for r in recs])}
 
 
@@ -239,11 +238,9 @@ class Run:
         if world > 1:
             self.objective = nn.parallel.DistributedDataParallel(self.objective, device_ids=[device.index] if device.type == "cuda" else None,
                                                                      find_unused_parameters=True)  # presets and frozen encoders leave some unused
-        self.names = [k for k, _ in self.model.named_parameters()]
-        params = [p for p in self.model.parameters()]
         o = c["optimizer"]
         kind = torch.optim.AdamW if o["kind"] == "adamw" else torch.optim.Adam
-        self.optimizer = kind(params, lr=o["lr"], betas=(o["beta1"], o["beta2"]), eps=o["eps"], weight_decay=o["weight_decay"])
+        self.optimizer = kind(self.model.parameters(), lr=o["lr"], betas=(o["beta1"], o["beta2"]), eps=o["eps"], weight_decay=o["weight_decay"])
         self.step, self.epoch, self.loader_step = 0, 0, 0
         self.stop_requested = False  # set by SIGINT/SIGTERM; the run stops at the next step boundary
         self.scans = sorted(set(self.records.scans))
@@ -285,9 +282,21 @@ class Run:
             raise UsageError(f"{path}: loader seed {meta['loader_seed']} is not data.seed {self.seed}")
         self.model.audio.forward_passes = self.step  # one training audio forward per step, as Swift counts
 
+    def _weights(self, prefixes: Tuple[str, ...] = ()) -> Dict[str, np.ndarray]:
+        """Parameters and running statistics (under `prefixes`, if given) as float32 arrays."""
+        return {k: v.detach().float().cpu().numpy() for k, v in self.model.state_dict().items()
+                if k.startswith(prefixes or "") and not k.endswith("num_batches_tracked")}
+
+    @staticmethod
+    def _write(path: str, tensors: Dict[str, np.ndarray], meta: Dict[str, str]) -> None:
+        """Written to a temporary name, then renamed: a checkpoint is whole or absent."""
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        write_safetensors(tensors, path + ".partial", meta)
+        os.replace(path + ".partial", path)
+
     def save(self, path: str) -> None:
-        """Swift's checkpoint layout (Trainer.saveCheckpoint), written to a temporary name, then renamed."""
-        tensors = {k: v.detach().float().cpu().numpy() for k, v in self.model.state_dict().items() if not k.endswith("num_batches_tracked")}
+        """Swift's checkpoint layout (Trainer.saveCheckpoint)."""
+        tensors = self._weights()
         adam_step = 0
         for name, p in self.model.named_parameters():
             s = self.optimizer.state.get(p)
@@ -299,9 +308,7 @@ class Run:
                 "loader_seed": str(self.seed), "loader_epoch": str(self.epoch), "loader_step": str(self.loader_step),
                 "datasets": ",".join(self.c["data"]["datasets"]), "adam_step": str(adam_step), "config": run_config.dumps(self.c),
                 "scans": ",".join(self.scans)}
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        write_safetensors(tensors, path + ".partial", meta)
-        os.replace(path + ".partial", path)
+        self._write(path, tensors, meta)
 
     def validate(self) -> Optional[dict]:
         """Swift's validation pass (Trainer.validate): the whole split in evaluation mode, in the
@@ -310,22 +317,22 @@ class Run:
         if self.validation is None or len(self.validation) == 0:
             return None
         plan = EpochPlan(self.validation.scans, seed=0, epoch=0, batch_size=self.batch, world_size=1, drop_last=False)
-        pipeline = pixel_pipeline(self.c, training=False)
+        batches = PlanBatches(self.validation, plan, 0, 0, pixel_pipeline(self.c, training=False), seed=0, epoch=0)
         m, heads = self.model, self.model.heads
         m.eval()
         seen, rows, losses = set(), {}, []
         with torch.no_grad():
-            for step in range(plan.batches_per_rank):
-                recs = [self.validation[i] for i in plan.batch(0, step)]
-                parts = [pipeline.record(r, 0, 0) for r in recs]
-                video, still, mel = (torch.from_numpy(np.stack([p[k] for p in parts])).to(self.device) for k in range(3))
-                clip, image, logmel = self.inputs.inputs(video, still, mel)
+            for b in map(batches.__getitem__, range(len(batches))):
+                clip, image, logmel = self.inputs.inputs(*(b[k].to(self.device) for k in ("video", "still", "logmel")))
                 fv, fa = m.video(clip), m.audio(logmel)
                 fi = m.image(image) if heads.config.use_image else None
                 _, terms = heads.loss(fv, fa, fi)
                 losses.append(terms)
-                fresh = [k for k, r in enumerate(recs) if int(r["clip_id"]) not in seen]
-                seen.update(int(recs[k]["clip_id"]) for k in fresh)
+                fresh = []  # a clip seen twice (a padded batch) counts once, as in Swift's EmbeddingTable
+                for k, i in enumerate(b["clip_id"].tolist()):
+                    if i not in seen:
+                        seen.add(i)
+                        fresh.append(k)
                 spaces = {"latent": [heads.project(x, f) if f is not None else None for x, f in (("v", fv), ("a", fa), ("i", fi))],
                           "similarity": [heads._embed(getattr(heads, f"head_{x}"), f) if f is not None else None
                                          for x, f in (("v", fv), ("a", fa), ("i", fi))]}
@@ -361,12 +368,9 @@ class Run:
 
     def export_encoders(self, path: str) -> None:
         """The encoders' weights and running statistics only (Trainer.exportEncoders)."""
-        tensors = {k: v.detach().float().cpu().numpy() for k, v in self.model.state_dict().items()
-                   if k.startswith(tuple(f"{e}." for e in ENCODERS)) and not k.endswith("num_batches_tracked")}
         meta = {"format": "sonodual-encoders-v1", "model_size": self.c["model"]["size"], "step": str(self.step),
                 "config": run_config.dumps(self.c), "scans": ",".join(self.scans)}
-        write_safetensors(tensors, path + ".partial", meta)
-        os.replace(path + ".partial", path)
+        self._write(path, self._weights(tuple(f"{e}." for e in ENCODERS)), meta)
 
     def _should_stop(self) -> bool:
         """Whether any rank was asked to stop: all ranks stop at the same step (else DDP would hang)."""
@@ -390,6 +394,33 @@ class Run:
                 self.loader_step += 1
                 yield self.epoch, b
 
+    def take_step(self, b: Dict[str, torch.Tensor]) -> Tuple[float, Dict[str, float], Dict[str, float]]:
+        """One optimiser step on batch `b` as Swift's `trainStep`: the scheduled lr, the max-violation
+        warm-up, forward (bf16 autocast if set), backward, the global-norm clip, Adam. Returns the lr,
+        the loss terms and the gradient norm per encoder and of the heads (before clipping)."""
+        c = self.c
+        lr = learning_rate(c, self.step, self.total)
+        for g in self.optimizer.param_groups:
+            g["lr"] = lr
+        self.model.heads.config.max_violation = self.step >= c["objective"]["max_violation_after"]
+        video, still, mel = (b[k].to(self.device, non_blocking=True) for k in ("video", "still", "logmel"))
+        with torch.autocast(self.device.type, dtype=torch.bfloat16) if self.bf16 else contextlib.nullcontext():
+            loss, terms = self.objective(video, still, mel)
+        loss.backward()
+        squares = {n: float(sum((p.grad.double() ** 2).sum() for p in getattr(self.model, n).parameters() if p.grad is not None))
+                   for n in ENCODERS + ("heads",)}
+        clip = c["optimizer"]["clip_norm"]
+        if clip > 0:
+            factor = clip / (math.sqrt(sum(squares.values())) + 1e-6)
+            if factor < 1:
+                for p in self.model.parameters():
+                    if p.grad is not None:
+                        p.grad.mul_(factor)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.step += 1
+        return lr, terms, {n: math.sqrt(x) for n, x in squares.items()}
+
     def train(self, out: Optional[str], log, progress: bool = False) -> int:
         """Trains to the run's length; rank 0 logs each step and checkpoints. Returns the steps done."""
         bar = Progress(self.total, self.step, progress and self.rank == 0)
@@ -407,8 +438,6 @@ class Run:
             with open(os.path.join(out, "run.toml"), "w") as f:
                 f.write(run_config.dumps(c))
         self._train_mode()
-        clip = c["optimizer"]["clip_norm"]
-        after = c["objective"]["max_violation_after"]
         stream = self.batches()
         while self.step < self.total:
             if self._should_stop():
@@ -418,26 +447,7 @@ class Run:
             start = time.perf_counter()
             epoch, b = next(stream)
             waited = time.perf_counter() - start
-            lr = learning_rate(c, self.step, self.total)
-            for g in self.optimizer.param_groups:
-                g["lr"] = lr
-            self.model.heads.config.max_violation = self.step >= after
-            video, still, mel = (b[k].to(self.device, non_blocking=True) for k in ("video", "still", "logmel"))
-            with torch.autocast(self.device.type, dtype=torch.bfloat16) if self.bf16 else contextlib.nullcontext():
-                loss, terms = self.objective(video, still, mel)
-            loss.backward()
-            norms = {n: float(torch.sqrt(sum((p.grad.float() ** 2).sum() for p in getattr(self.model, n).parameters() if p.grad is not None)
-                                         or torch.tensor(0.0))) for n in ENCODERS + ("heads",)}
-            if clip > 0:
-                grads = [p for p in self.model.parameters() if p.grad is not None]
-                norm = torch.sqrt(sum((p.grad.double() ** 2).sum() for p in grads))
-                factor = clip / (float(norm) + 1e-6)
-                if factor < 1:
-                    for p in grads:
-                        p.grad.mul_(factor)
-            self.optimizer.step()
-            self.optimizer.zero_grad(set_to_none=True)
-            self.step += 1
+            lr, terms, norms = self.take_step(b)
             seconds = time.perf_counter() - start
             bar.advance(f"loss {terms['total']:.3f}, {len(b['clip_id']) * self.world / max(seconds, 1e-9):.1f} clips/s")
             if self.rank == 0:
