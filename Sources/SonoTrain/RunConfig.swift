@@ -145,12 +145,7 @@ extension RunConfig {
             RunKey(name: "init.freeze", render: { c in
                 "[" + FeatureEncoder.allCases.filter { c.frozen.contains($0) }.map { "\"\($0.rawValue)\"" }.joined(separator: ", ") + "]"
             }) { c, v throws(RunKeyError) in
-                let items: [TOMLValue]
-                switch v {
-                case .array(let a): items = a
-                case .string: items = [v]
-                default: throw RunKeyError(reason: "expected an array of encoder names (video, image, audio)")
-                }
+                let items = try listItems(v, expected: "expected an array of encoder names (video, image, audio)")
                 c.frozen = Set(try items.map { item throws(RunKeyError) -> FeatureEncoder in
                     guard case .string(let s) = item, let e = FeatureEncoder(rawValue: s) else {
                         throw RunKeyError(reason: "must name encoders: \"video\", \"image\", \"audio\"")
@@ -239,15 +234,18 @@ extension RunConfig {
         }
     }
 
+    /// A list key's items: an array, or one bare value as an array of one.
+    private static func listItems(_ v: TOMLValue, expected: String) throws(RunKeyError) -> [TOMLValue] {
+        switch v {
+        case .array(let a): return a
+        case .string: return [v]
+        default: throw RunKeyError(reason: expected)
+        }
+    }
+
     private static func strings(_ name: String, _ path: WritableKeyPath<RunConfig, [String]>) -> RunKey {
         RunKey(name: name, render: { "[" + $0[keyPath: path].map { "\"\($0)\"" }.joined(separator: ", ") + "]" }) { c, v throws(RunKeyError) in
-            let items: [TOMLValue]
-            switch v {
-            case .array(let a): items = a
-            case .string: items = [v]
-            default: throw RunKeyError(reason: "expected a string or an array of strings")
-            }
-            let names = try items.map { item throws(RunKeyError) -> String in
+            let names = try listItems(v, expected: "expected a string or an array of strings").map { item throws(RunKeyError) -> String in
                 guard case .string(let s) = item, !s.isEmpty else { throw RunKeyError(reason: "expected non-empty strings") }
                 return s
             }

@@ -67,9 +67,9 @@ extension SonoInspect {
         @Flag(help: "Pad the last round instead of dropping it.") var noDropLast = false
         @Option(help: "Per-dataset weights (comma-separated, one per dataset), as data.weights.") var weights: String?
 
-        /// The parsed --weights (checked in validate()).
+        /// The parsed --weights (checked in validate(): a malformed item reads as NaN).
         var parsedWeights: [Double]? {
-            weights.map { $0.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) } }
+            weights.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) ?? .nan } }
         }
 
         func validate() throws {
@@ -78,8 +78,7 @@ extension SonoInspect {
             if let maxPerScan, maxPerScan < 1 { throw ValidationError("--max-per-scan must be ≥ 1 (got \(maxPerScan))") }
             if let weights, let parsed = parsedWeights {
                 let count = dataset.split(separator: ",").count
-                guard parsed.count == weights.split(separator: ",", omittingEmptySubsequences: false).count, parsed.count == count,
-                      parsed.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+                guard parsed.count == count, parsed.allSatisfy({ $0.isFinite && $0 > 0 }) else {
                     throw ValidationError("--weights \(weights): need \(count) positive numbers, one per dataset")
                 }
             }
