@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# One training step (forward + backward + Adam) of the tiny (batch 8) and full (batch 2) dual
-# model: Swift's release sono-train against PyTorch CPU, same threads and inputs; step time and
+# One training step (forward + backward + Adam) of the tiny and the full dual model at batch 8
+# (Swift's release sono-train) against PyTorch CPU, same threads and inputs: step time and
 # peak RSS with the Swift/PyTorch ratios (see benchmarks/train.py). Usage: benchmarks/train.sh [THREADS=2]
 set -euo pipefail
 cd "$(dirname "$0")/.."

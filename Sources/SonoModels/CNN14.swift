@@ -28,7 +28,7 @@ public final class CNN14: Module {
             bn2 = BatchNorm(channels: outChannels)
         }
         func callAsFunction(_ x: Tensor, pool: Bool) -> Tensor {
-            let y = bn2(conv2(bn1(conv1(x)).relu())).relu()
+            let y = bn2(conv2(bn1(conv1(x), relu: true)), relu: true)
             return pool ? y.avgPool2d(kernel: (2, 2)) : y
         }
         func namedParameters() -> [(String, Tensor)] {

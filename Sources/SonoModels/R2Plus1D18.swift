@@ -29,7 +29,7 @@ public final class R2Plus1D18: Module {
             temporal = Conv3dLayer(mid, outPlanes, kernel: (3, 1, 1), stride: (stride, 1, 1), padding: (1, 0, 0),
                                    initialization: initialization, salt: salt + 1)
         }
-        func callAsFunction(_ x: Tensor) -> Tensor { temporal(bn(spatial(x)).relu()) }
+        func callAsFunction(_ x: Tensor) -> Tensor { temporal(bn(spatial(x), relu: true)) }
         func namedParameters() -> [(String, Tensor)] {
             prefixed("0", spatial.namedParameters()) + prefixed("1", bn.namedParameters()) + prefixed("3", temporal.namedParameters())
         }
@@ -54,9 +54,8 @@ public final class R2Plus1D18: Module {
         }
 
         func callAsFunction(_ x: Tensor) -> Tensor {
-            let y = bn2(conv2(bn1(conv1(x)).relu()))
             let shortcut = downsample.map { $0.1($0.0(x)) } ?? x
-            return (y + shortcut).relu()
+            return bn2(conv2(bn1(conv1(x), relu: true)), adding: shortcut, relu: true)
         }
 
         func namedParameters() -> [(String, Tensor)] {
@@ -103,7 +102,7 @@ public final class R2Plus1D18: Module {
 
     /// [N, C, T, H, W] → [N, 512] (global average pool of the last layer).
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        var h = stemBN2(stemTemporal(stemBN1(stemSpatial(x)).relu())).relu()
+        var h = stemBN2(stemTemporal(stemBN1(stemSpatial(x), relu: true)), relu: true)
         for layer in layers { for block in layer { h = block(h) } }
         return h.globalAvgPool()
     }

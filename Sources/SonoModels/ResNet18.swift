@@ -48,8 +48,8 @@ public final class ResNet18: Module {
                 : nil
         }
         func callAsFunction(_ x: Tensor) -> Tensor {
-            let y = bn2(conv2(bn1(conv1(x)).relu()))
-            return (y + (downsample.map { $0.1($0.0(x)) } ?? x)).relu()
+            let shortcut = downsample.map { $0.1($0.0(x)) } ?? x
+            return bn2(conv2(bn1(conv1(x), relu: true)), adding: shortcut, relu: true)
         }
         func namedParameters() -> [(String, Tensor)] {
             var p = prefixed("conv1", conv1.namedParameters()) + prefixed("bn1", bn1.namedParameters())
@@ -84,7 +84,7 @@ public final class ResNet18: Module {
     public var outputFeatures: Int { config.planes.last ?? 0 }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        var h = bn1(conv1(x)).relu().maxPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1))
+        var h = bn1(conv1(x), relu: true).maxPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1))
         for layer in layers { for block in layer { h = block(h) } }
         return h.globalAvgPool()
     }

@@ -20,7 +20,9 @@ extension Tensor {
             }
         }
         accumulate(initial)
-        for t in order.reversed() {
+        // Popped, not iterated: once a tensor's gradient has been passed on, nothing here holds
+        // it, so an activation no one else references is freed during backward, not after it.
+        while let t = order.popLast() {
             guard let node = t.node, let g = t.grad else { continue }
             node.backward(g)
             // Release the tape and intermediate gradients as soon as they are used.

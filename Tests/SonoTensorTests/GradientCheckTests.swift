@@ -111,6 +111,33 @@ final class GradientCheckTests: XCTestCase {
         }
     }
 
+    /// ReLU(BN(x) + r), fused, against finite differences, and bit for bit against the separate
+    /// ops it replaces in the residual blocks (value and every gradient; train and eval).
+    func testFusedBatchNormResidualReLU() {
+        for shape in [[4, 3, 5], [2, 3, 2, 3, 3]] {
+            for training in [true, false] {
+                let x = param(shape, 1, std: 1), r = param(shape, 2, std: 1)
+                let bn = BatchNorm(channels: 3)
+                bn.weight.data = [0.5, 1.5, -1]
+                bn.bias.data = [0.1, -0.2, 0.3]
+                bn.training = training
+                check("batchnorm+add+relu \(shape) training \(training)", [x, r, bn.weight, bn.bias], epsilon: 1e-3, tolerance: 3e-2) {
+                    bn(x, adding: r, relu: true)
+                }
+                let weights = Tensor(randomUniform: shape, low: -1, high: 1, seed: 7)
+                func run(_ f: () -> Tensor) -> [[Float]] {
+                    for t in [x, r, bn.weight, bn.bias] { t.zeroGrad() }
+                    let y = f()
+                    (y * weights).sum().backward()
+                    return [y.data] + [x, r, bn.weight, bn.bias].map { $0.grad ?? [] }
+                }
+                let fused = run { bn(x, adding: r, relu: true) }, separate = run { (bn(x) + r).relu() }
+                XCTAssertEqual(fused, separate, "fused batch norm differs from BN, add, ReLU (\(shape), training \(training))")
+                XCTAssertEqual(run { bn(x, relu: true) }, run { bn(x).relu() }, "fused batch norm differs from BN, ReLU")
+            }
+        }
+    }
+
     func testPooling() {
         let x = spaced([2, 2, 4, 6, 6], 1)
         check("maxpool3d", [x]) { x.maxPool3d(kernel: (2, 3, 3), stride: (2, 2, 2), padding: (0, 1, 1)) }
