@@ -57,7 +57,7 @@ let package = Package(
         ]),
         .target(name: "SonoLoader", dependencies: ["CSonoKernels", "SonoCore", "SonoShards", "SonoDataset", "SonoCatalog"]),
         // Learning: the engine, the models, the trainer.
-        .target(name: "SonoTensor", dependencies: ["COpenBLAS", "SonoCore"]),
+        .target(name: "SonoTensor", dependencies: ["COpenBLAS", "CSonoKernels", "SonoCore"]),
         .target(name: "SonoModels", dependencies: ["SonoCore", "SonoTensor"]),
         .target(name: "SonoTrain", dependencies: ["SonoCore", "SonoDataset", "SonoCatalog", "SonoLoader", "SonoModels", "SonoTensor", "SonoEval"]),
         .target(name: "SonoEval", dependencies: ["SonoCore", "SonoDataset"]),

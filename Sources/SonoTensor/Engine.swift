@@ -1,4 +1,5 @@
 import COpenBLAS
+import CSonoKernels
 import Foundation
 
 /// Row-major GEMM and the engine's one threads setting.
@@ -7,6 +8,15 @@ public enum Engine {
     public static func setThreads(_ n: Int) {
         openblas_set_num_threads(Int32(max(1, n)))
         threads = max(1, n)
+    }
+
+    /// Keeps freed memory in the process for the next allocation of the same size, for training:
+    /// glibc gives every array over 32 MB its own mapping and unmaps it when freed, so each step's
+    /// activations would come back as fresh pages that the kernel zeroes and faults in one by
+    /// one (about a quarter of a full-model step on the 2-core machine; docs/training.md).
+    /// Process-wide and not undone; the heap then holds at most the largest step's peak.
+    public static func reuseFreedMemory() {
+        sono_reuse_freed_memory()
     }
 
     nonisolated(unsafe) public private(set) static var threads = max(1, Int(openblas_get_num_threads()))

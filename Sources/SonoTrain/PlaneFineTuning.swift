@@ -85,6 +85,7 @@ public final class PlaneFineTuning {
 
     public func run(catalog: Catalog, out: String) throws -> FineTuneReport {
         Engine.setThreads(config.threads)
+        Engine.reuseFreedMemory()
         let dataset = try catalog.latestDataset(named: config.dataset)
         let folds = try catalog.folds(datasetID: dataset.id ?? -1)
         guard Set(folds.values).count >= 2 else { throw InputError(path: catalog.path, reason: "dataset \(dataset.label) has fewer than two folds (add [folds] to its recipe)") }

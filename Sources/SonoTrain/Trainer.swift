@@ -90,6 +90,7 @@ public final class Trainer {
         self.config = config
         self.catalog = catalog
         Engine.setThreads(config.threads)
+        Engine.reuseFreedMemory()
         let size = config.modelSize
         video = R2Plus1D18(size.video, initialization: .torchvision(seed: config.seed &+ 1))
         image = ResNet18(size.image, initialization: .torchvision(seed: config.seed &+ 2))

@@ -37,3 +37,10 @@ int sono_all_finite(const float *x, size_t n);
    below 1e-6 dB for normal inputs; amin must be a normal float). */
 void sono_power_to_db(float *v, size_t n, float amin, float refDB);
 #endif
+
+#ifndef SONO_KERNELS_MEMORY_H
+#define SONO_KERNELS_MEMORY_H
+/* Tells glibc's malloc to keep freed blocks for reuse (no per-array mappings, no trimming), so
+   a training step's activations are not faulted in afresh each step. No-op elsewhere. */
+void sono_reuse_freed_memory(void);
+#endif
