@@ -34,6 +34,15 @@ public struct ConvGeometry: Hashable, Sendable {
     /// Output rows (z, y pairs, row index z·Ho + y) per block of the column matrix.
     var rowsPerBlock: Int { max(1, (1 << 19) / max(1, columnRows * outWidth)) }
 
+    /// The output columns x0 whose input column x0·sw − pw + e (kernel tap e) lies inside the
+    /// row: the rest read padding. Computed once per tap so the inner loops have no branch.
+    @inline(__always) func inputColumns(tap e: Int) -> Range<Int> {
+        let first = pw - e > 0 ? (pw - e + sw - 1) / sw : 0
+        let last = width - 1 + pw - e
+        let end = last < 0 ? 0 : Swift.min(outWidth, last / sw + 1)
+        return Swift.min(first, end)..<end
+    }
+
     /// x (one sample, [C, D, H, W]) → the columns of output rows `rows`:
     /// col [C·kd·kh·kw, rows.count·Wo], zero where padding.
     func vol2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, rows: Range<Int>) {
@@ -55,17 +64,14 @@ public struct ConvGeometry: Hashable, Sendable {
                             continue
                         }
                         let src = xc + (iz * height + iy) * width
+                        let valid = inputColumns(tap: e)
+                        o.update(repeating: 0, count: valid.lowerBound)
                         if sw == 1 {
-                            for x0 in 0..<ow {
-                                let ix = x0 - pw + e
-                                o[x0] = ix >= 0 && ix < width ? src[ix] : 0
-                            }
+                            (o + valid.lowerBound).update(from: src + (valid.lowerBound - pw + e), count: valid.count)
                         } else {
-                            for x0 in 0..<ow {
-                                let ix = x0 * sw - pw + e
-                                o[x0] = ix >= 0 && ix < width ? src[ix] : 0
-                            }
+                            for x0 in valid { o[x0] = src[x0 * sw - pw + e] }
                         }
+                        (o + valid.upperBound).update(repeating: 0, count: ow - valid.upperBound)
                     }
                 }
             } } }
@@ -91,10 +97,7 @@ public struct ConvGeometry: Hashable, Sendable {
                         guard iy >= 0 && iy < height else { continue }
                         let s = src + (r - rows.lowerBound) * ow
                         let d = xc + (iz * height + iy) * width
-                        for x0 in 0..<ow {
-                            let ix = x0 * sw - pw + e
-                            if ix >= 0 && ix < width { d[ix] += s[x0] }
-                        }
+                        for x0 in inputColumns(tap: e) { d[x0 * sw - pw + e] += s[x0] }
                     }
                 }
             } } }
