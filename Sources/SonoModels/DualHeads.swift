@@ -155,7 +155,7 @@ public final class DualHeads {
         }
 
         func callAsFunction(_ f: Tensor) -> Tensor {
-            let z = linear(hidden.map { $0.1($0.0(f)).relu() } ?? f)
+            let z = linear(hidden.map { $0.1($0.0(f), relu: true) } ?? f)
             return norm.map { $0(z) } ?? z
         }
     }

@@ -30,9 +30,9 @@ public final class BatchNorm: @unchecked Sendable {
         let n = x.shape[0], c = channels, inner = x.shape.dropFirst(2).reduce(1, *)
         let m = n * inner
         var mean = [Float](repeating: 0, count: c), invStd = [Float](repeating: 0, count: c)
-        var batchVariance = [Double](repeating: 0, count: c)
         if training {
             precondition(m > 1, "batch norm in training needs more than one value per channel")
+            var batchVariance = [Double](repeating: 0, count: c)
             x.data.withUnsafeBufferPointer { xp in
                 mean.withUnsafeMutableBufferPointer { mp in invStd.withUnsafeMutableBufferPointer { sp in
                     batchVariance.withUnsafeMutableBufferPointer { vp in

@@ -52,7 +52,7 @@ public struct ConvGeometry: Hashable, Sendable {
             let xc = x + c * depth * height * width
             for a in 0..<kd { for b in 0..<kh { for e in 0..<kw {
                 let row = ((c * kd + a) * kh + b) * kw + e
-                let out = col + row * plane
+                let out = col + row * plane, valid = inputColumns(tap: e)
                 for r in rows {
                     let z = r / oh, y = r % oh
                     let iz = z * sd - pd + a
@@ -64,7 +64,6 @@ public struct ConvGeometry: Hashable, Sendable {
                             continue
                         }
                         let src = xc + (iz * height + iy) * width
-                        let valid = inputColumns(tap: e)
                         o.update(repeating: 0, count: valid.lowerBound)
                         if sw == 1 {
                             (o + valid.lowerBound).update(from: src + (valid.lowerBound - pw + e), count: valid.count)
@@ -87,7 +86,7 @@ public struct ConvGeometry: Hashable, Sendable {
             let xc = dx + c * depth * height * width
             for a in 0..<kd { for b in 0..<kh { for e in 0..<kw {
                 let row = ((c * kd + a) * kh + b) * kw + e
-                let src = col + row * plane
+                let src = col + row * plane, valid = inputColumns(tap: e)
                 for r in rows {
                     let z = r / oh, y = r % oh
                     let iz = z * sd - pd + a
@@ -97,7 +96,7 @@ public struct ConvGeometry: Hashable, Sendable {
                         guard iy >= 0 && iy < height else { continue }
                         let s = src + (r - rows.lowerBound) * ow
                         let d = xc + (iz * height + iy) * width
-                        for x0 in inputColumns(tap: e) { d[x0 * sw - pw + e] += s[x0] }
+                        for x0 in valid { d[x0 * sw - pw + e] += s[x0] }
                     }
                 }
             } } }
