@@ -37,11 +37,12 @@ public final class BatchNorm: @unchecked Sendable {
                 mean.withUnsafeMutableBufferPointer { mp in invStd.withUnsafeMutableBufferPointer { sp in
                     batchVariance.withUnsafeMutableBufferPointer { vp in
                         Engine.parallelFor(c) { ch in
+                            let x0 = xp.baseAddress!
                             var s: Double = 0
-                            for i in 0..<n { let base = (i * c + ch) * inner; for k in 0..<inner { s += Double(xp[base + k]) } }
+                            for i in 0..<n { s += ChannelRun.sum(x0 + (i * c + ch) * inner, inner) }
                             let mu = s / Double(m)
                             var v: Double = 0
-                            for i in 0..<n { let base = (i * c + ch) * inner; for k in 0..<inner { let d = Double(xp[base + k]) - mu; v += d * d } }
+                            for i in 0..<n { v += ChannelRun.squaredDeviation(x0 + (i * c + ch) * inner, inner, from: mu) }
                             mp[ch] = Float(mu)
                             sp[ch] = Float(1 / (v / Double(m) + Double(epsilon)).squareRoot())
                             vp[ch] = v
@@ -70,11 +71,8 @@ public final class BatchNorm: @unchecked Sendable {
                     let g = weight.data[ch], b = bias.data[ch], mu = mean[ch], s = invStd[ch]
                     for i in 0..<n {
                         let base = (i * c + ch) * inner
-                        for k in 0..<inner {
-                            var y = g * ((xp[base + k] - mu) * s) + b
-                            if !rp.isEmpty { y = y + rp[base + k] }
-                            op[base + k] = relu ? Swift.max(y, 0) : y
-                        }
+                        ChannelRun.normalize(xp.baseAddress! + base, into: op.baseAddress! + base, adding: rp.isEmpty ? nil : rp.baseAddress! + base,
+                                             inner, mean: mu, invStd: s, weight: g, bias: b, relu: relu)
                     }
                 }
             }
@@ -82,23 +80,19 @@ public final class BatchNorm: @unchecked Sendable {
         let inputs = [x, weight, bias] + (residual.map { [$0] } ?? [])
         let rectified = relu ? out : []
         return Tensor.result("batchnorm", shape: x.shape, data: out, inputs: inputs) { upstream in
+            // The ReLU's mask is applied channel by channel on the engine's threads, just before
+            // the sums that read it; the masked gradient is also the residual's.
             var g = upstream
-            if relu {
-                g.withUnsafeMutableBufferPointer { gp in rectified.withUnsafeBufferPointer { yp in
-                    for k in 0..<gp.count where yp[k] <= 0 { gp[k] = 0 }
-                } }
-            }
-            residual?.accumulate(g)
             var sumG = [Float](repeating: 0, count: c), sumGX = [Float](repeating: 0, count: c)
             var dx = [Float](repeating: 0, count: x.requiresGrad ? x.count : 0)
-            x.data.withUnsafeBufferPointer { xp in g.withUnsafeBufferPointer { gp in
+            x.data.withUnsafeBufferPointer { xp in g.withUnsafeMutableBufferPointer { gp in rectified.withUnsafeBufferPointer { yp in
                 sumG.withUnsafeMutableBufferPointer { sg in sumGX.withUnsafeMutableBufferPointer { sgx in dx.withUnsafeMutableBufferPointer { dp in
                     Engine.parallelFor(c) { ch in
                         let mu = mean[ch], s = invStd[ch]
                         for i in 0..<n {
                             let base = (i * c + ch) * inner
-                            var a: Float = 0, b: Float = 0
-                            for k in 0..<inner { a += gp[base + k]; b += gp[base + k] * ((xp[base + k] - mu) * s) }
+                            if relu { ChannelRun.rectify(gp.baseAddress! + base, where: yp.baseAddress! + base, inner) }
+                            let (a, b) = ChannelRun.gradientSums(gp.baseAddress! + base, xp.baseAddress! + base, inner, mean: mu, invStd: s)
                             sg[ch] += a; sgx[ch] += b
                         }
                         guard !dp.isEmpty else { return }
@@ -106,19 +100,114 @@ public final class BatchNorm: @unchecked Sendable {
                         for i in 0..<n {
                             let base = (i * c + ch) * inner
                             if training {
-                                for k in 0..<inner {
-                                    dp[base + k] = scale / fm * (fm * gp[base + k] - sumGc - ((xp[base + k] - mu) * s) * sumGXc)
-                                }
+                                ChannelRun.inputGradient(gp.baseAddress! + base, xp.baseAddress! + base, into: dp.baseAddress! + base, inner,
+                                                         mean: mu, invStd: s, scale: scale, count: fm, sumG: sumGc, sumGX: sumGXc)
                             } else {
                                 for k in 0..<inner { dp[base + k] = scale * gp[base + k] }
                             }
                         }
                     }
                 } } }
-            } }
+            } } }
+            residual?.accumulate(g)
             if x.requiresGrad { x.accumulate(dx) }
             weight.accumulate(sumGX)
             bias.accumulate(sumG)
         }
+    }
+}
+
+/// The sums over one channel's contiguous run of values that batch norm needs, in eight
+/// interleaved partial sums (SIMD lanes) so the loops vectorise instead of waiting on one
+/// accumulator. The order depends on the run alone, never on the thread count.
+enum ChannelRun {
+    typealias Lanes = SIMD8<Float>
+
+    @inline(__always) static func load(_ p: UnsafePointer<Float>, _ k: Int) -> Lanes {
+        UnsafeRawPointer(p + k).loadUnaligned(as: Lanes.self)
+    }
+
+    /// Σ x, in Double.
+    static func sum(_ x: UnsafePointer<Float>, _ count: Int) -> Double {
+        var acc = SIMD8<Double>(), k = 0
+        while k + 8 <= count { acc += SIMD8<Double>(load(x, k)); k += 8 }
+        var s = acc.sum()
+        while k < count { s += Double(x[k]); k += 1 }
+        return s
+    }
+
+    /// Σ (x − µ)², in Double.
+    static func squaredDeviation(_ x: UnsafePointer<Float>, _ count: Int, from mu: Double) -> Double {
+        var acc = SIMD8<Double>(), k = 0
+        let m = SIMD8<Double>(repeating: mu)
+        while k + 8 <= count { let d = SIMD8<Double>(load(x, k)) - m; acc += d * d; k += 8 }
+        var s = acc.sum()
+        while k < count { let d = Double(x[k]) - mu; s += d * d; k += 1 }
+        return s
+    }
+
+    @inline(__always) static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>, _ k: Int) {
+        UnsafeMutableRawPointer(p + k).storeBytes(of: v, as: Lanes.self)
+    }
+
+    /// out = γ·x̂ + β (+ r), then max(·, 0) with `relu` (as `Swift.max`: −0 and negatives give 0, NaN stays).
+    static func normalize(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, adding r: UnsafePointer<Float>?,
+                          _ count: Int, mean mu: Float, invStd s: Float, weight g: Float, bias b: Float, relu: Bool) {
+        let m = Lanes(repeating: mu), sv = Lanes(repeating: s), gv = Lanes(repeating: g), bv = Lanes(repeating: b)
+        var k = 0
+        while k + 8 <= count {
+            var y = gv * ((load(x, k) - m) * sv) + bv
+            if let r { y = y + load(r, k) }
+            if relu { y.replace(with: 0, where: y .<= 0) }
+            store(y, out, k)
+            k += 8
+        }
+        while k < count {
+            var y = g * ((x[k] - mu) * s) + b
+            if let r { y = y + r[k] }
+            out[k] = relu ? Swift.max(y, 0) : y
+            k += 1
+        }
+    }
+
+    /// g = 0 where the rectified output y ≤ 0 (the ReLU's backward, in place).
+    static func rectify(_ g: UnsafeMutablePointer<Float>, where y: UnsafePointer<Float>, _ count: Int) {
+        var k = 0
+        while k + 8 <= count {
+            var gv = load(g, k)
+            gv.replace(with: 0, where: load(y, k) .<= 0)
+            store(gv, g, k)
+            k += 8
+        }
+        while k < count { if y[k] <= 0 { g[k] = 0 }; k += 1 }
+    }
+
+    /// dx = γ·invStd/M · (M·g − Σg − x̂·Σ(g·x̂)), the training-mode input gradient.
+    static func inputGradient(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, _ count: Int,
+                              mean mu: Float, invStd s: Float, scale: Float, count fm: Float, sumG: Float, sumGX: Float) {
+        let m = Lanes(repeating: mu), sv = Lanes(repeating: s), f = Lanes(repeating: scale / fm), mv = Lanes(repeating: fm)
+        let sg = Lanes(repeating: sumG), sgx = Lanes(repeating: sumGX)
+        var k = 0
+        while k + 8 <= count {
+            store(f * (mv * load(g, k) - sg - ((load(x, k) - m) * sv) * sgx), dx, k)
+            k += 8
+        }
+        while k < count { dx[k] = scale / fm * (fm * g[k] - sumG - ((x[k] - mu) * s) * sumGX); k += 1 }
+    }
+
+    /// (Σ g, Σ g·x̂) with x̂ = (x − µ)·invStd.
+    static func gradientSums(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int,
+                             mean mu: Float, invStd s: Float) -> (Float, Float) {
+        var a = Lanes(), b = Lanes(), k = 0
+        let m = Lanes(repeating: mu), sv = Lanes(repeating: s)
+        while k + 8 <= count {
+            let gv = load(g, k)
+            a += gv
+            b += gv * ((load(x, k) - m) * sv)
+            k += 8
+        }
+        var sa = a.sum(), sb = b.sum()
+        while k < count { sa += g[k]; sb += g[k] * ((x[k] - mu) * s); k += 1 }
+        return (sa, sb)
     }
 }

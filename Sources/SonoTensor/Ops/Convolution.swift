@@ -65,11 +65,8 @@ public struct ConvGeometry: Hashable, Sendable {
                         }
                         let src = xc + (iz * height + iy) * width
                         o.update(repeating: 0, count: valid.lowerBound)
-                        if sw == 1 {
-                            (o + valid.lowerBound).update(from: src + (valid.lowerBound - pw + e), count: valid.count)
-                        } else {
-                            for x0 in valid { o[x0] = src[x0 * sw - pw + e] }
-                        }
+                        StridedRow.gather(src + (valid.lowerBound * sw - pw + e), stride: sw, into: o + valid.lowerBound, valid.count,
+                                          available: width - (valid.lowerBound * sw - pw + e))
                         (o + valid.upperBound).update(repeating: 0, count: ow - valid.upperBound)
                     }
                 }
@@ -96,11 +93,57 @@ public struct ConvGeometry: Hashable, Sendable {
                         guard iy >= 0 && iy < height else { continue }
                         let s = src + (r - rows.lowerBound) * ow
                         let d = xc + (iz * height + iy) * width
-                        for x0 in valid { d[x0 * sw - pw + e] += s[x0] }
+                        StridedRow.scatterAdd(s + valid.lowerBound, into: d + (valid.lowerBound * sw - pw + e), stride: sw, valid.count,
+                                              available: width - (valid.lowerBound * sw - pw + e))
                     }
                 }
             } } }
         }
+    }
+}
+
+/// One kernel tap's pass along a row: output column j reads input column j·stride. Stride 1
+/// is a copy; stride 2 (the downsampling convolutions) uses whole vector loads of the row and
+/// keeps their even lanes, while the load stays inside the row (`available` values from the start).
+enum StridedRow {
+    typealias Wide = SIMD16<Float>
+    typealias Narrow = SIMD8<Float>
+
+    /// out[j] = src[j·stride], j < count.
+    static func gather(_ src: UnsafePointer<Float>, stride: Int, into out: UnsafeMutablePointer<Float>, _ count: Int, available: Int) {
+        if stride == 1 { out.update(from: src, count: count); return }
+        var j = 0
+        if stride == 2 {
+            while j + 8 <= count && 2 * j + 16 <= available {
+                let v = UnsafeRawPointer(src + 2 * j).loadUnaligned(as: Wide.self)
+                UnsafeMutableRawPointer(out + j).storeBytes(of: v.evenHalf, as: Narrow.self)
+                j += 8
+            }
+        }
+        var p = src + j &* stride
+        while j < count { out[j] = p.pointee; p += stride; j += 1 }
+    }
+
+    /// dst[j·stride] += values[j], j < count (the adjoint of `gather`).
+    static func scatterAdd(_ values: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, stride: Int, _ count: Int, available: Int) {
+        var j = 0
+        if stride == 1 {
+            while j + 8 <= count {
+                let d = UnsafeMutableRawPointer(dst + j)
+                d.storeBytes(of: d.loadUnaligned(as: Narrow.self) + UnsafeRawPointer(values + j).loadUnaligned(as: Narrow.self), as: Narrow.self)
+                j += 8
+            }
+        } else if stride == 2 {
+            while j + 8 <= count && 2 * j + 16 <= available {
+                let d = UnsafeMutableRawPointer(dst + 2 * j)
+                var v = d.loadUnaligned(as: Wide.self)
+                v.evenHalf += UnsafeRawPointer(values + j).loadUnaligned(as: Narrow.self)
+                d.storeBytes(of: v, as: Wide.self)
+                j += 8
+            }
+        }
+        var p = dst + j &* stride
+        while j < count { p.pointee += values[j]; p += stride; j += 1 }
     }
 }
 
