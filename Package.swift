@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(name: "SonoDatasetTests", dependencies: ["SonoDataset", "SonoShards", "SonoCore"]),
         .testTarget(name: "SonoSegmentTests", dependencies: ["SonoSegment", "SonoDataset", "SonoSpectral", "SonoCore"]),
         .testTarget(name: "SonoExtractTests", dependencies: [
-            "SonoExtract", "SonoSegment", "SonoDataset", "SonoIngest", "SonoCatalog", "SonoShards", "SonoSample", "SonoTestSupport", "SonoCore", "SonoTrain",
+            "SonoExtract", "SonoSegment", "SonoDataset", "SonoIngest", "SonoCatalog", "SonoShards", "SonoSample", "SonoTestSupport", "SonoCore", "SonoTrain", "SonoEval",
             "sono-extract", "sono-inspect",
         ]),
         .testTarget(name: "SonoLoaderTests", dependencies: [

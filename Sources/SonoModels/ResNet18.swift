@@ -83,10 +83,14 @@ public final class ResNet18: Module {
 
     public var outputFeatures: Int { config.planes.last ?? 0 }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor {
+    public func callAsFunction(_ x: Tensor) -> Tensor { featureMap(x).globalAvgPool() }
+
+    /// layer4's output before pooling, [N, planes[3], ⌈H/32⌉, ⌈W/32⌉]: what a dense head (the
+    /// saliency decoder) starts from.
+    public func featureMap(_ x: Tensor) -> Tensor {
         var h = bn1(conv1(x), relu: true).maxPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1))
         for layer in layers { for block in layer { h = block(h) } }
-        return h.globalAvgPool()
+        return h
     }
 
     public func namedParameters() -> [(String, Tensor)] {

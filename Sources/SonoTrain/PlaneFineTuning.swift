@@ -7,53 +7,6 @@ import SonoModels
 import SonoShards
 import SonoTensor
 
-/// Where a fine-tuned image encoder starts.
-public enum FineTuneStart: Sendable, Equatable {
-    /// torchvision's initialisation of a ResNet-18 of this size (seeded).
-    case random(ModelSize)
-    /// A torchvision `resnet18` safetensors file (ImageNet weights); ImageNet normalisation.
-    case imagenet(String)
-    /// The image encoder of a sono-train checkpoint (`last`, `best` or `encoders`).
-    case checkpoint(String)
-
-    /// Parses `random`, `random:tiny`, `imagenet:FILE`, `checkpoint:FILE`.
-    public init(parsing text: String) throws {
-        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
-        switch (parts.first, parts.count) {
-        case ("random", 1): self = .random(.full)
-        case ("random", 2): guard let size = ModelSize(rawValue: parts[1]) else { throw InputError(path: "--init", reason: "random:SIZE takes full or tiny") }; self = .random(size)
-        case ("imagenet", 2): self = .imagenet(parts[1])
-        case ("checkpoint", 2): self = .checkpoint(parts[1])
-        default: throw InputError(path: "--init", reason: "\(text): expected random[:tiny], imagenet:FILE or checkpoint:FILE")
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .random(let s): return "random:\(s.rawValue)"
-        case .imagenet(let f): return "imagenet:\(f)"
-        case .checkpoint(let f): return "checkpoint:\(f)"
-        }
-    }
-}
-
-/// Settings of a standard-plane fine-tuning (`sono-finetune planes`).
-public struct FineTuneConfig: Sendable {
-    public var dataset: String
-    public var start: FineTuneStart = .random(.full)
-    public var epochs = 10
-    public var batchSize = 16
-    public var learningRate: Float = 1e-3
-    public var weightDecay: Float = 1e-4
-    /// Per-clip random horizontal flip and shift (pixels) of the frames, as the loader's.
-    public var flip = true
-    public var maxShift = 8
-    public var seed: UInt64 = 0
-    public var threads = 2
-
-    public init(dataset: String) { self.dataset = dataset }
-}
-
 /// What a fine-tuning reports: per fold by scan, the test fold's metrics; their mean (sd).
 public struct FineTuneReport: Codable, Sendable {
     public var dataset: String
@@ -76,20 +29,13 @@ public final class PlaneFineTuning {
 
     public init(config: FineTuneConfig) { self.config = config }
 
-    struct Frames {
-        var pixels: [[UInt8]] = []
-        var labels: [Int] = []
-        var scans: [String] = []
-        var size = 0
-    }
-
     public func run(catalog: Catalog, out: String) throws -> FineTuneReport {
         Engine.setThreads(config.threads)
         Engine.reuseFreedMemory()
         let dataset = try catalog.latestDataset(named: config.dataset)
         let folds = try catalog.folds(datasetID: dataset.id ?? -1)
         guard Set(folds.values).count >= 2 else { throw InputError(path: catalog.path, reason: "dataset \(dataset.label) has fewer than two folds (add [folds] to its recipe)") }
-        let data = try load(catalog: catalog, dataset: dataset)
+        let data = try FineTuneFrames(catalog: catalog, dataset: dataset)
         let present = Set(data.labels).sorted()
         let classList = dataset.parsedRecipe?.frames?.classes ?? .paper
         let classes = try ClassList(present.map { classList[$0] })
@@ -111,105 +57,24 @@ public final class PlaneFineTuning {
             let predicted = predict(encoder, head, input, data: data, rows: test)
             let m = try ClassificationMetrics(trueLabels: test.map { labels[$0] }, predicted: predicted, classes: classes)
             log(String(format: "fold %d: %d train, %d test frames; accuracy %.3f, macro F1 %.3f", fold, trainRows.count, test.count, m.accuracy, m.macroSubset.f1))
-            let tensors = prefixed("image", encoder.namedParameters()).map { ($0.0, $0.1.shape, $0.1.data) }
-                + prefixed("head", [("weight", head.weight), ("bias", head.bias)]).map { ($0.0, $0.1.shape, $0.1.data) }
-                + prefixed("image", encoder.namedBatchNorms()).flatMap { name, bn in
-                    [("\(name).running_mean", [bn.channels], bn.runningMean), ("\(name).running_var", [bn.channels], bn.runningVar)]
-                }
+            let tensors = FineTunedWeights.tensors(["image": encoder], extra: [("head.weight", head.weight), ("head.bias", head.bias)])
             try SafeTensors.write(tensors, metadata: ["classes": classes.ids.joined(separator: ","), "fold": "\(fold)", "start": config.start.description],
                                   to: URL(fileURLWithPath: out).appendingPathComponent("fold-\(fold).safetensors").path)
             try EvalJSON.encode(m).write(to: reportURL)
             metrics.append(m)
         }
-        return FineTuneReport(dataset: dataset.label, start: config.start.description, startHash: try startHash(), classes: classes.ids,
+        return FineTuneReport(dataset: dataset.label, start: config.start.description, startHash: try config.startHash(), classes: classes.ids,
                               folds: metrics, summary: try FoldSummary(metrics), epochs: config.epochs, batchSize: config.batchSize,
                               learningRate: config.learningRate, seed: config.seed)
     }
 
-    private func startHash() throws -> String {
-        switch config.start {
-        case .random: return ""
-        case .imagenet(let f), .checkpoint(let f):
-            guard let data = FileManager.default.contents(atPath: f) else { throw InputError(path: f, reason: "cannot read the start's weights") }
-            return SHA256.hex(data)
-        }
-    }
-
-    /// How frames become the encoder's input: as the start's weights were trained (a sono-train
-    /// checkpoint's `[normalize]`; ImageNet's statistics after the gray repeat).
-    struct FrameInput {
-        var pixels = PixelInput()
-        var normalization: InputNormalization?
-    }
-
-    /// The start's encoder, a new head, and the input its weights want.
+    /// The start's encoder, a new linear head, and the input its weights want.
     private func model(classes: Int) throws -> (ResNet18, LinearLayer, FrameInput) {
-        switch config.start {
-        case .random(let size):
-            // As the encoders of a run with sono-train's default input (the baseline of its checkpoints).
-            let encoder = ResNet18(size.image, initialization: .torchvision(seed: config.seed &+ 2))
-            return (encoder, LinearLayer(encoder.outputFeatures, classes, initialization: .torchvision(seed: config.seed), salt: 31),
-                    FrameInput(pixels: PixelInput(perSample: RunConfig().perSample)))
-        case .imagenet(let file):
-            let encoder = ResNet18(ModelSize.full.image, initialization: .zeros)
-            _ = try PretrainedWeights.load(file, into: encoder)
-            return (encoder, LinearLayer(encoder.outputFeatures, classes, initialization: .torchvision(seed: config.seed), salt: 31),
-                    FrameInput(normalization: PretrainedLayout.torchvisionResNet18.inputNormalization))
-        case .checkpoint(let file):
-            let frozen = try FrozenEncoders(checkpoint: file)
-            frozen.image.setTraining(true)
-            return (frozen.image, LinearLayer(frozen.image.outputFeatures, classes, initialization: .torchvision(seed: config.seed), salt: 31),
-                    FrameInput(pixels: frozen.pixels, normalization: frozen.imageNormalization))
-        }
+        let (encoder, input) = try config.startEncoder()
+        return (encoder, LinearLayer(encoder.outputFeatures, classes, initialization: .torchvision(seed: config.seed), salt: 31), input)
     }
 
-    private func load(catalog: Catalog, dataset: DatasetRecord) throws -> Frames {
-        guard let layout = dataset.layout, let shape = FrameRecordShape(layout: layout) else {
-            throw InputError(path: catalog.path, reason: "dataset \(dataset.label) is not a labelled frame dataset")
-        }
-        var readers: [Int64: ShardReader] = [:]
-        for shard in try catalog.shards(datasetID: dataset.id ?? -1) { readers[shard.id ?? -1] = try catalog.openShard(shard, of: dataset) }
-        var frames = Frames()
-        frames.size = shape.size
-        for slot in try catalog.recordSlots(datasetID: dataset.id ?? -1) {
-            guard let reader = readers[slot.shardID] else { continue }
-            guard reader.recordIsIntact(slot.slot) else { throw InputError(path: reader.path, reason: "record \(slot.slot) (clip \(slot.clipID)) fails its CRC-32C") }
-            let record = reader.record(slot.slot)
-            frames.pixels.append(record.u8(FrameField.frame.rawValue))
-            frames.labels.append(Int(record.bytes(FrameField.label.rawValue).loadUnaligned(as: Int64.self)))
-            frames.scans.append(slot.scanID)
-        }
-        return frames
-    }
-
-    /// A batch of frames as [B, 3, S, S], augmented when `augment` (seeded per epoch and frame).
-    private func batch(_ data: Frames, rows: [Int], input: FrameInput, augment: (epoch: Int, on: Bool)) -> Tensor {
-        let s = data.size
-        var values = [Float](repeating: input.pixels.value(0), count: rows.count * s * s)  // black where a shift exposes
-        for (b, row) in rows.enumerated() {
-            var rng = SeededGenerator(seed: config.seed &+ UInt64(augment.epoch) &* 1_000_003, stream: UInt64(row))
-            let flip = augment.on && config.flip && rng.next() & 1 == 1
-            let dx = augment.on && config.maxShift > 0 ? Int.random(in: -config.maxShift...config.maxShift, using: &rng) : 0
-            let dy = augment.on && config.maxShift > 0 ? Int.random(in: -config.maxShift...config.maxShift, using: &rng) : 0
-            let px = data.pixels[row]
-            for y in 0..<s {
-                let sy = y - dy
-                guard sy >= 0 && sy < s else { continue }
-                for x in 0..<s {
-                    var sx = x - dx
-                    guard sx >= 0 && sx < s else { continue }
-                    if flip { sx = s - 1 - sx }
-                    values[(b * s + y) * s + x] = input.pixels.value(px[sy * s + sx])
-                }
-            }
-        }
-        input.pixels.standardize(&values, sampleSize: s * s)
-        let gray = Tensor(shape: [rows.count, 1, s, s], data: values)
-        let rgb = Tensor.concat([gray, gray, gray], axis: 1)
-        return input.normalization.map { $0.apply(to: rgb) } ?? rgb
-    }
-
-    private func train(_ encoder: ResNet18, _ head: LinearLayer, _ input: FrameInput, data: Frames, labels: [Int], rows: [Int], fold: Int) throws {
+    private func train(_ encoder: ResNet18, _ head: LinearLayer, _ input: FrameInput, data: FineTuneFrames, labels: [Int], rows: [Int], fold: Int) throws {
         encoder.setTraining(true)
         let parameters = encoder.namedParameters().map(\.1) + [head.weight, head.bias]
         let optimizer = Adam([ParameterGroup(parameters, learningRate: config.learningRate, weightDecay: config.weightDecay)])
@@ -223,7 +88,7 @@ public final class PlaneFineTuning {
                 let chunk = Array(order[start..<min(order.count, start + config.batchSize)])
                 start += chunk.count
                 guard chunk.count >= 2 else { break }
-                let loss = head(encoder(batch(data, rows: chunk, input: input, augment: (epoch, true)))).crossEntropy(targets: chunk.map { labels[$0] })
+                let loss = head(encoder(data.batch(rows: chunk, input: input, jitter: chunk.map { config.jitter(epoch: epoch, row: $0) }))).crossEntropy(targets: chunk.map { labels[$0] })
                 loss.backward()
                 optimizer.step()
                 optimizer.zeroGrad()
@@ -234,7 +99,7 @@ public final class PlaneFineTuning {
         }
     }
 
-    private func predict(_ encoder: ResNet18, _ head: LinearLayer, _ input: FrameInput, data: Frames, rows: [Int]) -> [Int] {
+    private func predict(_ encoder: ResNet18, _ head: LinearLayer, _ input: FrameInput, data: FineTuneFrames, rows: [Int]) -> [Int] {
         encoder.setTraining(false)
         defer { encoder.setTraining(true) }
         var predicted: [Int] = []
@@ -243,7 +108,7 @@ public final class PlaneFineTuning {
             while start < rows.count {
                 let chunk = Array(rows[start..<min(rows.count, start + config.batchSize)])
                 start += chunk.count
-                let logits = head(encoder(batch(data, rows: chunk, input: input, augment: (0, false))))
+                let logits = head(encoder(data.batch(rows: chunk, input: input)))
                 let k = logits.shape[1]
                 for b in 0..<chunk.count {
                     let row = logits.data[(b * k)..<((b + 1) * k)]

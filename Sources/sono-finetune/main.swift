@@ -10,16 +10,13 @@ import SonoTrain
 struct SonoFinetuneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sono-finetune", abstract: "Fine-tune pretrained encoders on labelled data, per fold by scan, and write the tables.",
-        subcommands: [Planes.self])
+        subcommands: [Planes.self, Saliency.self])
 }
 
-/// `sono-finetune planes`: the image encoder with a new linear head, cross-entropy, Adam.
-struct Planes: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Standard-plane detection: ResNet-18 + a linear head trained on the other folds' scans, tested on each fold's; accuracy, macro P/R/F1 (planes, all classes), per class, confusion, mean (sd).",
-        discussion: "Writes OUT/report.{json,md,csv} and OUT/fold-K.{json,safetensors}; a rerun keeps finished folds.")
+/// What every fine-tuning takes: the dataset, the start, the optimiser, the output.
+struct FineTuneOptions: ParsableArguments {
     @OptionGroup var catalog: CatalogOption
-    @Option(help: "A labelled frame dataset with folds (data-manifests/recipes/planes.toml).") var dataset: String
+    @Option(help: "A labelled frame dataset with folds (data-manifests/recipes/planes.toml or saliency.toml).") var dataset: String
     @Option(name: .customLong("init"), help: "Start: random[:tiny], imagenet:FILE (torchvision resnet18 safetensors) or checkpoint:FILE (sono-train).") var initialisation: String = "random"
     @Option(help: "Epochs per fold.") var epochs = 10
     @Option(help: "Batch size.") var batchSize = 16
@@ -37,20 +34,55 @@ struct Planes: ParsableCommand {
         _ = try FineTuneStart(parsing: initialisation)
     }
 
-    func run() throws {
+    func config() throws -> FineTuneConfig {
         var config = FineTuneConfig(dataset: dataset)
         config.start = try FineTuneStart(parsing: initialisation)
         config.epochs = epochs; config.batchSize = batchSize; config.learningRate = lr; config.weightDecay = weightDecay
         config.seed = seed; config.threads = threads
-        let tuning = PlaneFineTuning(config: config)
-        if !quiet { tuning.log = { printError($0) } }
-        let report = try tuning.run(catalog: Catalog(path: catalog.path), out: out)
-        try EvalJSON.encode(report).write(to: URL(fileURLWithPath: out).appendingPathComponent("report.json"))
-        try report.summary.markdownTable().write(toFile: out + "/report.md", atomically: true, encoding: .utf8)
-        try report.csv.write(toFile: out + "/report.csv", atomically: true, encoding: .utf8)
+        return config
+    }
+
+    /// Writes OUT/report.{json,md,csv}.
+    func write(json: Data, markdown: String, csv: String) throws {
+        try json.write(to: URL(fileURLWithPath: out).appendingPathComponent("report.json"))
+        try markdown.write(toFile: out + "/report.md", atomically: true, encoding: .utf8)
+        try csv.write(toFile: out + "/report.csv", atomically: true, encoding: .utf8)
+    }
+}
+
+/// `sono-finetune planes`: the image encoder with a new linear head, cross-entropy, Adam.
+struct Planes: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Standard-plane detection: ResNet-18 + a linear head trained on the other folds' scans, tested on each fold's; accuracy, macro P/R/F1 (planes, all classes), per class, confusion, mean (sd).",
+        discussion: "Writes OUT/report.{json,md,csv} and OUT/fold-K.{json,safetensors}; a rerun keeps finished folds.")
+    @OptionGroup var options: FineTuneOptions
+
+    func run() throws {
+        let tuning = PlaneFineTuning(config: try options.config())
+        if !options.quiet { tuning.log = { printError($0) } }
+        let report = try tuning.run(catalog: Catalog(path: options.catalog.path), out: options.out)
+        try options.write(json: EvalJSON.encode(report), markdown: report.summary.markdownTable(), csv: report.csv)
         let s = report.summary
         print(String(format: "fine-tune %@ from %@: %d folds; accuracy %.3f (%.3f), macro F1 over the planes %.3f (%.3f); tables in %@",
-                     report.dataset, report.start, report.folds.count, s.accuracy.mean, s.accuracy.sd ?? 0, s.macroSubset.f1.mean, s.macroSubset.f1.sd ?? 0, out))
+                     report.dataset, report.start, report.folds.count, s.accuracy.mean, s.accuracy.sd ?? 0, s.macroSubset.f1.mean, s.macroSubset.f1.sd ?? 0, options.out))
+    }
+}
+
+/// `sono-finetune saliency`: the image encoder with an upsampling decoder, KL divergence to the gaze maps.
+struct Saliency: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Saliency prediction: ResNet-18 up to layer4 + an upsampling decoder (softmax over the map's pixels, KL divergence to the gaze map) trained on the other folds' scans; KLD, SIM, NSS, CC on each fold's frames with gaze, mean (sd).",
+        discussion: "Writes OUT/report.{json,md,csv} and OUT/fold-K.{json,safetensors}; a rerun keeps finished folds. Flips and shifts move the frame and its gaze map together.")
+    @OptionGroup var options: FineTuneOptions
+
+    func run() throws {
+        let tuning = SaliencyFineTuning(config: try options.config())
+        if !options.quiet { tuning.log = { printError($0) } }
+        let report = try tuning.run(catalog: Catalog(path: options.catalog.path), out: options.out)
+        try options.write(json: EvalJSON.encode(report), markdown: report.markdownTable(), csv: report.csv)
+        print(String(format: "saliency %@ from %@: %d folds; KLD %.3f (%.3f), SIM %.3f (%.3f), NSS %.3f (%.3f), CC %.3f (%.3f); tables in %@",
+                     report.dataset, report.start, report.folds.count, report.kld.mean, report.kld.sd ?? 0, report.sim.mean, report.sim.sd ?? 0,
+                     report.nss.mean, report.nss.sd ?? 0, report.cc.mean, report.cc.sd ?? 0, options.out))
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import SonoCatalog
 import SonoTrain
+import SonoEval
 import SonoCore
 import SonoDataset
 import SonoIngest
@@ -350,6 +351,61 @@ final class ExtractTests: XCTestCase {
         XCTAssertEqual(rerun.summary, report.summary)
         XCTAssertEqual(logged, ["fold 0: done before, kept", "fold 1: done before, kept"])
         XCTAssertTrue(report.csv.hasPrefix("metric,mean,sd\naccuracy,"))
+    }
+
+    /// Saliency fine-tuning per fold by scan: with the gaze on one spot of the crop in both scans,
+    /// a short fine-tune predicts maps peaked there on the held-out scan (CC, NSS against a uniform
+    /// prediction's 0 and NaN); a rerun keeps the finished folds; a plane-only dataset is refused.
+    func testSaliencyFineTuningLearnsWhereTheGazeIs() throws {
+        let p = try makeTwoScanPipeline().pipeline
+        let catalog = try Catalog(path: p.catalogPath)
+        let planes = p.dir.file("planes.csv"), gaze = p.dir.file("gaze.csv")
+        try "scan_id,start_s,end_s,label\ns1,0,11.5,4CH\ns2,0,11.5,abdomen\n".write(toFile: planes, atomically: true, encoding: .utf8)
+        var gazeRows = ["scan_id,time_s,x,y"]
+        for scan in ["s1", "s2"] {
+            let crop = try XCTUnwrap(catalog.recordings().first { $0.scanID == scan }?.source.crop ?? CropRect(x: 0, y: 0, width: 128, height: 96))
+            let cx = Double(crop.x) + Double(crop.width) * 0.3, cy = Double(crop.y) + Double(crop.height) * 0.6
+            for k in 0..<115 { gazeRows.append("\(scan),\(Double(k) / 10),\(cx),\(cy)") }
+        }
+        try gazeRows.joined(separator: "\n").write(toFile: gaze, atomically: true, encoding: .utf8)
+        _ = try LabelIngestor().ingest(catalogPath: p.catalogPath, manifest: planes, kind: .planes, name: "planes")
+        _ = try LabelIngestor().ingest(catalogPath: p.catalogPath, manifest: gaze, kind: .gaze, name: "gaze")
+        try p.segment(try p.recipe("gazed", "[frames]\nlabels = \"planes\"\nrate_hz = 2\nmax_per_span = 16\nsize = 32\n[saliency]\ngaze = \"gaze\"\nwindow_s = 0.5\nsigma_px = 6\nmap_size = 16\n[folds]\nk = 2\n"))
+        try p.segment(try p.recipe("plain", "[frames]\nlabels = \"planes\"\nrate_hz = 1\nsize = 32\n[folds]\nk = 2\n"))
+        XCTAssertEqual(try p.extract(["gazed", "plain"]).failed, [:])
+
+        var config = FineTuneConfig(dataset: "gazed")
+        config.start = .random(.tiny); config.epochs = 12; config.batchSize = 8; config.threads = 1; config.learningRate = 3e-3; config.maxShift = 2
+        let report = try SaliencyFineTuning(config: config).run(catalog: catalog, out: p.dir.file("sal"))
+        XCTAssertEqual(report.folds.map(\.frames), [16, 16], "every frame with gaze scored once")
+        XCTAssertEqual(report.mapSize, 16)
+        for fold in report.folds {
+            XCTAssertGreaterThan(fold.cc, 0.5, "fold \(fold.fold): the predicted map follows the gaze (\(fold))")
+            XCTAssertGreaterThan(fold.nss, 1, "fold \(fold.fold): high at the fixations (\(fold))")
+            XCTAssertLessThan(fold.kld, SaliencyMetrics.kld(prediction: [Double](repeating: 1, count: 256), density: Self.spot(16, sigma: 6 * 16 / 128)))
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: p.dir.file("sal/fold-1.safetensors")))
+        var logged: [String] = []
+        let tuning = SaliencyFineTuning(config: config)
+        tuning.log = { logged.append($0) }
+        let rerun = try tuning.run(catalog: catalog, out: p.dir.file("sal"))
+        XCTAssertEqual(rerun.folds, report.folds)
+        XCTAssertEqual(logged, ["fold 0: done before, kept", "fold 1: done before, kept"])
+        XCTAssertTrue(report.csv.hasPrefix("metric,mean,sd\nkld,"))
+        XCTAssertTrue(report.markdownTable().contains("| mean (sd) | 32 |"))
+
+        config.dataset = "plain"
+        XCTAssertThrowsError(try SaliencyFineTuning(config: config).run(catalog: catalog, out: p.dir.file("sal-plain"))) { error in
+            XCTAssertTrue("\(error)".contains("has no gaze maps"), "\(error)")
+        }
+    }
+
+    /// A Gaussian spot on an m×m map (the uniform prediction's KLD reference).
+    private static func spot(_ m: Int, sigma: Double) -> [Double] {
+        (0..<(m * m)).map { k in
+            let dx = (Double(k % m) + 0.5 - 0.3 * Double(m)) / sigma, dy = (Double(k / m) + 0.5 - 0.6 * Double(m)) / sigma
+            return exp(-0.5 * (dx * dx + dy * dy))
+        }
     }
 
     /// Labels by frame index: each labelled frame is sampled once, and the record's frame is

@@ -150,6 +150,19 @@ final class GradientCheckTests: XCTestCase {
         check("global avg", [x]) { x.globalAvgPool() }
     }
 
+    /// Nearest upsampling: every output is its block's input (PyTorch's `interpolate(mode="nearest")`),
+    /// and the gradient against finite differences.
+    func testNearestUpsampling() {
+        let x = spaced([2, 3, 3, 5], 3)
+        let y = x.upsampledNearest(scale: 2)
+        XCTAssertEqual(y.shape, [2, 3, 6, 10])
+        for p in 0..<6 { for oy in 0..<6 { for ox in 0..<10 {
+            XCTAssertEqual(y.data[(p * 6 + oy) * 10 + ox], x.data[(p * 3 + oy / 2) * 5 + ox / 2])
+        } } }
+        check("upsample nearest ×2", [x]) { x.upsampledNearest(scale: 2) }
+        check("upsample nearest ×3", [x]) { x.upsampledNearest(scale: 3) }
+    }
+
     func testReductions() {
         let x = spaced([3, 4, 5], 1)
         check("sum", [x]) { x.sum() }

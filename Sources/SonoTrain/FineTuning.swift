@@ -1,0 +1,199 @@
+import Foundation
+import SonoCatalog
+import SonoCore
+import SonoDataset
+import SonoModels
+import SonoShards
+import SonoTensor
+
+/// Where a fine-tuned image encoder starts.
+public enum FineTuneStart: Sendable, Equatable {
+    /// torchvision's initialisation of a ResNet-18 of this size (seeded).
+    case random(ModelSize)
+    /// A torchvision `resnet18` safetensors file (ImageNet weights); ImageNet normalisation.
+    case imagenet(String)
+    /// The image encoder of a sono-train checkpoint (`last`, `best` or `encoders`).
+    case checkpoint(String)
+
+    /// Parses `random`, `random:tiny`, `imagenet:FILE`, `checkpoint:FILE`.
+    public init(parsing text: String) throws {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        switch (parts.first, parts.count) {
+        case ("random", 1): self = .random(.full)
+        case ("random", 2): guard let size = ModelSize(rawValue: parts[1]) else { throw InputError(path: "--init", reason: "random:SIZE takes full or tiny") }; self = .random(size)
+        case ("imagenet", 2): self = .imagenet(parts[1])
+        case ("checkpoint", 2): self = .checkpoint(parts[1])
+        default: throw InputError(path: "--init", reason: "\(text): expected random[:tiny], imagenet:FILE or checkpoint:FILE")
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .random(let s): return "random:\(s.rawValue)"
+        case .imagenet(let f): return "imagenet:\(f)"
+        case .checkpoint(let f): return "checkpoint:\(f)"
+        }
+    }
+}
+
+/// Settings of a standard-plane fine-tuning (`sono-finetune planes`).
+public struct FineTuneConfig: Sendable {
+    public var dataset: String
+    public var start: FineTuneStart = .random(.full)
+    public var epochs = 10
+    public var batchSize = 16
+    public var learningRate: Float = 1e-3
+    public var weightDecay: Float = 1e-4
+    /// Per-clip random horizontal flip and shift (pixels) of the frames, as the loader's.
+    public var flip = true
+    public var maxShift = 8
+    public var seed: UInt64 = 0
+    public var threads = 2
+
+    public init(dataset: String) { self.dataset = dataset }
+}
+
+extension FineTuneConfig {
+    /// The start's image encoder and the input its weights want: as the start's weights were
+    /// trained (a sono-train checkpoint's `[normalize]`; ImageNet's statistics after the gray repeat).
+    func startEncoder() throws -> (ResNet18, FrameInput) {
+        switch start {
+        case .random(let size):
+            // As the encoders of a run with sono-train's default input (the baseline of its checkpoints).
+            return (ResNet18(size.image, initialization: .torchvision(seed: seed &+ 2)), FrameInput(pixels: PixelInput(perSample: RunConfig().perSample)))
+        case .imagenet(let file):
+            let encoder = ResNet18(ModelSize.full.image, initialization: .zeros)
+            _ = try PretrainedWeights.load(file, into: encoder)
+            return (encoder, FrameInput(normalization: PretrainedLayout.torchvisionResNet18.inputNormalization))
+        case .checkpoint(let file):
+            let frozen = try FrozenEncoders(checkpoint: file)
+            frozen.image.setTraining(true)
+            return (frozen.image, FrameInput(pixels: frozen.pixels, normalization: frozen.imageNormalization))
+        }
+    }
+
+    /// SHA-256 of the start's weights file ("" for random).
+    func startHash() throws -> String {
+        switch start {
+        case .random: return ""
+        case .imagenet(let f), .checkpoint(let f):
+            guard let data = FileManager.default.contents(atPath: f) else { throw InputError(path: f, reason: "cannot read the start's weights") }
+            return SHA256.hex(data)
+        }
+    }
+
+    /// Frame `row`'s flip and shift in `epoch` (seeded per epoch and frame). The shift is drawn
+    /// in steps of `unit` pixels, so that maps `unit` times coarser than the frame move with it.
+    func jitter(epoch: Int, row: Int, unit: Int = 1) -> FrameJitter {
+        var rng = SeededGenerator(seed: seed &+ UInt64(epoch) &* 1_000_003, stream: UInt64(row))
+        let flip = self.flip && rng.next() & 1 == 1
+        let steps = maxShift / max(1, unit)
+        let dx = steps > 0 ? Int.random(in: -steps...steps, using: &rng) * unit : 0
+        let dy = steps > 0 ? Int.random(in: -steps...steps, using: &rng) * unit : 0
+        return FrameJitter(flip: flip, dx: dx, dy: dy)
+    }
+}
+
+/// How frames become the encoder's input.
+struct FrameInput {
+    var pixels = PixelInput()
+    var normalization: InputNormalization?
+}
+
+/// One frame's augmentation: a horizontal flip, then a shift (pixels; what it exposes is black).
+struct FrameJitter {
+    var flip = false, dx = 0, dy = 0
+
+    /// out[y][x] = src[y − dy][x − dx], the source column mirrored first when `flip`; `fill` where exposed.
+    func apply<T>(_ src: [T], side s: Int, fill: T, into out: inout [T], at offset: Int) {
+        for y in 0..<s {
+            let sy = y - dy
+            for x in 0..<s {
+                var sx = x - dx
+                guard sy >= 0 && sy < s && sx >= 0 && sx < s else { out[offset + y * s + x] = fill; continue }
+                if flip { sx = s - 1 - sx }
+                out[offset + y * s + x] = src[sy * s + sx]
+            }
+        }
+    }
+
+    /// The same move on a map `factor` times coarser than the frame (the shift divides by it).
+    func scaled(down factor: Int) -> FrameJitter { FrameJitter(flip: flip, dx: dx / factor, dy: dy / factor) }
+}
+
+/// A labelled frame dataset in memory: each frame's pixels, class index and scan, and for
+/// saliency datasets its gaze map and fixation map.
+struct FineTuneFrames {
+    var pixels: [[UInt8]] = []
+    var labels: [Int] = []
+    var scans: [String] = []
+    var density: [[Float]] = []
+    var fixations: [[UInt8]] = []
+    var size = 0
+    var mapSize: Int?
+
+    init(catalog: Catalog, dataset: DatasetRecord) throws {
+        guard let layout = dataset.layout, let shape = FrameRecordShape(layout: layout) else {
+            throw InputError(path: catalog.path, reason: "dataset \(dataset.label) is not a labelled frame dataset")
+        }
+        var readers: [Int64: ShardReader] = [:]
+        for shard in try catalog.shards(datasetID: dataset.id ?? -1) { readers[shard.id ?? -1] = try catalog.openShard(shard, of: dataset) }
+        size = shape.size
+        mapSize = shape.mapSize
+        for slot in try catalog.recordSlots(datasetID: dataset.id ?? -1) {
+            guard let reader = readers[slot.shardID] else { continue }
+            guard reader.recordIsIntact(slot.slot) else { throw InputError(path: reader.path, reason: "record \(slot.slot) (clip \(slot.clipID)) fails its CRC-32C") }
+            let record = reader.record(slot.slot)
+            pixels.append(record.u8(FrameField.frame.rawValue))
+            labels.append(Int(record.bytes(FrameField.label.rawValue).loadUnaligned(as: Int64.self)))
+            scans.append(slot.scanID)
+            if mapSize != nil {
+                density.append(Array(record.bytes(FrameField.gazeMap.rawValue).bindMemory(to: Float.self)))
+                fixations.append(record.u8(FrameField.fixations.rawValue))
+            }
+        }
+    }
+
+    /// Frames `rows` as [B, 3, S, S] (the gray repeated), each moved by its jitter (none when empty).
+    func batch(rows: [Int], input: FrameInput, jitter: [FrameJitter] = []) -> Tensor {
+        let s = size
+        var values = [Float](repeating: 0, count: rows.count * s * s)
+        for (b, row) in rows.enumerated() {
+            let frame = pixels[row].map(input.pixels.value)
+            (jitter.isEmpty ? FrameJitter() : jitter[b]).apply(frame, side: s, fill: input.pixels.value(0), into: &values, at: b * s * s)
+        }
+        input.pixels.standardize(&values, sampleSize: s * s)
+        let gray = Tensor(shape: [rows.count, 1, s, s], data: values)
+        let rgb = Tensor.concat([gray, gray, gray], axis: 1)
+        return input.normalization.map { $0.apply(to: rgb) } ?? rgb
+    }
+
+    /// The gaze maps of `rows` as [B, m·m], moved as their frames were and renormalised to sum 1
+    /// (a shift can push gaze out of the map; a map left empty stays all zeros).
+    func gazeMaps(rows: [Int], jitter: [FrameJitter] = []) -> [Float] {
+        guard let m = mapSize else { return [] }
+        var out = [Float](repeating: 0, count: rows.count * m * m)
+        for (b, row) in rows.enumerated() {
+            (jitter.isEmpty ? FrameJitter() : jitter[b].scaled(down: size / m)).apply(density[row], side: m, fill: 0, into: &out, at: b * m * m)
+            let total = out[(b * m * m)..<((b + 1) * m * m)].reduce(0, +)
+            if total > 0 { for k in (b * m * m)..<((b + 1) * m * m) { out[k] /= total } }
+        }
+        return out
+    }
+}
+
+/// What a fine-tuned fold's safetensors file holds: each module's parameters and batch-norm
+/// running statistics under its prefix (the encoder under "image", as sono-train's keys), then `extra`.
+enum FineTunedWeights {
+    static func tensors(_ modules: KeyValuePairs<String, any Module>, extra: [(String, Tensor)] = []) -> [(String, [Int], [Float])] {
+        var out: [(String, [Int], [Float])] = []
+        for (prefix, module) in modules { out += prefixed(prefix, module.namedParameters()).map { ($0.0, $0.1.shape, $0.1.data) } }
+        out += extra.map { ($0.0, $0.1.shape, $0.1.data) }
+        for (prefix, module) in modules {
+            out += prefixed(prefix, module.namedBatchNorms()).flatMap { name, bn in
+                [("\(name).running_mean", [bn.channels], bn.runningMean), ("\(name).running_var", [bn.channels], bn.runningVar)]
+            }
+        }
+        return out
+    }
+}

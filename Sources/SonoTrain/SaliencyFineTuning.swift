@@ -1,0 +1,162 @@
+import Foundation
+import SonoCatalog
+import SonoCore
+import SonoEval
+import SonoModels
+import SonoTensor
+
+/// One fold's saliency metrics: the means over its test frames that have gaze, each as the
+/// MIT saliency benchmark defines it (`SaliencyMetrics`).
+public struct SaliencyFoldMetrics: Codable, Sendable, Equatable {
+    public var fold: Int
+    /// Test frames with gaze (those without have no ground truth and are not scored).
+    public var frames: Int
+    public var kld: Double, sim: Double, nss: Double, cc: Double
+}
+
+/// What a saliency fine-tuning reports: per fold, and each metric's mean (sample sd) over folds.
+public struct SaliencyReport: Codable, Sendable {
+    public var dataset: String
+    public var start: String
+    public var startHash: String
+    public var mapSize: Int
+    public var folds: [SaliencyFoldMetrics]
+    public var kld: MeanSD, sim: MeanSD, nss: MeanSD, cc: MeanSD
+    public var epochs: Int, batchSize: Int, learningRate: Float, seed: UInt64
+
+    /// `metric,mean,sd` rows.
+    public var csv: String {
+        var lines = ["metric,mean,sd"]
+        for (name, v) in metrics { lines.append("\(name),\(v.mean),\(v.sd.map { "\($0)" } ?? "")") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// One row per fold and the mean (sd), as the paper's Table 2 reports them.
+    public func markdownTable() -> String {
+        var lines = ["| fold | frames | KLD ↓ | SIM ↑ | NSS ↑ | CC ↑ |", "|---|---|---|---|---|---|"]
+        for f in folds { lines.append(String(format: "| %d | %d | %.3f | %.3f | %.3f | %.3f |", f.fold, f.frames, f.kld, f.sim, f.nss, f.cc)) }
+        func cell(_ v: MeanSD) -> String { v.sd.map { String(format: "%.3f (%.3f)", v.mean, $0) } ?? String(format: "%.3f", v.mean) }
+        lines.append("| mean (sd) | \(folds.reduce(0) { $0 + $1.frames }) | \(cell(kld)) | \(cell(sim)) | \(cell(nss)) | \(cell(cc)) |")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    var metrics: [(String, MeanSD)] { [("kld", kld), ("sim", sim), ("nss", nss), ("cc", cc)] }
+}
+
+/// Saliency prediction by fine-tuning (issue 15): the start's ResNet-18 up to layer4, its
+/// pooling and fc replaced by `SaliencyDecoder`, a softmax over the map's pixels, trained with KL
+/// divergence to the gaze map, per fold of the dataset's folds by scan (train on the other folds'
+/// scans, score the fold's). Frames without gaze take no part. Each finished fold is written
+/// (`fold-K.json`, `fold-K.safetensors`), and a rerun skips it, as `PlaneFineTuning` does.
+public final class SaliencyFineTuning {
+    public let config: FineTuneConfig
+    public var log: (String) -> Void = { _ in }
+
+    public init(config: FineTuneConfig) { self.config = config }
+
+    public func run(catalog: Catalog, out: String) throws -> SaliencyReport {
+        Engine.setThreads(config.threads)
+        Engine.reuseFreedMemory()
+        let dataset = try catalog.latestDataset(named: config.dataset)
+        let folds = try catalog.folds(datasetID: dataset.id ?? -1)
+        guard Set(folds.values).count >= 2 else { throw InputError(path: catalog.path, reason: "dataset \(dataset.label) has fewer than two folds (add [folds] to its recipe)") }
+        let data = try FineTuneFrames(catalog: catalog, dataset: dataset)
+        guard let m = data.mapSize else { throw InputError(path: catalog.path, reason: "dataset \(dataset.label) has no gaze maps (a [saliency] recipe makes them)") }
+        // ResNet-18 halves the side five times (conv1, max pool, layers 2–4).
+        let featureSide = (0..<5).reduce(data.size) { side, _ in (side - 1) / 2 + 1 }
+        guard let stages = SaliencyDecoder.stages(from: featureSide, to: m), data.size % m == 0 else {
+            throw InputError(path: catalog.path, reason: "dataset \(dataset.label): map size \(m) is not ResNet-18's \(featureSide)×\(featureSide) features (frames of \(data.size)) times a power of two")
+        }
+        let withGaze = Set(data.density.indices.filter { data.density[$0].contains { $0 > 0 } })
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        var results: [SaliencyFoldMetrics] = []
+        for fold in Set(folds.values).sorted() {
+            let reportURL = URL(fileURLWithPath: out).appendingPathComponent("fold-\(fold).json")
+            if let done = try? JSONDecoder().decode(SaliencyFoldMetrics.self, from: Data(contentsOf: reportURL)) {
+                log("fold \(fold): done before, kept")
+                results.append(done)
+                continue
+            }
+            let trainRows = data.scans.indices.filter { withGaze.contains($0) && (folds[data.scans[$0]].map { $0 != fold } ?? false) }
+            let test = data.scans.indices.filter { withGaze.contains($0) && folds[data.scans[$0]] == fold }
+            guard trainRows.count >= 2, !test.isEmpty else {
+                throw InputError(path: catalog.path, reason: "dataset \(dataset.label), fold \(fold): \(trainRows.count) training and \(test.count) test frames with gaze")
+            }
+            let (encoder, input) = try config.startEncoder()
+            let decoder = SaliencyDecoder(inputChannels: encoder.outputFeatures, stages: stages, initialization: .torchvision(seed: config.seed &+ 5))
+            try train(encoder, decoder, input, data: data, rows: trainRows, fold: fold)
+            let scores = score(encoder, decoder, input, data: data, rows: test, fold: fold)
+            log(String(format: "fold %d: %d train, %d test frames; KLD %.3f, SIM %.3f, NSS %.3f, CC %.3f", fold, trainRows.count, test.count,
+                       scores.kld, scores.sim, scores.nss, scores.cc))
+            try SafeTensors.write(FineTunedWeights.tensors(["image": encoder, "decoder": decoder]),
+                                  metadata: ["fold": "\(fold)", "start": config.start.description, "map_size": "\(m)"],
+                                  to: URL(fileURLWithPath: out).appendingPathComponent("fold-\(fold).safetensors").path)
+            try EvalJSON.encode(scores).write(to: reportURL)
+            results.append(scores)
+        }
+        return SaliencyReport(dataset: dataset.label, start: config.start.description, startHash: try config.startHash(), mapSize: m, folds: results,
+                              kld: MeanSD(results.map(\.kld)), sim: MeanSD(results.map(\.sim)), nss: MeanSD(results.map(\.nss)),
+                              cc: MeanSD(results.map(\.cc)), epochs: config.epochs, batchSize: config.batchSize,
+                              learningRate: config.learningRate, seed: config.seed)
+    }
+
+    /// Log-probabilities of the map's pixels, [B, m·m].
+    private func logMaps(_ encoder: ResNet18, _ decoder: SaliencyDecoder, _ x: Tensor) -> Tensor {
+        let logits = decoder(encoder.featureMap(x))
+        return logits.reshaped([logits.shape[0], logits.shape[2] * logits.shape[3]]).logSoftmax()
+    }
+
+    private func train(_ encoder: ResNet18, _ decoder: SaliencyDecoder, _ input: FrameInput, data: FineTuneFrames, rows: [Int], fold: Int) throws {
+        encoder.setTraining(true)
+        decoder.setTraining(true)
+        let parameters = encoder.namedParameters().map(\.1) + decoder.namedParameters().map(\.1)
+        let optimizer = Adam([ParameterGroup(parameters, learningRate: config.learningRate, weightDecay: config.weightDecay)])
+        let unit = data.size / (data.mapSize ?? data.size)
+        for epoch in 0..<config.epochs {
+            var order = rows
+            var rng = SeededGenerator(seed: config.seed, stream: UInt64(fold * 10_007 + epoch))
+            order.shuffle(using: &rng)
+            var total: Float = 0, batches = 0, start = 0
+            while start + 1 < order.count {  // batch norm needs at least two frames
+                let chunk = Array(order[start..<min(order.count, start + config.batchSize)])
+                start += chunk.count
+                guard chunk.count >= 2 else { break }
+                let jitter = chunk.map { config.jitter(epoch: epoch, row: $0, unit: unit) }
+                let logp = logMaps(encoder, decoder, data.batch(rows: chunk, input: input, jitter: jitter))
+                let loss = logp.klDivergence(target: Tensor(shape: logp.shape, data: data.gazeMaps(rows: chunk, jitter: jitter)))
+                loss.backward()
+                optimizer.step()
+                optimizer.zeroGrad()
+                total += loss.item
+                batches += 1
+            }
+            log(String(format: "fold %d epoch %d: KL %.4f", fold, epoch + 1, total / Float(max(1, batches))))
+        }
+    }
+
+    /// The fold's mean metrics over `rows`, the predicted map being the softmax over pixels.
+    private func score(_ encoder: ResNet18, _ decoder: SaliencyDecoder, _ input: FrameInput, data: FineTuneFrames, rows: [Int], fold: Int) -> SaliencyFoldMetrics {
+        encoder.setTraining(false)
+        decoder.setTraining(false)
+        var sums = (kld: 0.0, sim: 0.0, nss: 0.0, cc: 0.0)
+        GradientMode.withoutGradients {
+            var start = 0
+            while start < rows.count {
+                let chunk = Array(rows[start..<min(rows.count, start + config.batchSize)])
+                start += chunk.count
+                let logp = logMaps(encoder, decoder, data.batch(rows: chunk, input: input))
+                let cells = logp.shape[1]
+                for (b, row) in chunk.enumerated() {
+                    let p = (0..<cells).map { exp(Double(logp.data[b * cells + $0])) }
+                    let q = data.density[row].map(Double.init)
+                    sums.kld += SaliencyMetrics.kld(prediction: p, density: q)
+                    sums.sim += SaliencyMetrics.sim(prediction: p, density: q)
+                    sums.nss += SaliencyMetrics.nss(prediction: p, fixations: data.fixations[row])
+                    sums.cc += SaliencyMetrics.cc(prediction: p, density: q)
+                }
+            }
+        }
+        let n = Double(rows.count)
+        return SaliencyFoldMetrics(fold: fold, frames: rows.count, kld: sums.kld / n, sim: sums.sim / n, nss: sums.nss / n, cc: sums.cc / n)
+    }
+}
