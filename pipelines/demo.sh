@@ -3,7 +3,7 @@
 # sample → ingest → segment (large, medium) → extract both in one pass per scan → inspect →
 # a few pretraining steps of a small (narrow) dual model from the shards → labelled sample scans
 # → plane and gaze labels → labelled frame datasets → frozen features → linear probe against
-# random initialisation.
+# random initialisation → saliency fine-tuning (pretrained against random initialisation).
 # Usage: pipelines/demo.sh [OUT_DIR]   (default out/demo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,5 +60,8 @@ merge_csv "$OUT"/labelled/demo_labelled_*.gaze.csv > "$OUT/gaze.csv"
 echo "-- linear probe, folds by scan (pretrained image encoder, then the same network at its random initialisation):"
 "$BIN/sono-eval" probe --catalog "$EVAL" --dataset planes --features "$OUT/eval/pretrained.npy" --out "$OUT/eval/probe-pretrained"
 "$BIN/sono-eval" probe --catalog "$EVAL" --dataset planes --features "$OUT/eval/random.npy" --out "$OUT/eval/probe-random"
+echo "-- saliency: the image encoder + an upsampling decoder fine-tuned on the gaze maps, folds by scan (pretrained, then random init):"
+"$BIN/sono-finetune" saliency --catalog "$EVAL" --dataset saliency --init "checkpoint:$OUT/checkpoints/encoders.safetensors" --epochs 3 --quiet --out "$OUT/eval/saliency-pretrained"
+"$BIN/sono-finetune" saliency --catalog "$EVAL" --dataset saliency --init random:tiny --epochs 3 --quiet --out "$OUT/eval/saliency-random"
 
-echo "== done: catalogs $CATALOG (pretraining) and $EVAL (evaluation), shards under $OUT/datasets and $OUT/eval-datasets, previews in $OUT/previews, checkpoint in $OUT/checkpoints, probe tables in $OUT/eval"
+echo "== done: catalogs $CATALOG (pretraining) and $EVAL (evaluation), shards under $OUT/datasets and $OUT/eval-datasets, previews in $OUT/previews, checkpoint in $OUT/checkpoints, probe and saliency tables in $OUT/eval"
