@@ -14,14 +14,24 @@ public struct SaliencyFoldMetrics: Codable, Sendable, Equatable {
     public var kld: Double, sim: Double, nss: Double, cc: Double
 }
 
+/// One fold's scores of the model and of the prior every saliency model must beat: the mean
+/// gaze map of the training frames, the same map for every test frame (where people look
+/// regardless of the image; the MIT benchmark's centre-bias baselines play this part).
+public struct SaliencyFold: Codable, Sendable, Equatable {
+    public var model: SaliencyFoldMetrics
+    public var prior: SaliencyFoldMetrics
+}
+
 /// What a saliency fine-tuning reports: per fold, and each metric's mean (sample sd) over folds.
 public struct SaliencyReport: Codable, Sendable {
     public var dataset: String
     public var start: String
     public var startHash: String
     public var mapSize: Int
-    public var folds: [SaliencyFoldMetrics]
+    public var folds: [SaliencyFold]
+    /// The model's metrics over folds, then the training-gaze prior's.
     public var kld: MeanSD, sim: MeanSD, nss: MeanSD, cc: MeanSD
+    public var prior: [String: MeanSD]
     public var epochs: Int, batchSize: Int, learningRate: Float, seed: UInt64
 
     /// `metric,mean,sd` rows.
@@ -31,16 +41,25 @@ public struct SaliencyReport: Codable, Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// One row per fold and the mean (sd), as the paper's Table 2 reports them.
+    /// One row per fold and the mean (sd), as the paper's Table 2 reports them, the model's and the prior's.
     public func markdownTable() -> String {
-        var lines = ["| fold | frames | KLD ↓ | SIM ↑ | NSS ↑ | CC ↑ |", "|---|---|---|---|---|---|"]
-        for f in folds { lines.append(String(format: "| %d | %d | %.3f | %.3f | %.3f | %.3f |", f.fold, f.frames, f.kld, f.sim, f.nss, f.cc)) }
-        func cell(_ v: MeanSD) -> String { v.sd.map { String(format: "%.3f (%.3f)", v.mean, $0) } ?? String(format: "%.3f", v.mean) }
-        lines.append("| mean (sd) | \(folds.reduce(0) { $0 + $1.frames }) | \(cell(kld)) | \(cell(sim)) | \(cell(nss)) | \(cell(cc)) |")
+        var lines = ["| fold | predictor | frames | KLD ↓ | SIM ↑ | NSS ↑ | CC ↑ |", "|---|---|---|---|---|---|---|"]
+        for f in folds {
+            for (name, m) in [("model", f.model), ("training-gaze prior", f.prior)] {
+                lines.append(String(format: "| %d | %@ | %d | %.3f | %.3f | %.3f | %.3f |", m.fold, name, m.frames, m.kld, m.sim, m.nss, m.cc))
+            }
+        }
+        func cell(_ v: MeanSD?) -> String { v.map { v in v.sd.map { String(format: "%.3f (%.3f)", v.mean, $0) } ?? String(format: "%.3f", v.mean) } ?? "" }
+        let frames = folds.reduce(0) { $0 + $1.model.frames }
+        lines.append("| mean (sd) | model | \(frames) | \(cell(kld)) | \(cell(sim)) | \(cell(nss)) | \(cell(cc)) |")
+        lines.append("| mean (sd) | training-gaze prior | \(frames) | \(cell(prior["kld"])) | \(cell(prior["sim"])) | \(cell(prior["nss"])) | \(cell(prior["cc"])) |")
         return lines.joined(separator: "\n") + "\n"
     }
 
-    var metrics: [(String, MeanSD)] { [("kld", kld), ("sim", sim), ("nss", nss), ("cc", cc)] }
+    var metrics: [(String, MeanSD)] {
+        [("kld", kld), ("sim", sim), ("nss", nss), ("cc", cc)]
+            + ["kld", "sim", "nss", "cc"].compactMap { name in prior[name].map { ("prior_\(name)", $0) } }
+    }
 }
 
 /// Saliency prediction by fine-tuning (issue 15): the start's ResNet-18 up to layer4, its
@@ -69,10 +88,10 @@ public final class SaliencyFineTuning {
         }
         let withGaze = Set(data.density.indices.filter { data.density[$0].contains { $0 > 0 } })
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        var results: [SaliencyFoldMetrics] = []
+        var results: [SaliencyFold] = []
         for fold in Set(folds.values).sorted() {
             let reportURL = URL(fileURLWithPath: out).appendingPathComponent("fold-\(fold).json")
-            if let done = try? JSONDecoder().decode(SaliencyFoldMetrics.self, from: Data(contentsOf: reportURL)) {
+            if let done = try? JSONDecoder().decode(SaliencyFold.self, from: Data(contentsOf: reportURL)) {
                 log("fold \(fold): done before, kept")
                 results.append(done)
                 continue
@@ -85,19 +104,26 @@ public final class SaliencyFineTuning {
             let (encoder, input) = try config.startEncoder()
             let decoder = SaliencyDecoder(inputChannels: encoder.outputFeatures, stages: stages, initialization: .torchvision(seed: config.seed &+ 5))
             try train(encoder, decoder, input, data: data, rows: trainRows, fold: fold)
-            let scores = score(encoder, decoder, input, data: data, rows: test, fold: fold)
-            log(String(format: "fold %d: %d train, %d test frames; KLD %.3f, SIM %.3f, NSS %.3f, CC %.3f", fold, trainRows.count, test.count,
-                       scores.kld, scores.sim, scores.nss, scores.cc))
+            let model = score(data: data, rows: test, fold: fold, predicted: predict(encoder, decoder, input, data: data, rows: test))
+            let meanMap = trainRows.reduce(into: [Double](repeating: 0, count: m * m)) { sum, row in
+                for k in sum.indices { sum[k] += Double(data.density[row][k]) / Double(trainRows.count) }
+            }
+            let scores = SaliencyFold(model: model, prior: score(data: data, rows: test, fold: fold, predicted: test.map { _ in meanMap }))
+            log(String(format: "fold %d: %d train, %d test frames; KLD %.3f, SIM %.3f, NSS %.3f, CC %.3f (training-gaze prior: %.3f, %.3f, %.3f, %.3f)",
+                       fold, trainRows.count, test.count, model.kld, model.sim, model.nss, model.cc,
+                       scores.prior.kld, scores.prior.sim, scores.prior.nss, scores.prior.cc))
             try SafeTensors.write(FineTunedWeights.tensors(["image": encoder, "decoder": decoder]),
                                   metadata: ["fold": "\(fold)", "start": config.start.description, "map_size": "\(m)"],
                                   to: URL(fileURLWithPath: out).appendingPathComponent("fold-\(fold).safetensors").path)
             try EvalJSON.encode(scores).write(to: reportURL)
             results.append(scores)
         }
+        let priors = results.map(\.prior)
         return SaliencyReport(dataset: dataset.label, start: config.start.description, startHash: try config.startHash(), mapSize: m, folds: results,
-                              kld: MeanSD(results.map(\.kld)), sim: MeanSD(results.map(\.sim)), nss: MeanSD(results.map(\.nss)),
-                              cc: MeanSD(results.map(\.cc)), epochs: config.epochs, batchSize: config.batchSize,
-                              learningRate: config.learningRate, seed: config.seed)
+                              kld: MeanSD(results.map(\.model.kld)), sim: MeanSD(results.map(\.model.sim)), nss: MeanSD(results.map(\.model.nss)),
+                              cc: MeanSD(results.map(\.model.cc)),
+                              prior: ["kld": MeanSD(priors.map(\.kld)), "sim": MeanSD(priors.map(\.sim)), "nss": MeanSD(priors.map(\.nss)), "cc": MeanSD(priors.map(\.cc))],
+                              epochs: config.epochs, batchSize: config.batchSize, learningRate: config.learningRate, seed: config.seed)
     }
 
     /// Log-probabilities of the map's pixels, [B, m·m].
@@ -134,11 +160,11 @@ public final class SaliencyFineTuning {
         }
     }
 
-    /// The fold's mean metrics over `rows`, the predicted map being the softmax over pixels.
-    private func score(_ encoder: ResNet18, _ decoder: SaliencyDecoder, _ input: FrameInput, data: FineTuneFrames, rows: [Int], fold: Int) -> SaliencyFoldMetrics {
+    /// The predicted map of each of `rows`: the softmax over the map's pixels.
+    private func predict(_ encoder: ResNet18, _ decoder: SaliencyDecoder, _ input: FrameInput, data: FineTuneFrames, rows: [Int]) -> [[Double]] {
         encoder.setTraining(false)
         decoder.setTraining(false)
-        var sums = (kld: 0.0, sim: 0.0, nss: 0.0, cc: 0.0)
+        var maps: [[Double]] = []
         GradientMode.withoutGradients {
             var start = 0
             while start < rows.count {
@@ -146,15 +172,21 @@ public final class SaliencyFineTuning {
                 start += chunk.count
                 let logp = logMaps(encoder, decoder, data.batch(rows: chunk, input: input))
                 let cells = logp.shape[1]
-                for (b, row) in chunk.enumerated() {
-                    let p = (0..<cells).map { exp(Double(logp.data[b * cells + $0])) }
-                    let q = data.density[row].map(Double.init)
-                    sums.kld += SaliencyMetrics.kld(prediction: p, density: q)
-                    sums.sim += SaliencyMetrics.sim(prediction: p, density: q)
-                    sums.nss += SaliencyMetrics.nss(prediction: p, fixations: data.fixations[row])
-                    sums.cc += SaliencyMetrics.cc(prediction: p, density: q)
-                }
+                for b in chunk.indices { maps.append((0..<cells).map { exp(Double(logp.data[b * cells + $0])) }) }
             }
+        }
+        return maps
+    }
+
+    /// The mean metrics over `rows` of the maps `predicted` for them.
+    private func score(data: FineTuneFrames, rows: [Int], fold: Int, predicted: [[Double]]) -> SaliencyFoldMetrics {
+        var sums = (kld: 0.0, sim: 0.0, nss: 0.0, cc: 0.0)
+        for (row, p) in zip(rows, predicted) {
+            let q = data.density[row].map(Double.init)
+            sums.kld += SaliencyMetrics.kld(prediction: p, density: q)
+            sums.sim += SaliencyMetrics.sim(prediction: p, density: q)
+            sums.nss += SaliencyMetrics.nss(prediction: p, fixations: data.fixations[row])
+            sums.cc += SaliencyMetrics.cc(prediction: p, density: q)
         }
         let n = Double(rows.count)
         return SaliencyFoldMetrics(fold: fold, frames: rows.count, kld: sums.kld / n, sim: sums.sim / n, nss: sums.nss / n, cc: sums.cc / n)
