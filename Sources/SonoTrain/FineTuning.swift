@@ -48,6 +48,8 @@ public struct FineTuneConfig: Sendable {
     public var flip = true
     public var maxShift = 8
     public var seed: UInt64 = 0
+    /// Plane detection's loss: plain cross-entropy, or weighted by class frequency.
+    public var classWeighting: ClassWeighting = .none
     public var threads = 2
 
     public init(dataset: String) { self.dataset = dataset }
@@ -195,5 +197,22 @@ enum FineTunedWeights {
             }
         }
         return out
+    }
+}
+
+/// How the plane classifier's cross-entropy weighs the classes.
+public enum ClassWeighting: String, Codable, Sendable, CaseIterable {
+    case none
+    /// scikit-learn's `class_weight="balanced"`: w_c = n / (K · n_c) over the fold's training
+    /// frames (K classes present), so a rare plane counts as much as the background.
+    case balanced
+
+    /// The weights of `classes` classes for these training labels (1 for a class absent from them).
+    func weights(labels: [Int], classes: Int) -> [Float]? {
+        guard self == .balanced else { return nil }
+        var counts = [Int](repeating: 0, count: classes)
+        for l in labels { counts[l] += 1 }
+        let present = counts.filter { $0 > 0 }.count
+        return counts.map { $0 > 0 ? Float(labels.count) / Float(present * $0) : 1 }
     }
 }

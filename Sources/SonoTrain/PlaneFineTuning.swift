@@ -17,6 +17,7 @@ public struct FineTuneReport: Codable, Sendable {
     public var folds: [ClassificationMetrics]
     public var summary: FoldSummary
     public var epochs: Int, batchSize: Int, learningRate: Float, seed: UInt64
+    public var classWeighting: ClassWeighting
 }
 
 /// Standard-plane detection by fine-tuning the image encoder (ResNet-18) with a new linear head
@@ -65,7 +66,7 @@ public final class PlaneFineTuning {
         }
         return FineTuneReport(dataset: dataset.label, start: config.start.description, startHash: try config.startHash(), classes: classes.ids,
                               folds: metrics, summary: try FoldSummary(metrics), epochs: config.epochs, batchSize: config.batchSize,
-                              learningRate: config.learningRate, seed: config.seed)
+                              learningRate: config.learningRate, seed: config.seed, classWeighting: config.classWeighting)
     }
 
     /// The start's encoder, a new linear head, and the input its weights want.
@@ -77,6 +78,7 @@ public final class PlaneFineTuning {
     private func train(_ encoder: ResNet18, _ head: LinearLayer, _ input: FrameInput, data: FineTuneFrames, labels: [Int], rows: [Int], fold: Int) throws {
         encoder.setTraining(true)
         let parameters = encoder.namedParameters().map(\.1) + [head.weight, head.bias]
+        let classWeights = config.classWeighting.weights(labels: rows.map { labels[$0] }, classes: head.bias.count)
         let optimizer = Adam([ParameterGroup(parameters, learningRate: config.learningRate, weightDecay: config.weightDecay)])
         for epoch in 0..<config.epochs {
             var order = rows
@@ -88,7 +90,7 @@ public final class PlaneFineTuning {
                 let chunk = Array(order[start..<min(order.count, start + config.batchSize)])
                 start += chunk.count
                 guard chunk.count >= 2 else { break }
-                let loss = head(encoder(data.batch(rows: chunk, input: input, jitter: chunk.map { config.jitter(epoch: epoch, row: $0) }))).crossEntropy(targets: chunk.map { labels[$0] })
+                let loss = head(encoder(data.batch(rows: chunk, input: input, jitter: chunk.map { config.jitter(epoch: epoch, row: $0) }))).crossEntropy(targets: chunk.map { labels[$0] }, classWeights: classWeights)
                 loss.backward()
                 optimizer.step()
                 optimizer.zeroGrad()

@@ -59,9 +59,16 @@ struct Planes: ParsableCommand {
         abstract: "Standard-plane detection: ResNet-18 + a linear head trained on the other folds' scans, tested on each fold's; accuracy, macro P/R/F1 (planes, all classes), per class, confusion, mean (sd).",
         discussion: "Writes OUT/report.{json,md,csv} and OUT/fold-K.{json,safetensors}; a rerun keeps finished folds.")
     @OptionGroup var options: FineTuneOptions
+    @Option(help: "Cross-entropy class weights: none, or balanced (n / (K · n_c) over the fold's training frames).") var classWeights: String = "none"
+
+    func validate() throws {
+        guard ClassWeighting(rawValue: classWeights) != nil else { throw ValidationError("--class-weights takes none or balanced (got \(classWeights))") }
+    }
 
     func run() throws {
-        let tuning = PlaneFineTuning(config: try options.config())
+        var config = try options.config()
+        config.classWeighting = ClassWeighting(rawValue: classWeights) ?? .none
+        let tuning = PlaneFineTuning(config: config)
         if !options.quiet { tuning.log = { printError($0) } }
         let report = try tuning.run(catalog: Catalog(path: options.catalog.path), out: options.out)
         try options.write(json: EvalJSON.encode(report), markdown: report.summary.markdownTable(), csv: report.csv)

@@ -58,6 +58,7 @@ final class BadArgumentTests: XCTestCase {
         ("sono-finetune", ["planes", "--catalog", "$C", "--dataset", "d", "--lr", "0", "--out", "$D/f"], "lr"),
         ("sono-finetune", ["planes", "--catalog", "$C", "--dataset", "d", "--init", "weird", "--out", "$D/f"], "init"),
         ("sono-finetune", ["saliency", "--catalog", "$C", "--dataset", "d", "--max-shift", "-3", "--out", "$D/f"], "max-shift"),
+        ("sono-finetune", ["planes", "--catalog", "$C", "--dataset", "d", "--class-weights", "heavy", "--out", "$D/f"], "class-weights"),
         ("sono-finetune", ["saliency", "--catalog", "$C", "--dataset", "d", "--epochs", "0", "--out", "$D/f"], "epochs"),
         ("sono-finetune", ["saliency", "--catalog", "$C", "--dataset", "missing", "--out", "$D/f"], "missing"),
         ("sono-inspect", ["order", "--catalog", "$C", "--dataset", "d", "--batch-size", "2", "--from-step", "99"], "from-step"),

@@ -64,12 +64,15 @@ final class TorchGoldenTests: XCTestCase {
         try run("avgpool3d", inputs: ["x"]) { $0[0].avgPool3d(kernel: (2, 2, 2), stride: (1, 2, 2), padding: (1, 0, 1)) }
         try run("maxpool2d", inputs: ["x"]) { $0[0].maxPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1)) }
         try run("adaptive3d", inputs: ["x"]) { $0[0].adaptiveAvgPool([3, 4, 4]) }
+        try run("upsample_nearest", inputs: ["x"]) { $0[0].upsampledNearest(scale: 2) }
     }
 
     func testLosses() throws {
         try run("log_softmax", inputs: ["x"]) { $0[0].logSoftmax() }
         let targets = try load("cross_entropy_targets", "targets").floats.map { Int($0) }
         try run("cross_entropy", inputs: ["x"]) { $0[0].crossEntropy(targets: targets) }
+        let weights = try load("cross_entropy_weights", "weight").floats
+        try run("cross_entropy_weighted", inputs: ["x"]) { $0[0].crossEntropy(targets: targets, classWeights: weights) }
         let y = try tensor("bce_targets", "y", grad: false)
         try run("bce_logits", inputs: ["x"]) { $0[0].binaryCrossEntropyWithLogits(targets: y) }
         try run("bce", inputs: ["p"]) { $0[0].binaryCrossEntropy(targets: y) }

@@ -189,6 +189,11 @@ def main():
     grad_case("objective_decorrelation", lambda fv, fa, fi: objective(fv, fa, fi, fusion="cross", latent_bn=True, decorrelation=0.5),
               fv=torch.randn(n, dv), fa=torch.randn(n, da), fi=torch.randn(n, di))
     save("objective_projector_weights", **{f"{k}.weight": v[0] for k, v in WP.items()}, **{f"{k}.bias": v[1] for k, v in WP.items()})
+    # Appended for the fine-tunes (issue 15): class-weighted cross-entropy and nearest upsampling.
+    wt = torch.tensor([0.5, 2.0, 1.0, 0.25, 3.0, 1.5, 0.75])
+    grad_case("cross_entropy_weighted", lambda x: F.cross_entropy(x, targets, weight=wt).reshape(1), x=torch.randn(4, 7))
+    save("cross_entropy_weights", weight=wt)
+    grad_case("upsample_nearest", lambda x: F.interpolate(x, scale_factor=2, mode="nearest"), x=torch.randn(2, 3, 3, 5))
     with open(os.path.join(OUT, "index.json"), "w") as f:
         json.dump({"torch": torch.__version__, "cases": index}, f, indent=1, sort_keys=True)
     print(f"wrote {len(index)} cases to {os.path.normpath(OUT)} with torch {torch.__version__}")

@@ -28,16 +28,20 @@ extension Tensor {
         }
     }
 
-    /// Mean cross-entropy of logits [N, C] against class indices.
-    public func crossEntropy(targets: [Int]) -> Tensor {
+    /// Mean cross-entropy of logits [N, C] against class indices; with `classWeights` ([C]) the
+    /// weighted mean, Σ w_tᵢ·(−log pᵢ,tᵢ) / Σ w_tᵢ, as PyTorch's `cross_entropy(weight=)`.
+    public func crossEntropy(targets: [Int], classWeights: [Float]? = nil) -> Tensor {
         precondition(rank == 2 && targets.count == shape[0], "cross-entropy: \(targets.count) targets for \(shape)")
         let c = shape[1]
+        precondition(classWeights.map { $0.count == c } ?? true, "cross-entropy: \(classWeights?.count ?? 0) class weights for \(c) classes")
         let logp = logSoftmax()
+        let w = targets.map { classWeights?[$0] ?? 1 }
+        let total = w.reduce(0, +)
         let picked = Tensor.result("nll", shape: [1],
-                                   data: [-targets.enumerated().reduce(Float(0)) { $0 + logp.data[$1.offset * c + $1.element] } / Float(targets.count)],
+                                   data: [-targets.enumerated().reduce(Float(0)) { $0 + w[$1.offset] * logp.data[$1.offset * c + $1.element] } / total],
                                    inputs: [logp]) { g in
             var d = [Float](repeating: 0, count: logp.count)
-            for (i, t) in targets.enumerated() { d[i * c + t] = -g[0] / Float(targets.count) }
+            for (i, t) in targets.enumerated() { d[i * c + t] = -g[0] * w[i] / total }
             logp.accumulate(d)
         }
         return picked
