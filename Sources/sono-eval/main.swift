@@ -11,7 +11,7 @@ import SonoTrain
 struct SonoEvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sono-eval", abstract: "Evaluate pretrained encoders: a linear probe on frozen features, and retrieval.",
-        subcommands: [Probe.self, Retrieval.self])
+        subcommands: [Probe.self, Retrieval.self, Tables.self])
 }
 
 /// `sono-eval probe`: multinomial logistic regression per fold by scan.
@@ -58,6 +58,27 @@ struct Retrieval: ParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         print(String(decoding: try encoder.encode(report), as: UTF8.self))
+    }
+}
+
+/// `sono-eval tables`: the paper's Tables 1–3 from sono-finetune reports.
+struct Tables: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The paper's Tables 1–3 (planes P/R/F1, saliency KLD/SIM/NSS/CC, ablations) from sono-finetune reports.",
+        discussion: "Each NAME=DIR names a start whose DIR holds planes/report.json and saliency/report.json.")
+    @Option(name: .customLong("run"), help: "A row of Tables 1 and 2: NAME=DIR (repeatable).") var runs: [String] = []
+    @Option(help: "A row of Table 3: NAME=DIR (repeatable).") var ablation: [String] = []
+    @Option(help: "A line to print under the tables (repeatable).") var note: [String] = []
+    @Option(help: "Markdown file to write (printed too).") var out: String?
+
+    func validate() throws {
+        guard !runs.isEmpty || !ablation.isEmpty else { throw ValidationError("give at least one --run or --ablation NAME=DIR") }
+    }
+
+    func run() throws {
+        let text = try PaperTables(rows: runs, ablations: ablation).markdown() + note.map { "\nNote: \($0)\n" }.joined()
+        if let out { try text.write(toFile: out, atomically: true, encoding: .utf8) }
+        print(text, terminator: "")
     }
 }
 

@@ -396,6 +396,17 @@ final class ExtractTests: XCTestCase {
         // Gaze on the same spot in both scans: the training-gaze prior is that spot, so it scores high too.
         XCTAssertGreaterThan(report.prior["cc"]?.mean ?? 0, 0.5)
 
+        // The paper's tables from the two reports (a planes fine-tune on the same frames, one epoch).
+        config.epochs = 1
+        let planesReport = try PlaneFineTuning(config: config).run(catalog: catalog, out: p.dir.file("start/planes"))
+        try EvalJSON.encode(planesReport).write(to: URL(fileURLWithPath: p.dir.file("start/planes/report.json")))
+        try EvalJSON.encode(report).write(to: URL(fileURLWithPath: p.dir.file("sal/report.json")))
+        try FileManager.default.createSymbolicLink(atPath: p.dir.file("start/saliency"), withDestinationPath: p.dir.file("sal"))
+        let tables = try PaperTables(rows: ["random=\(p.dir.file("start"))"], ablations: ["x=\(p.dir.file("start"))"]).markdown()
+        XCTAssertTrue(tables.contains(String(format: "| random | %.3f (%.3f) |", report.kld.mean, report.kld.sd ?? 0)), tables)
+        XCTAssertTrue(tables.contains("| training-gaze prior |") && tables.contains("## Table 3"), tables)
+        XCTAssertTrue(tables.contains(String(format: "| %.3f (%.3f) |", planesReport.summary.macroSubset.f1.mean, planesReport.summary.macroSubset.f1.sd ?? 0)), tables)
+
         config.dataset = "plain"
         XCTAssertThrowsError(try SaliencyFineTuning(config: config).run(catalog: catalog, out: p.dir.file("sal-plain"))) { error in
             XCTAssertTrue("\(error)".contains("has no gaze maps"), "\(error)")
