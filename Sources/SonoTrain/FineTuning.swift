@@ -187,16 +187,123 @@ struct FineTuneFrames {
 /// What a fine-tuned fold's safetensors file holds: each module's parameters and batch-norm
 /// running statistics under its prefix (the encoder under "image", as sono-train's keys), then `extra`.
 enum FineTunedWeights {
-    static func tensors(_ modules: KeyValuePairs<String, any Module>, extra: [(String, Tensor)] = []) -> [(String, [Int], [Float])] {
-        var out: [(String, [Int], [Float])] = []
-        for (prefix, module) in modules { out += prefixed(prefix, module.namedParameters()).map { ($0.0, $0.1.shape, $0.1.data) } }
-        out += extra.map { ($0.0, $0.1.shape, $0.1.data) }
-        for (prefix, module) in modules {
-            out += prefixed(prefix, module.namedBatchNorms()).flatMap { name, bn in
+    static func parameters(_ modules: [(String, any Module)], extra: [(String, Tensor)] = []) -> [(String, Tensor)] {
+        modules.flatMap { prefixed($0.0, $0.1.namedParameters()) } + extra
+    }
+
+    static func batchNorms(_ modules: [(String, any Module)]) -> [(String, BatchNorm)] {
+        modules.flatMap { prefixed($0.0, $0.1.namedBatchNorms()) }
+    }
+
+    static func tensors(_ modules: [(String, any Module)], extra: [(String, Tensor)] = []) -> [(String, [Int], [Float])] {
+        parameters(modules, extra: extra).map { ($0.0, $0.1.shape, $0.1.data) }
+            + batchNorms(modules).flatMap { name, bn in
                 [("\(name).running_mean", [bn.channels], bn.runningMean), ("\(name).running_var", [bn.channels], bn.runningVar)]
             }
+    }
+}
+
+/// A fine-tune stopped on request (SIGINT/SIGTERM) at an epoch boundary; a rerun continues there.
+public struct FineTuneStopped: Error, CustomStringConvertible {
+    public let fold: Int, epochsDone: Int, path: String
+    public var description: String { "stopped after fold \(fold)'s epoch \(epochsDone); the state is in \(path), a rerun continues there" }
+}
+
+/// A fold's training state at an epoch boundary (`fold-K.epoch.safetensors`): weights, running
+/// statistics, Adam's moments and the epochs done. Every epoch's shuffle and augmentation are
+/// seeded by (seed, fold, epoch), so continuing from it gives the straight run's result. It is
+/// refused when the settings that shape training differ, and removed once the fold is done.
+struct FoldCheckpoint {
+    let path: String
+    let modules: [(String, any Module)]
+    let extra: [(String, Tensor)]
+    /// The settings the state belongs to.
+    let identity: [String: String]
+
+    func save(_ optimizer: Adam, epochsDone: Int) throws {
+        var tensors = FineTunedWeights.tensors(modules, extra: extra)
+        var step = 0
+        for (name, p) in FineTunedWeights.parameters(modules, extra: extra) {
+            guard let s = optimizer.state(of: p) else { continue }
+            tensors += [("optimizer.m.\(name)", p.shape, s.m), ("optimizer.v.\(name)", p.shape, s.v)]
+            step = s.step
         }
-        return out
+        let temporary = path + ".partial"
+        try SafeTensors.write(tensors, metadata: identity.merging(["epochs_done": "\(epochsDone)", "adam_step": "\(step)"]) { a, _ in a }, to: temporary)
+        guard rename(temporary, path) == 0 else { throw InputError(path: path, reason: Errno.reason("cannot rename \(temporary)")) }
+    }
+
+    /// Restores the state if there is one; the epochs already done (0 without a file).
+    func restore(_ optimizer: Adam) throws -> Int {
+        guard FileManager.default.fileExists(atPath: path) else { return 0 }
+        let file: SafeTensors.File
+        do { file = try SafeTensors.read(path) } catch { throw InputError(path: path, reason: "not a readable fine-tune state (\(error.localizedDescription))") }
+        let changed = identity.keys.sorted().filter { file.metadata[$0] != identity[$0] }
+        guard changed.isEmpty else {
+            throw InputError(path: path, reason: "made with other settings (" + changed.map { "\($0) \(file.metadata[$0] ?? "–") → \(identity[$0] ?? "–")" }.joined(separator: "; ")
+                + "): rerun with them, or delete it to start the fold again")
+        }
+        let stored = Dictionary(file.tensors.map { ($0.0, $0.2) }, uniquingKeysWith: { a, _ in a })
+        func values(_ name: String, count: Int) throws -> [Float] {
+            guard let v = stored[name], v.count == count else { throw InputError(path: path, reason: "missing or misshapen tensor \(name)") }
+            return v
+        }
+        let step = Int(file.metadata["adam_step"] ?? "0") ?? 0
+        for (name, p) in FineTunedWeights.parameters(modules, extra: extra) {
+            p.data = try values(name, count: p.count)
+            if step > 0, stored["optimizer.m.\(name)"] != nil {
+                optimizer.restoreState(of: p, AdamMoments(m: try values("optimizer.m.\(name)", count: p.count), v: try values("optimizer.v.\(name)", count: p.count), step: step))
+            }
+        }
+        for (name, bn) in FineTunedWeights.batchNorms(modules) {
+            bn.runningMean = try values("\(name).running_mean", count: bn.channels)
+            bn.runningVar = try values("\(name).running_var", count: bn.channels)
+        }
+        guard let done = Int(file.metadata["epochs_done"] ?? "") else { throw InputError(path: path, reason: "lacks epochs_done") }
+        return done
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+extension FineTuneConfig {
+    /// What a fold's saved state must agree on to be continued.
+    var identity: [String: String] {
+        ["format": "sonodual-finetune-state-v1", "dataset": dataset, "start": start.description, "epochs": "\(epochs)", "batch_size": "\(batchSize)",
+         "lr": "\(learningRate)", "weight_decay": "\(weightDecay)", "flip": "\(flip)", "max_shift": "\(maxShift)", "seed": "\(seed)",
+         "class_weighting": classWeighting.rawValue]
+    }
+
+    /// Trains one fold on `rows`: per epoch a seeded shuffle (seed, fold, epoch), batches of
+    /// `batchSize` (the last kept when it has two frames, which batch norm needs), `loss(batch
+    /// rows, epoch)`, backward and an Adam step; the state saved after each epoch, continued from
+    /// it on a rerun, and `FineTuneStopped` thrown after saving when `stop` is requested.
+    func trainFold(rows: [Int], fold: Int, checkpoint: FoldCheckpoint, stop: StopRequest?, log: (String) -> Void,
+                   lossName: String, _ loss: ([Int], Int) -> Tensor) throws {
+        let parameters = FineTunedWeights.parameters(checkpoint.modules, extra: checkpoint.extra).map(\.1)
+        let optimizer = Adam([ParameterGroup(parameters, learningRate: learningRate, weightDecay: weightDecay)])
+        let done = try checkpoint.restore(optimizer)
+        if done > 0 { log("fold \(fold): continuing after epoch \(done) (\(checkpoint.path))") }
+        for epoch in done..<epochs {
+            var order = rows
+            var rng = SeededGenerator(seed: seed, stream: UInt64(fold * 10_007 + epoch))
+            order.shuffle(using: &rng)
+            var total: Float = 0, batches = 0, start = 0
+            while start + 1 < order.count {
+                let chunk = Array(order[start..<min(order.count, start + batchSize)])
+                start += chunk.count
+                guard chunk.count >= 2 else { break }
+                let value = loss(chunk, epoch)
+                value.backward()
+                optimizer.step()
+                optimizer.zeroGrad()
+                total += value.item
+                batches += 1
+            }
+            log(String(format: "fold %d epoch %d: %@ %.4f", fold, epoch + 1, lossName, total / Float(max(1, batches))))
+            try checkpoint.save(optimizer, epochsDone: epoch + 1)
+            if let stop, stop.isRequested, epoch + 1 < epochs { throw FineTuneStopped(fold: fold, epochsDone: epoch + 1, path: checkpoint.path) }
+        }
     }
 }
 

@@ -27,6 +27,8 @@ public struct FineTuneReport: Codable, Sendable {
 public final class PlaneFineTuning {
     public let config: FineTuneConfig
     public var log: (String) -> Void = { _ in }
+    /// Set from any thread (a signal handler) to stop at the next epoch boundary.
+    public let stop = StopRequest()
 
     public init(config: FineTuneConfig) { self.config = config }
 
@@ -54,11 +56,11 @@ public final class PlaneFineTuning {
             let trainRows = data.scans.indices.filter { folds[data.scans[$0]].map { $0 != fold } ?? false }
             let test = data.scans.indices.filter { folds[data.scans[$0]] == fold }
             let (encoder, head, input) = try model(classes: classes.count)
-            try train(encoder, head, input, data: data, labels: labels, rows: trainRows, fold: fold)
+            try train(encoder, head, input, data: data, labels: labels, rows: trainRows, fold: fold, out: out)
             let predicted = predict(encoder, head, input, data: data, rows: test)
             let m = try ClassificationMetrics(trueLabels: test.map { labels[$0] }, predicted: predicted, classes: classes)
             log(String(format: "fold %d: %d train, %d test frames; accuracy %.3f, macro F1 %.3f", fold, trainRows.count, test.count, m.accuracy, m.macroSubset.f1))
-            let tensors = FineTunedWeights.tensors(["image": encoder], extra: [("head.weight", head.weight), ("head.bias", head.bias)])
+            let tensors = FineTunedWeights.tensors([("image", encoder)], extra: [("head.weight", head.weight), ("head.bias", head.bias)])
             try SafeTensors.write(tensors, metadata: ["classes": classes.ids.joined(separator: ","), "fold": "\(fold)", "start": config.start.description],
                                   to: URL(fileURLWithPath: out).appendingPathComponent("fold-\(fold).safetensors").path)
             try EvalJSON.encode(m).write(to: reportURL)
@@ -75,30 +77,17 @@ public final class PlaneFineTuning {
         return (encoder, LinearLayer(encoder.outputFeatures, classes, initialization: .torchvision(seed: config.seed), salt: 31), input)
     }
 
-    private func train(_ encoder: ResNet18, _ head: LinearLayer, _ input: FrameInput, data: FineTuneFrames, labels: [Int], rows: [Int], fold: Int) throws {
+    private func train(_ encoder: ResNet18, _ head: LinearLayer, _ input: FrameInput, data: FineTuneFrames, labels: [Int], rows: [Int], fold: Int, out: String) throws {
         encoder.setTraining(true)
-        let parameters = encoder.namedParameters().map(\.1) + [head.weight, head.bias]
         let classWeights = config.classWeighting.weights(labels: rows.map { labels[$0] }, classes: head.bias.count)
-        let optimizer = Adam([ParameterGroup(parameters, learningRate: config.learningRate, weightDecay: config.weightDecay)])
-        for epoch in 0..<config.epochs {
-            var order = rows
-            var rng = SeededGenerator(seed: config.seed, stream: UInt64(fold * 10_007 + epoch))
-            order.shuffle(using: &rng)
-            var total: Float = 0, batches = 0
-            var start = 0
-            while start + 1 < order.count {  // batch norm needs at least two frames
-                let chunk = Array(order[start..<min(order.count, start + config.batchSize)])
-                start += chunk.count
-                guard chunk.count >= 2 else { break }
-                let loss = head(encoder(data.batch(rows: chunk, input: input, jitter: chunk.map { config.jitter(epoch: epoch, row: $0) }))).crossEntropy(targets: chunk.map { labels[$0] }, classWeights: classWeights)
-                loss.backward()
-                optimizer.step()
-                optimizer.zeroGrad()
-                total += loss.item
-                batches += 1
-            }
-            log(String(format: "fold %d epoch %d: loss %.4f", fold, epoch + 1, total / Float(max(1, batches))))
+        let checkpoint = FoldCheckpoint(path: URL(fileURLWithPath: out).appendingPathComponent("fold-\(fold).epoch.safetensors").path,
+                                        modules: [("image", encoder)], extra: [("head.weight", head.weight), ("head.bias", head.bias)],
+                                        identity: config.identity.merging(["task": "planes"]) { a, _ in a })
+        try config.trainFold(rows: rows, fold: fold, checkpoint: checkpoint, stop: stop, log: log, lossName: "loss") { chunk, epoch in
+            head(encoder(data.batch(rows: chunk, input: input, jitter: chunk.map { config.jitter(epoch: epoch, row: $0) })))
+                .crossEntropy(targets: chunk.map { labels[$0] }, classWeights: classWeights)
         }
+        checkpoint.remove()
     }
 
     private func predict(_ encoder: ResNet18, _ head: LinearLayer, _ input: FrameInput, data: FineTuneFrames, rows: [Int]) -> [Int] {

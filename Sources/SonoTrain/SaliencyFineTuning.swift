@@ -70,6 +70,8 @@ public struct SaliencyReport: Codable, Sendable {
 public final class SaliencyFineTuning {
     public let config: FineTuneConfig
     public var log: (String) -> Void = { _ in }
+    /// Set from any thread (a signal handler) to stop at the next epoch boundary.
+    public let stop = StopRequest()
 
     public init(config: FineTuneConfig) { self.config = config }
 
@@ -103,7 +105,7 @@ public final class SaliencyFineTuning {
             }
             let (encoder, input) = try config.startEncoder()
             let decoder = SaliencyDecoder(inputChannels: encoder.outputFeatures, stages: stages, initialization: .torchvision(seed: config.seed &+ 5))
-            try train(encoder, decoder, input, data: data, rows: trainRows, fold: fold)
+            try train(encoder, decoder, input, data: data, rows: trainRows, fold: fold, out: out)
             let model = score(data: data, rows: test, fold: fold, predicted: predict(encoder, decoder, input, data: data, rows: test))
             let meanMap = trainRows.reduce(into: [Double](repeating: 0, count: m * m)) { sum, row in
                 for k in sum.indices { sum[k] += Double(data.density[row][k]) / Double(trainRows.count) }
@@ -112,7 +114,7 @@ public final class SaliencyFineTuning {
             log(String(format: "fold %d: %d train, %d test frames; KLD %.3f, SIM %.3f, NSS %.3f, CC %.3f (training-gaze prior: %.3f, %.3f, %.3f, %.3f)",
                        fold, trainRows.count, test.count, model.kld, model.sim, model.nss, model.cc,
                        scores.prior.kld, scores.prior.sim, scores.prior.nss, scores.prior.cc))
-            try SafeTensors.write(FineTunedWeights.tensors(["image": encoder, "decoder": decoder]),
+            try SafeTensors.write(FineTunedWeights.tensors([("image", encoder), ("decoder", decoder)]),
                                   metadata: ["fold": "\(fold)", "start": config.start.description, "map_size": "\(m)"],
                                   to: URL(fileURLWithPath: out).appendingPathComponent("fold-\(fold).safetensors").path)
             try EvalJSON.encode(scores).write(to: reportURL)
@@ -132,32 +134,19 @@ public final class SaliencyFineTuning {
         return logits.reshaped([logits.shape[0], logits.shape[2] * logits.shape[3]]).logSoftmax()
     }
 
-    private func train(_ encoder: ResNet18, _ decoder: SaliencyDecoder, _ input: FrameInput, data: FineTuneFrames, rows: [Int], fold: Int) throws {
+    private func train(_ encoder: ResNet18, _ decoder: SaliencyDecoder, _ input: FrameInput, data: FineTuneFrames, rows: [Int], fold: Int, out: String) throws {
         encoder.setTraining(true)
         decoder.setTraining(true)
-        let parameters = encoder.namedParameters().map(\.1) + decoder.namedParameters().map(\.1)
-        let optimizer = Adam([ParameterGroup(parameters, learningRate: config.learningRate, weightDecay: config.weightDecay)])
         let unit = data.size / (data.mapSize ?? data.size)
-        for epoch in 0..<config.epochs {
-            var order = rows
-            var rng = SeededGenerator(seed: config.seed, stream: UInt64(fold * 10_007 + epoch))
-            order.shuffle(using: &rng)
-            var total: Float = 0, batches = 0, start = 0
-            while start + 1 < order.count {  // batch norm needs at least two frames
-                let chunk = Array(order[start..<min(order.count, start + config.batchSize)])
-                start += chunk.count
-                guard chunk.count >= 2 else { break }
-                let jitter = chunk.map { config.jitter(epoch: epoch, row: $0, unit: unit) }
-                let logp = logMaps(encoder, decoder, data.batch(rows: chunk, input: input, jitter: jitter))
-                let loss = logp.klDivergence(target: Tensor(shape: logp.shape, data: data.gazeMaps(rows: chunk, jitter: jitter)))
-                loss.backward()
-                optimizer.step()
-                optimizer.zeroGrad()
-                total += loss.item
-                batches += 1
-            }
-            log(String(format: "fold %d epoch %d: KL %.4f", fold, epoch + 1, total / Float(max(1, batches))))
+        let checkpoint = FoldCheckpoint(path: URL(fileURLWithPath: out).appendingPathComponent("fold-\(fold).epoch.safetensors").path,
+                                        modules: [("image", encoder), ("decoder", decoder)], extra: [],
+                                        identity: config.identity.merging(["task": "saliency"]) { a, _ in a })
+        try config.trainFold(rows: rows, fold: fold, checkpoint: checkpoint, stop: stop, log: log, lossName: "KL") { chunk, epoch in
+            let jitter = chunk.map { config.jitter(epoch: epoch, row: $0, unit: unit) }
+            let logp = logMaps(encoder, decoder, data.batch(rows: chunk, input: input, jitter: jitter))
+            return logp.klDivergence(target: Tensor(shape: logp.shape, data: data.gazeMaps(rows: chunk, jitter: jitter)))
         }
+        checkpoint.remove()
     }
 
     /// The predicted map of each of `rows`: the softmax over the map's pixels.

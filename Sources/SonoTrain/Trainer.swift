@@ -320,3 +320,20 @@ public final class StopRequest: @unchecked Sendable {
     public func request() { lock.lock(); requested = true; lock.unlock() }
     public var isRequested: Bool { lock.lock(); defer { lock.unlock() }; return requested }
 }
+
+/// SIGINT and SIGTERM ask a run (training, fine-tuning) to stop at its next boundary.
+public final class StopOnSignals {
+    private let sources: [DispatchSourceSignal]
+
+    public init(_ stop: StopRequest) {
+        sources = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { stop.request() }
+            source.resume()
+            return source
+        }
+    }
+
+    public func cancel() { for s in sources { s.cancel() } }
+}

@@ -45,6 +45,17 @@ struct FineTuneOptions: ParsableArguments {
         return config
     }
 
+    /// Runs `body` with SIGINT/SIGTERM asking it to stop at the next epoch boundary; nil (exit 0,
+    /// the state saved, a rerun continues) when it did.
+    func untilStopped<T>(_ stop: StopRequest, _ body: () throws -> T) throws -> T? {
+        let signals = StopOnSignals(stop)
+        defer { signals.cancel() }
+        do { return try body() } catch let stopped as FineTuneStopped {
+            printError("sono-finetune: \(stopped)")
+            return nil
+        }
+    }
+
     /// Writes OUT/report.{json,md,csv}.
     func write(json: Data, markdown: String, csv: String) throws {
         try json.write(to: URL(fileURLWithPath: out).appendingPathComponent("report.json"))
@@ -57,7 +68,7 @@ struct FineTuneOptions: ParsableArguments {
 struct Planes: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Standard-plane detection: ResNet-18 + a linear head trained on the other folds' scans, tested on each fold's; accuracy, macro P/R/F1 (planes, all classes), per class, confusion, mean (sd).",
-        discussion: "Writes OUT/report.{json,md,csv} and OUT/fold-K.{json,safetensors}; a rerun keeps finished folds.")
+        discussion: "Writes OUT/report.{json,md,csv} and OUT/fold-K.{json,safetensors}; a rerun keeps finished folds. SIGINT or SIGTERM stops after the current epoch with its state in OUT/fold-K.epoch.safetensors (exit 0); a rerun continues there.")
     @OptionGroup var options: FineTuneOptions
     @Option(help: "Cross-entropy class weights: none, or balanced (n / (K · n_c) over the fold's training frames).") var classWeights: String = "none"
 
@@ -70,7 +81,7 @@ struct Planes: ParsableCommand {
         config.classWeighting = ClassWeighting(rawValue: classWeights) ?? .none
         let tuning = PlaneFineTuning(config: config)
         if !options.quiet { tuning.log = { printError($0) } }
-        let report = try tuning.run(catalog: Catalog(path: options.catalog.path), out: options.out)
+        guard let report = try options.untilStopped(tuning.stop, { try tuning.run(catalog: Catalog(path: options.catalog.path), out: options.out) }) else { return }
         try options.write(json: EvalJSON.encode(report), markdown: report.summary.markdownTable(), csv: report.csv)
         let s = report.summary
         print(String(format: "fine-tune %@ from %@: %d folds; accuracy %.3f (%.3f), macro F1 over the planes %.3f (%.3f); tables in %@",
@@ -82,13 +93,13 @@ struct Planes: ParsableCommand {
 struct Saliency: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Saliency prediction: ResNet-18 up to layer4 + an upsampling decoder (softmax over the map's pixels, KL divergence to the gaze map) trained on the other folds' scans; KLD, SIM, NSS, CC on each fold's frames with gaze, mean (sd).",
-        discussion: "Writes OUT/report.{json,md,csv} and OUT/fold-K.{json,safetensors}; a rerun keeps finished folds. Flips and shifts move the frame and its gaze map together.")
+        discussion: "Writes OUT/report.{json,md,csv} and OUT/fold-K.{json,safetensors}; a rerun keeps finished folds. SIGINT or SIGTERM stops after the current epoch with its state in OUT/fold-K.epoch.safetensors (exit 0); a rerun continues there. Flips and shifts move the frame and its gaze map together.")
     @OptionGroup var options: FineTuneOptions
 
     func run() throws {
         let tuning = SaliencyFineTuning(config: try options.config())
         if !options.quiet { tuning.log = { printError($0) } }
-        let report = try tuning.run(catalog: Catalog(path: options.catalog.path), out: options.out)
+        guard let report = try options.untilStopped(tuning.stop, { try tuning.run(catalog: Catalog(path: options.catalog.path), out: options.out) }) else { return }
         try options.write(json: EvalJSON.encode(report), markdown: report.markdownTable(), csv: report.csv)
         print(String(format: "saliency %@ from %@: %d folds; KLD %.3f (%.3f), SIM %.3f (%.3f), NSS %.3f (%.3f), CC %.3f (%.3f); tables in %@",
                      report.dataset, report.start, report.folds.count, report.kld.mean, report.kld.sd ?? 0, report.sim.mean, report.sim.sd ?? 0,

@@ -102,21 +102,4 @@ final class TrainingLogFile {
     func close() throws { try handle?.close() }
 }
 
-/// SIGINT and SIGTERM ask the trainer to stop at the next step boundary.
-final class StopOnSignals {
-    private let sources: [DispatchSourceSignal]
-
-    init(_ stop: StopRequest) {
-        sources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { stop.request() }
-            source.resume()
-            return source
-        }
-    }
-
-    func cancel() { for s in sources { s.cancel() } }
-}
-
 SonoTrainCommand.mainWithStageExitCodes()

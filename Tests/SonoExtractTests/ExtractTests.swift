@@ -392,6 +392,19 @@ final class ExtractTests: XCTestCase {
         XCTAssertEqual(rerun.folds, report.folds)
         XCTAssertEqual(logged, ["fold 0: done before, kept", "fold 1: done before, kept"])
         XCTAssertTrue(report.csv.hasPrefix("metric,mean,sd\nkld,"))
+        // Stopped after its first epoch (as SIGINT does), then rerun: the straight run's result.
+        let interrupted = SaliencyFineTuning(config: config)
+        interrupted.stop.request()
+        XCTAssertThrowsError(try interrupted.run(catalog: catalog, out: p.dir.file("sal-stop"))) { error in
+            XCTAssertEqual((error as? FineTuneStopped)?.epochsDone, 1, "\(error)")
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: p.dir.file("sal-stop/fold-0.epoch.safetensors")))
+        let continued = SaliencyFineTuning(config: config)
+        var continuedLog: [String] = []
+        continued.log = { continuedLog.append($0) }
+        XCTAssertEqual(try continued.run(catalog: catalog, out: p.dir.file("sal-stop")).folds, report.folds)
+        XCTAssertTrue(continuedLog.contains { $0.hasPrefix("fold 0: continuing after epoch 1") }, "\(continuedLog)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: p.dir.file("sal-stop/fold-0.epoch.safetensors")), "removed once the fold is done")
         XCTAssertTrue(report.markdownTable().contains("| mean (sd) | model | 32 |"))
         // Gaze on the same spot in both scans: the training-gaze prior is that spot, so it scores high too.
         XCTAssertGreaterThan(report.prior["cc"]?.mean ?? 0, 0.5)
