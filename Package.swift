@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(name: "SonoSegmentTests", dependencies: ["SonoSegment", "SonoDataset", "SonoSpectral", "SonoCore"]),
         .testTarget(name: "SonoExtractTests", dependencies: [
             "SonoExtract", "SonoSegment", "SonoDataset", "SonoIngest", "SonoCatalog", "SonoShards", "SonoSample", "SonoTestSupport", "SonoCore", "SonoTrain", "SonoEval",
-            "sono-extract", "sono-inspect",
+            "sono-extract", "sono-inspect", "sono-finetune",
         ]),
         .testTarget(name: "SonoLoaderTests", dependencies: [
             "SonoLoader", "SonoDataset", "SonoCatalog", "SonoShards", "SonoTestSupport", "SonoCore", "sono-inspect",

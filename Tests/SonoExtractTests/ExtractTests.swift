@@ -405,6 +405,29 @@ final class ExtractTests: XCTestCase {
         XCTAssertEqual(try continued.run(catalog: catalog, out: p.dir.file("sal-stop")).folds, report.folds)
         XCTAssertTrue(continuedLog.contains { $0.hasPrefix("fold 0: continuing after epoch 1") }, "\(continuedLog)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: p.dir.file("sal-stop/fold-0.epoch.safetensors")), "removed once the fold is done")
+
+        // The same through the command with a real SIGINT: exit 0 after an epoch, then a rerun finishes it.
+        let args = ["saliency", "--catalog", p.catalogPath, "--dataset", "gazed", "--init", "random:tiny", "--epochs", "12", "--batch-size", "8",
+                    "--threads", "1", "--lr", "0.003", "--max-shift", "2", "--out", p.dir.file("sal-cli")]
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BuiltProducts.directory + "/sono-finetune")
+        process.arguments = args
+        let stderr = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = stderr
+        try process.run()
+        let deadline = Date().addingTimeInterval(300)
+        while Date() < deadline, !FileManager.default.fileExists(atPath: p.dir.file("sal-cli/fold-0.epoch.safetensors")) { usleep(20_000) }
+        kill(process.processIdentifier, SIGINT)
+        let said = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .exit)
+        XCTAssertEqual(process.terminationStatus, 0, said)
+        XCTAssertTrue(said.contains("stopped after fold 0"), said)
+        let finished = try BuiltProducts.run("sono-finetune", args, timeout: 600)
+        XCTAssertEqual(finished.status, 0, finished.stderr)
+        let cli = try JSONDecoder().decode(SaliencyReport.self, from: Data(contentsOf: URL(fileURLWithPath: p.dir.file("sal-cli/report.json"))))
+        XCTAssertEqual(cli.folds, report.folds, "interrupted by a signal and rerun: the straight run's result")
         XCTAssertTrue(report.markdownTable().contains("| mean (sd) | model | 32 |"))
         // Gaze on the same spot in both scans: the training-gaze prior is that spot, so it scores high too.
         XCTAssertGreaterThan(report.prior["cc"]?.mean ?? 0, 0.5)
