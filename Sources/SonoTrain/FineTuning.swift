@@ -46,7 +46,8 @@ public struct FineTuneConfig: Sendable {
     public var weightDecay: Float = 1e-4
     /// Per-clip random horizontal flip and shift (pixels) of the frames, as the loader's.
     public var flip = true
-    public var maxShift = 8
+    /// nil: the frame side / 16 (8 pixels on 128² frames), so small frames move as far in proportion.
+    public var maxShift: Int?
     public var seed: UInt64 = 0
     /// Plane detection's loss: plain cross-entropy, or weighted by class frequency.
     public var classWeighting: ClassWeighting = .none
@@ -84,12 +85,19 @@ extension FineTuneConfig {
         }
     }
 
+    /// This config with the frame-size-dependent defaults filled in.
+    func resolved(frameSize: Int) -> FineTuneConfig {
+        var c = self
+        if c.maxShift == nil { c.maxShift = frameSize / 16 }
+        return c
+    }
+
     /// Frame `row`'s flip and shift in `epoch` (seeded per epoch and frame). The shift is drawn
     /// in steps of `unit` pixels, so that maps `unit` times coarser than the frame move with it.
     func jitter(epoch: Int, row: Int, unit: Int = 1) -> FrameJitter {
         var rng = SeededGenerator(seed: seed &+ UInt64(epoch) &* 1_000_003, stream: UInt64(row))
         let flip = self.flip && rng.next() & 1 == 1
-        let steps = maxShift / max(1, unit)
+        let steps = (maxShift ?? 0) / max(1, unit)
         let dx = steps > 0 ? Int.random(in: -steps...steps, using: &rng) * unit : 0
         let dy = steps > 0 ? Int.random(in: -steps...steps, using: &rng) * unit : 0
         return FrameJitter(flip: flip, dx: dx, dy: dy)
@@ -270,7 +278,7 @@ extension FineTuneConfig {
     /// What a fold's saved state must agree on to be continued.
     var identity: [String: String] {
         ["format": "sonodual-finetune-state-v1", "dataset": dataset, "start": start.description, "epochs": "\(epochs)", "batch_size": "\(batchSize)",
-         "lr": "\(learningRate)", "weight_decay": "\(weightDecay)", "flip": "\(flip)", "max_shift": "\(maxShift)", "seed": "\(seed)",
+         "lr": "\(learningRate)", "weight_decay": "\(weightDecay)", "flip": "\(flip)", "max_shift": "\(maxShift ?? 0)", "seed": "\(seed)",
          "class_weighting": classWeighting.rawValue]
     }
 

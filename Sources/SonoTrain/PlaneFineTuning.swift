@@ -25,7 +25,8 @@ public struct FineTuneReport: Codable, Sendable {
 /// test on the fold's. Each finished fold is written (`fold-K.json`, `fold-K.safetensors`), and a
 /// rerun skips it: an interrupted run resumes at the fold it was in.
 public final class PlaneFineTuning {
-    public let config: FineTuneConfig
+    /// The settings (after `run` starts, with the frame-size defaults filled in).
+    public private(set) var config: FineTuneConfig
     public var log: (String) -> Void = { _ in }
     /// Set from any thread (a signal handler) to stop at the next epoch boundary.
     public let stop = StopRequest()
@@ -39,6 +40,7 @@ public final class PlaneFineTuning {
         let folds = try catalog.folds(datasetID: dataset.id ?? -1)
         guard Set(folds.values).count >= 2 else { throw InputError(path: catalog.path, reason: "dataset \(dataset.label) has fewer than two folds (add [folds] to its recipe)") }
         let data = try FineTuneFrames(catalog: catalog, dataset: dataset)
+        config = config.resolved(frameSize: data.size)
         let present = Set(data.labels).sorted()
         let classList = dataset.parsedRecipe?.frames?.classes ?? .paper
         let classes = try ClassList(present.map { classList[$0] })

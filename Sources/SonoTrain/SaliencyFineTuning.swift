@@ -68,7 +68,8 @@ public struct SaliencyReport: Codable, Sendable {
 /// scans, score the fold's). Frames without gaze take no part. Each finished fold is written
 /// (`fold-K.json`, `fold-K.safetensors`), and a rerun skips it, as `PlaneFineTuning` does.
 public final class SaliencyFineTuning {
-    public let config: FineTuneConfig
+    /// The settings (after `run` starts, with the frame-size defaults filled in).
+    public private(set) var config: FineTuneConfig
     public var log: (String) -> Void = { _ in }
     /// Set from any thread (a signal handler) to stop at the next epoch boundary.
     public let stop = StopRequest()
@@ -82,6 +83,7 @@ public final class SaliencyFineTuning {
         let folds = try catalog.folds(datasetID: dataset.id ?? -1)
         guard Set(folds.values).count >= 2 else { throw InputError(path: catalog.path, reason: "dataset \(dataset.label) has fewer than two folds (add [folds] to its recipe)") }
         let data = try FineTuneFrames(catalog: catalog, dataset: dataset)
+        config = config.resolved(frameSize: data.size)
         guard let m = data.mapSize else { throw InputError(path: catalog.path, reason: "dataset \(dataset.label) has no gaze maps (a [saliency] recipe makes them)") }
         // ResNet-18 halves the side five times (conv1, max pool, layers 2–4).
         let featureSide = (0..<5).reduce(data.size) { side, _ in (side - 1) / 2 + 1 }

@@ -22,7 +22,7 @@ struct FineTuneOptions: ParsableArguments {
     @Option(help: "Batch size.") var batchSize = 16
     @Option(help: "Learning rate (Adam).") var lr: Float = 1e-3
     @Option(help: "Weight decay.") var weightDecay: Float = 1e-4
-    @Option(help: "Largest random shift of a training frame, pixels (its gaze map moves with it).") var maxShift = 8
+    @Option(help: "Largest random shift of a training frame, pixels (its gaze map moves with it); default the frame side / 16 (8 on 128²).") var maxShift: Int?
     @Flag(help: "No random horizontal flips of the training frames.") var noFlip = false
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Option(help: "Threads.") var threads = 2
@@ -33,7 +33,7 @@ struct FineTuneOptions: ParsableArguments {
         guard epochs >= 1, batchSize >= 2, threads >= 1 else { throw ValidationError("--epochs ≥ 1, --batch-size ≥ 2, --threads ≥ 1") }
         guard lr.isFinite, lr > 0, lr <= 10 else { throw ValidationError("--lr must be in (0, 10] (got \(lr))") }
         guard weightDecay.isFinite, weightDecay >= 0 else { throw ValidationError("--weight-decay must be ≥ 0 (got \(weightDecay))") }
-        guard (0...1024).contains(maxShift) else { throw ValidationError("--max-shift must be in 0…1024 pixels (got \(maxShift))") }
+        guard maxShift.map({ (0...1024).contains($0) }) ?? true else { throw ValidationError("--max-shift must be in 0…1024 pixels (got \(maxShift ?? 0))") }
         _ = try FineTuneStart(parsing: initialisation)
     }
 

@@ -375,7 +375,7 @@ final class ExtractTests: XCTestCase {
         XCTAssertEqual(try p.extract(["gazed", "plain"]).failed, [:])
 
         var config = FineTuneConfig(dataset: "gazed")
-        config.start = .random(.tiny); config.epochs = 12; config.batchSize = 8; config.threads = 1; config.learningRate = 3e-3; config.maxShift = 2
+        config.start = .random(.tiny); config.epochs = 12; config.batchSize = 8; config.threads = 1; config.learningRate = 3e-3  // shift: the default, 32 / 16 = 2 pixels
         let report = try SaliencyFineTuning(config: config).run(catalog: catalog, out: p.dir.file("sal"))
         XCTAssertEqual(report.folds.map(\.model.frames), [16, 16], "every frame with gaze scored once")
         XCTAssertEqual(report.mapSize, 16)
@@ -408,7 +408,7 @@ final class ExtractTests: XCTestCase {
 
         // The same through the command with a real SIGINT: exit 0 after an epoch, then a rerun finishes it.
         let args = ["saliency", "--catalog", p.catalogPath, "--dataset", "gazed", "--init", "random:tiny", "--epochs", "12", "--batch-size", "8",
-                    "--threads", "1", "--lr", "0.003", "--max-shift", "2", "--out", p.dir.file("sal-cli")]
+                    "--threads", "1", "--lr", "0.003", "--out", p.dir.file("sal-cli")]
         let process = Process()
         process.executableURL = URL(fileURLWithPath: BuiltProducts.directory + "/sono-finetune")
         process.arguments = args
