@@ -9,7 +9,8 @@
 #
 # Usage: pipelines/paper.sh [OUT_DIR]   (default out/paper)
 # Settings (environment): MODEL=tiny|full, SCANS (pretraining recordings), SECONDS_PER_SCAN,
-# EVAL_SCANS, STEPS, BATCH, EPOCHS, IMAGENET=FILE (torchvision resnet18 safetensors).
+# EVAL_SCANS, STEPS, BATCH, EPOCHS, SEED (pretraining and fine-tuning; the recordings stay),
+# IMAGENET=FILE (torchvision resnet18 safetensors).
 # Your own data instead of samples: PRETRAIN_MANIFEST (sono-ingest manifest of the pretraining
 # recordings), EVAL_MANIFEST with PLANES and GAZE (label CSVs, docs/evaluation.md) for the
 # labelled evaluation scans; see docs/evaluation.md, "The paper's tables".
@@ -17,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT="${1:-out/paper}"
 MODEL="${MODEL:-tiny}"; SCANS="${SCANS:-6}"; SECONDS_PER_SCAN="${SECONDS_PER_SCAN:-60}"; EVAL_SCANS="${EVAL_SCANS:-4}"
-STEPS="${STEPS:-60}"; BATCH="${BATCH:-8}"; EPOCHS="${EPOCHS:-6}"
+STEPS="${STEPS:-60}"; BATCH="${BATCH:-8}"; EPOCHS="${EPOCHS:-6}"; SEED="${SEED:-0}"
 bash scripts/setup.sh
 swift build -c release
 BIN="$(swift build -c release --show-bin-path)"
@@ -43,7 +44,7 @@ fi
 
 pretrain() {  # NAME DATASET PRESET
   if [ ! -f "$OUT/runs/$1/encoders.safetensors" ]; then
-    "$BIN/sono-train" --catalog "$PRE" --datasets "$2" --split train --model "$MODEL" --preset "$3" --steps "$STEPS" \
+    "$BIN/sono-train" --catalog "$PRE" --datasets "$2" --split train --model "$MODEL" --preset "$3" --steps "$STEPS" --seed "$SEED" \
       --batch-size "$BATCH" --validate-every "$STEPS" --out "$OUT/runs/$1" --log "$OUT/runs/$1.jsonl" --quiet
   fi
   echo "pretrained $1 ($2, $3): $(tail -n 1 "$OUT/runs/$1.jsonl" | head -c 300)"
@@ -76,8 +77,8 @@ fi
 "$BIN/sono-extract" --catalog "$EVAL" --datasets planes,saliency --out "$OUT/eval-datasets" --quiet
 
 finetune() {  # NAME INIT
-  "$BIN/sono-finetune" planes --catalog "$EVAL" --dataset planes --init "$2" --epochs "$EPOCHS" --quiet --out "$OUT/finetune/$1/planes"
-  "$BIN/sono-finetune" saliency --catalog "$EVAL" --dataset saliency --init "$2" --epochs "$EPOCHS" --quiet --out "$OUT/finetune/$1/saliency"
+  "$BIN/sono-finetune" planes --catalog "$EVAL" --dataset planes --init "$2" --epochs "$EPOCHS" --seed "$SEED" --quiet --out "$OUT/finetune/$1/planes"
+  "$BIN/sono-finetune" saliency --catalog "$EVAL" --dataset saliency --init "$2" --epochs "$EPOCHS" --seed "$SEED" --quiet --out "$OUT/finetune/$1/saliency"
 }
 echo "== fine-tune, folds by scan"
 rows=(--run "random=$OUT/finetune/random")
