@@ -4,7 +4,6 @@ import SonoCore
 import SonoDataset
 import SonoEval
 import SonoModels
-import SonoShards
 import SonoTensor
 
 /// What a fine-tuning reports: per fold by scan, the test fold's metrics; their mean (sd).
