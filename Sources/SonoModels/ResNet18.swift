@@ -85,6 +85,10 @@ public final class ResNet18: Module {
 
     public func callAsFunction(_ x: Tensor) -> Tensor { featureMap(x).globalAvgPool() }
 
+    /// The side of `featureMap`'s output for a square input of side `input`: conv1, the max
+    /// pool and layers 2–4 each halve it, rounding up.
+    public static func featureSide(input: Int) -> Int { (0..<5).reduce(input) { side, _ in (side - 1) / 2 + 1 } }
+
     /// layer4's output before pooling, [N, planes[3], ⌈H/32⌉, ⌈W/32⌉]: what a dense head (the
     /// saliency decoder) starts from.
     public func featureMap(_ x: Tensor) -> Tensor {

@@ -2,6 +2,7 @@ import Foundation
 import SonoCatalog
 import SonoCore
 import SonoDataset
+import SonoEval
 import SonoModels
 import SonoShards
 import SonoTensor
@@ -129,6 +130,54 @@ struct FrameJitter {
 
     /// The same move on a map `factor` times coarser than the frame (the shift divides by it).
     func scaled(down factor: Int) -> FrameJitter { FrameJitter(flip: flip, dx: dx / factor, dy: dy / factor) }
+}
+
+/// What both fine-tunes do around their model: the engine set up, the dataset with its folds by
+/// scan (at least two), its frames in memory, the config with its frame-size defaults, and the
+/// folds run in order, each finished one stored in `fold-K.json` and kept by a rerun.
+struct FoldedRun {
+    let dataset: DatasetRecord
+    let folds: [String: Int]
+    let data: FineTuneFrames
+    let config: FineTuneConfig
+    let out: String
+
+    init(config given: FineTuneConfig, catalog: Catalog, out: String) throws {
+        Engine.setThreads(given.threads)
+        Engine.reuseFreedMemory()
+        dataset = try catalog.latestDataset(named: given.dataset)
+        folds = try catalog.folds(datasetID: dataset.id ?? -1)
+        guard Set(folds.values).count >= 2 else { throw InputError(path: catalog.path, reason: "dataset \(dataset.label) has fewer than two folds (add [folds] to its recipe)") }
+        data = try FineTuneFrames(catalog: catalog, dataset: dataset)
+        config = given.resolved(frameSize: data.size)
+        self.out = out
+    }
+
+    /// `OUT/fold-K.<suffix>`.
+    func file(fold: Int, _ suffix: String) -> String { URL(fileURLWithPath: out).appendingPathComponent("fold-\(fold).\(suffix)").path }
+
+    /// The frames (among `rows`) of the other folds' scans and of this fold's.
+    func split(fold: Int, of rows: [Int]) -> (train: [Int], test: [Int]) {
+        (rows.filter { folds[data.scans[$0]].map { $0 != fold } ?? false }, rows.filter { folds[data.scans[$0]] == fold })
+    }
+
+    /// Each fold in order: the result a run stored for it, else `body`'s, then stored.
+    func eachFold<Result: Codable>(log: (String) -> Void, _ body: (Int) throws -> Result) throws -> [Result] {
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        var results: [Result] = []
+        for fold in Set(folds.values).sorted() {
+            let stored = URL(fileURLWithPath: file(fold: fold, "json"))
+            if let done = try? JSONDecoder().decode(Result.self, from: Data(contentsOf: stored)) {
+                log("fold \(fold): done before, kept")
+                results.append(done)
+                continue
+            }
+            let result = try body(fold)
+            try EvalJSON.encode(result).write(to: stored)
+            results.append(result)
+        }
+        return results
+    }
 }
 
 /// A labelled frame dataset in memory: each frame's pixels, class index and scan, and for

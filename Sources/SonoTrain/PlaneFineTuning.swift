@@ -33,39 +33,25 @@ public final class PlaneFineTuning {
     public init(config: FineTuneConfig) { self.config = config }
 
     public func run(catalog: Catalog, out: String) throws -> FineTuneReport {
-        Engine.setThreads(config.threads)
-        Engine.reuseFreedMemory()
-        let dataset = try catalog.latestDataset(named: config.dataset)
-        let folds = try catalog.folds(datasetID: dataset.id ?? -1)
-        guard Set(folds.values).count >= 2 else { throw InputError(path: catalog.path, reason: "dataset \(dataset.label) has fewer than two folds (add [folds] to its recipe)") }
-        let data = try FineTuneFrames(catalog: catalog, dataset: dataset)
-        config = config.resolved(frameSize: data.size)
+        let run = try FoldedRun(config: config, catalog: catalog, out: out)
+        config = run.config
+        let (dataset, data) = (run.dataset, run.data)
         let present = Set(data.labels).sorted()
         let classList = dataset.parsedRecipe?.frames?.classes ?? .paper
         let classes = try ClassList(present.map { classList[$0] })
         let index = Dictionary(uniqueKeysWithValues: present.enumerated().map { ($0.element, $0.offset) })
         let labels = data.labels.map { index[$0] ?? 0 }
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        var metrics: [ClassificationMetrics] = []
-        for fold in Set(folds.values).sorted() {
-            let reportURL = URL(fileURLWithPath: out).appendingPathComponent("fold-\(fold).json")
-            if let done = try? JSONDecoder().decode(ClassificationMetrics.self, from: Data(contentsOf: reportURL)) {
-                log("fold \(fold): done before, kept")
-                metrics.append(done)
-                continue
-            }
-            let trainRows = data.scans.indices.filter { folds[data.scans[$0]].map { $0 != fold } ?? false }
-            let test = data.scans.indices.filter { folds[data.scans[$0]] == fold }
+        let metrics = try run.eachFold(log: log) { fold -> ClassificationMetrics in
+            let (trainRows, test) = run.split(fold: fold, of: Array(data.scans.indices))
             let (encoder, head, input) = try model(classes: classes.count)
-            try train(encoder, head, input, data: data, labels: labels, rows: trainRows, fold: fold, out: out)
+            try train(encoder, head, input, data: data, labels: labels, rows: trainRows, fold: fold, state: run.file(fold: fold, "epoch.safetensors"))
             let predicted = predict(encoder, head, input, data: data, rows: test)
             let m = try ClassificationMetrics(trueLabels: test.map { labels[$0] }, predicted: predicted, classes: classes)
             log(String(format: "fold %d: %d train, %d test frames; accuracy %.3f, macro F1 %.3f", fold, trainRows.count, test.count, m.accuracy, m.macroSubset.f1))
             let tensors = FineTunedWeights.tensors([("image", encoder)], extra: [("head.weight", head.weight), ("head.bias", head.bias)])
             try SafeTensors.write(tensors, metadata: ["classes": classes.ids.joined(separator: ","), "fold": "\(fold)", "start": config.start.description],
-                                  to: URL(fileURLWithPath: out).appendingPathComponent("fold-\(fold).safetensors").path)
-            try EvalJSON.encode(m).write(to: reportURL)
-            metrics.append(m)
+                                  to: run.file(fold: fold, "safetensors"))
+            return m
         }
         return FineTuneReport(dataset: dataset.label, start: config.start.description, startHash: try config.startHash(), classes: classes.ids,
                               folds: metrics, summary: try FoldSummary(metrics), epochs: config.epochs, batchSize: config.batchSize,
@@ -78,11 +64,10 @@ public final class PlaneFineTuning {
         return (encoder, LinearLayer(encoder.outputFeatures, classes, initialization: .torchvision(seed: config.seed), salt: 31), input)
     }
 
-    private func train(_ encoder: ResNet18, _ head: LinearLayer, _ input: FrameInput, data: FineTuneFrames, labels: [Int], rows: [Int], fold: Int, out: String) throws {
+    private func train(_ encoder: ResNet18, _ head: LinearLayer, _ input: FrameInput, data: FineTuneFrames, labels: [Int], rows: [Int], fold: Int, state: String) throws {
         encoder.setTraining(true)
         let classWeights = config.classWeighting.weights(labels: rows.map { labels[$0] }, classes: head.bias.count)
-        let checkpoint = FoldCheckpoint(path: URL(fileURLWithPath: out).appendingPathComponent("fold-\(fold).epoch.safetensors").path,
-                                        modules: [("image", encoder)], extra: [("head.weight", head.weight), ("head.bias", head.bias)],
+        let checkpoint = FoldCheckpoint(path: state, modules: [("image", encoder)], extra: [("head.weight", head.weight), ("head.bias", head.bias)],
                                         identity: config.identity.merging(["task": "planes"]) { a, _ in a })
         try config.trainFold(rows: rows, fold: fold, checkpoint: checkpoint, stop: stop, log: log, lossName: "loss") { chunk, epoch in
             head(encoder(data.batch(rows: chunk, input: input, jitter: chunk.map { config.jitter(epoch: epoch, row: $0) })))

@@ -77,37 +77,23 @@ public final class SaliencyFineTuning {
     public init(config: FineTuneConfig) { self.config = config }
 
     public func run(catalog: Catalog, out: String) throws -> SaliencyReport {
-        Engine.setThreads(config.threads)
-        Engine.reuseFreedMemory()
-        let dataset = try catalog.latestDataset(named: config.dataset)
-        let folds = try catalog.folds(datasetID: dataset.id ?? -1)
-        guard Set(folds.values).count >= 2 else { throw InputError(path: catalog.path, reason: "dataset \(dataset.label) has fewer than two folds (add [folds] to its recipe)") }
-        let data = try FineTuneFrames(catalog: catalog, dataset: dataset)
-        config = config.resolved(frameSize: data.size)
+        let run = try FoldedRun(config: config, catalog: catalog, out: out)
+        config = run.config
+        let (dataset, data) = (run.dataset, run.data)
         guard let m = data.mapSize else { throw InputError(path: catalog.path, reason: "dataset \(dataset.label) has no gaze maps (a [saliency] recipe makes them)") }
-        // ResNet-18 halves the side five times (conv1, max pool, layers 2–4).
-        let featureSide = (0..<5).reduce(data.size) { side, _ in (side - 1) / 2 + 1 }
+        let featureSide = ResNet18.featureSide(input: data.size)
         guard let stages = SaliencyDecoder.stages(from: featureSide, to: m), data.size % m == 0 else {
             throw InputError(path: catalog.path, reason: "dataset \(dataset.label): map size \(m) is not ResNet-18's \(featureSide)×\(featureSide) features (frames of \(data.size)) times a power of two")
         }
-        let withGaze = Set(data.density.indices.filter { data.density[$0].contains { $0 > 0 } })
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        var results: [SaliencyFold] = []
-        for fold in Set(folds.values).sorted() {
-            let reportURL = URL(fileURLWithPath: out).appendingPathComponent("fold-\(fold).json")
-            if let done = try? JSONDecoder().decode(SaliencyFold.self, from: Data(contentsOf: reportURL)) {
-                log("fold \(fold): done before, kept")
-                results.append(done)
-                continue
-            }
-            let trainRows = data.scans.indices.filter { withGaze.contains($0) && (folds[data.scans[$0]].map { $0 != fold } ?? false) }
-            let test = data.scans.indices.filter { withGaze.contains($0) && folds[data.scans[$0]] == fold }
+        let withGaze = data.density.indices.filter { data.density[$0].contains { $0 > 0 } }
+        let results = try run.eachFold(log: log) { fold -> SaliencyFold in
+            let (trainRows, test) = run.split(fold: fold, of: withGaze)
             guard trainRows.count >= 2, !test.isEmpty else {
                 throw InputError(path: catalog.path, reason: "dataset \(dataset.label), fold \(fold): \(trainRows.count) training and \(test.count) test frames with gaze")
             }
             let (encoder, input) = try config.startEncoder()
             let decoder = SaliencyDecoder(inputChannels: encoder.outputFeatures, stages: stages, initialization: .torchvision(seed: config.seed &+ 5))
-            try train(encoder, decoder, input, data: data, rows: trainRows, fold: fold, out: out)
+            try train(encoder, decoder, input, data: data, rows: trainRows, fold: fold, state: run.file(fold: fold, "epoch.safetensors"))
             let model = score(data: data, rows: test, fold: fold, predicted: predict(encoder, decoder, input, data: data, rows: test))
             let meanMap = trainRows.reduce(into: [Double](repeating: 0, count: m * m)) { sum, row in
                 for k in sum.indices { sum[k] += Double(data.density[row][k]) / Double(trainRows.count) }
@@ -118,9 +104,8 @@ public final class SaliencyFineTuning {
                        scores.prior.kld, scores.prior.sim, scores.prior.nss, scores.prior.cc))
             try SafeTensors.write(FineTunedWeights.tensors([("image", encoder), ("decoder", decoder)]),
                                   metadata: ["fold": "\(fold)", "start": config.start.description, "map_size": "\(m)"],
-                                  to: URL(fileURLWithPath: out).appendingPathComponent("fold-\(fold).safetensors").path)
-            try EvalJSON.encode(scores).write(to: reportURL)
-            results.append(scores)
+                                  to: run.file(fold: fold, "safetensors"))
+            return scores
         }
         let priors = results.map(\.prior)
         return SaliencyReport(dataset: dataset.label, start: config.start.description, startHash: try config.startHash(), mapSize: m, folds: results,
@@ -136,12 +121,11 @@ public final class SaliencyFineTuning {
         return logits.reshaped([logits.shape[0], logits.shape[2] * logits.shape[3]]).logSoftmax()
     }
 
-    private func train(_ encoder: ResNet18, _ decoder: SaliencyDecoder, _ input: FrameInput, data: FineTuneFrames, rows: [Int], fold: Int, out: String) throws {
+    private func train(_ encoder: ResNet18, _ decoder: SaliencyDecoder, _ input: FrameInput, data: FineTuneFrames, rows: [Int], fold: Int, state: String) throws {
         encoder.setTraining(true)
         decoder.setTraining(true)
         let unit = data.size / (data.mapSize ?? data.size)
-        let checkpoint = FoldCheckpoint(path: URL(fileURLWithPath: out).appendingPathComponent("fold-\(fold).epoch.safetensors").path,
-                                        modules: [("image", encoder), ("decoder", decoder)], extra: [],
+        let checkpoint = FoldCheckpoint(path: state, modules: [("image", encoder), ("decoder", decoder)], extra: [],
                                         identity: config.identity.merging(["task": "saliency"]) { a, _ in a })
         try config.trainFold(rows: rows, fold: fold, checkpoint: checkpoint, stop: stop, log: log, lossName: "KL") { chunk, epoch in
             let jitter = chunk.map { config.jitter(epoch: epoch, row: $0, unit: unit) }
