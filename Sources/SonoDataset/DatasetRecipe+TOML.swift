@@ -73,6 +73,12 @@ extension DatasetRecipe {
             case "frames.rate_hz": frames = (frames ?? FrameSampling(labels: "")); frames?.rateHz = try number()
             case "frames.max_per_span": frames = (frames ?? FrameSampling(labels: "")); frames?.maxPerSpan = try integer()
             case "frames.size": r.frameSize = try integer()
+            case "frames.clip_s", "frames.clip_frames":
+                var f = frames ?? FrameSampling(labels: "")
+                var clip = f.clip ?? FrameClip(lengthMicros: 0)
+                if key == "frames.clip_s" { clip.lengthMicros = TimeMath.micros(seconds: try number()) } else { clip.frames = try integer() }
+                f.clip = clip
+                frames = f
             case "saliency.gaze": saliency = SaliencyMaps(gaze: try string()).merged(saliency)
             case "saliency.window_s": saliency = (saliency ?? SaliencyMaps(gaze: "")); saliency?.windowMicros = TimeMath.micros(seconds: try number())
             case "saliency.sigma_px": saliency = (saliency ?? SaliencyMaps(gaze: "")); saliency?.sigmaPixels = try number()

@@ -74,6 +74,11 @@ public struct DatasetRecipe: Codable, Hashable, Sendable {
             guard let f = frames, f.rateHz > 0, f.rateHz <= 1000, f.maxPerSpan >= 1, !f.labels.isEmpty else {
                 throw fail("frames: labels must name a label set, rate_hz must be in (0, 1000] and max_per_span ≥ 1")
             }
+            if let clip = f.clip {
+                guard (100_000...60_000_000).contains(clip.lengthMicros), (1...256).contains(clip.frames) else {
+                    throw fail("frames: clip_s must be 0.1…60 s (give it with clip_frames) and clip_frames 1…256")
+                }
+            }
             if let s = saliency {
                 guard !s.gaze.isEmpty, s.windowMicros > 0, s.sigmaPixels > 0, (4...1024).contains(s.mapSize) else {
                     throw fail("saliency: gaze must name a label set, window_s and sigma_px must be positive, map_size 4…1024")

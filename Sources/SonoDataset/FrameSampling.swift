@@ -17,6 +17,9 @@ public struct FrameSampling: Codable, Hashable, Sendable {
     public var classes: ClassList = .paper
     /// The label set's content hash, filled in at segmentation: new labels make a new version.
     public var labelSetHash: String?
+    /// A clip around each frame as well, for the video encoder (nil: the frame alone). Left
+    /// out of the canonical JSON when nil, so recipes without it keep their hashes.
+    public var clip: FrameClip?
 
     public init(labels: String) { self.labels = labels }
 
@@ -35,6 +38,32 @@ public struct FrameSampling: Codable, Hashable, Sendable {
         }
         guard times.count > maxPerSpan, maxPerSpan > 0 else { return times }
         return (0..<maxPerSpan).map { times[($0 * 2 + 1) * times.count / (2 * maxPerSpan)] }
+    }
+}
+
+/// The clip stored with each labelled frame: `frames` frames over `lengthMicros` centred on the
+/// frame's time (`ClipSampling`'s frame rule), moved inside the video where the frame lies
+/// closer than half a clip to an end, so that every clip is whole. `[frames] clip_s`, `clip_frames`.
+public struct FrameClip: Codable, Hashable, Sendable {
+    public var lengthMicros: Microseconds
+    public var frames: Int
+
+    public init(lengthMicros: Microseconds, frames: Int = 14) {
+        self.lengthMicros = lengthMicros
+        self.frames = frames
+    }
+
+    /// Where the clip around a frame at `time` starts, for a video spanning `videoStart..<videoEnd`
+    /// (end nil: unknown, the clip is only kept after the start).
+    public func start(around time: Microseconds, videoStart: Microseconds, videoEnd: Microseconds?) -> Microseconds {
+        var start = time - lengthMicros / 2
+        if let videoEnd { start = min(start, videoEnd - lengthMicros) }
+        return max(start, videoStart)
+    }
+
+    /// The frame targets of the clip around `time`.
+    public func frameTargets(around time: Microseconds, videoStart: Microseconds, videoEnd: Microseconds?) -> [Microseconds] {
+        ClipSampling.frameTargets(start: start(around: time, videoStart: videoStart, videoEnd: videoEnd), length: lengthMicros, frames: frames)
     }
 }
 
@@ -96,10 +125,13 @@ public struct FrameRecordShape: Hashable, Sendable {
     public var size: Int
     /// Gaze and fixation maps' side; nil without saliency.
     public var mapSize: Int?
+    /// Frames of the clip around the frame (`ClipField.video`, u8 [n, size, size]); nil: none stored.
+    public var clipFrames: Int?
 
-    public init(size: Int, mapSize: Int? = nil) {
+    public init(size: Int, mapSize: Int? = nil, clipFrames: Int? = nil) {
         self.size = size
         self.mapSize = mapSize
+        self.clipFrames = clipFrames
     }
 
     public var layout: RecordLayout {
@@ -107,13 +139,15 @@ public struct FrameRecordShape: Hashable, Sendable {
             (RecordLayout.clipIDFieldName, .i64, [1]), (FrameField.frame.rawValue, .u8, [size, size]), (FrameField.label.rawValue, .i64, [1]),
         ]
         if let m = mapSize { fields += [(FrameField.gazeMap.rawValue, .f32, [m, m]), (FrameField.fixations.rawValue, .u8, [m, m])] }
+        if let n = clipFrames { fields.append((ClipField.video.rawValue, .u8, [n, size, size])) }
         return RecordLayout(fields)
     }
 
     public init?(layout: RecordLayout) {
         guard let frame = layout.field(FrameField.frame.rawValue), frame.type == .u8, frame.shape.count == 2,
               layout.field(FrameField.label.rawValue) != nil else { return nil }
-        self.init(size: frame.shape[0], mapSize: layout.field(FrameField.gazeMap.rawValue)?.shape.first)
+        self.init(size: frame.shape[0], mapSize: layout.field(FrameField.gazeMap.rawValue)?.shape.first,
+                  clipFrames: layout.field(ClipField.video.rawValue)?.shape.first)
         guard self.layout == layout else { return nil }
     }
 }
@@ -122,7 +156,7 @@ extension DatasetRecipe {
     /// Whether the recipe makes single labelled frames rather than clips.
     public var isFrameDataset: Bool { frames != nil }
 
-    public var frameShape: FrameRecordShape { FrameRecordShape(size: frameSize, mapSize: saliency?.mapSize) }
+    public var frameShape: FrameRecordShape { FrameRecordShape(size: frameSize, mapSize: saliency?.mapSize, clipFrames: frames?.clip?.frames) }
 
     /// The layout of this recipe's records.
     public var recordLayout: RecordLayout { isFrameDataset ? frameShape.layout : recordShape.layout }

@@ -25,8 +25,16 @@ struct DatasetJob: Sendable {
     /// The gaze label set of a saliency dataset.
     var gazeSetID: Int64?
 
-    /// Sampled frames per record (0 for a frame dataset: only the still, its frame) and their side.
-    var frames: Int { if case .clips(let s) = records { return s.frames } else { return 0 } }
+    /// Sampled frames per record (for a frame dataset those of its clip, 0 without one: only the
+    /// still, its frame) and their side.
+    var frames: Int {
+        switch records {
+        case .clips(let s): return s.frames
+        case .frames(let s): return s.clipFrames ?? 0
+        }
+    }
+    /// Whether records hold audio (clip datasets; a frame's clip is video only).
+    var hasAudio: Bool { if case .clips = records { return true } else { return false } }
     var size: Int {
         switch records {
         case .clips(let s): return s.size
@@ -81,7 +89,7 @@ final class ScanExtraction {
         let output = ScanOutput(jobs: jobs)
         do {
             try output.openWriters(scanID: recording.scanID, targetBytes: options.targetShardBytes)
-            let targets = TargetList(jobs: jobs, clipsByJob: clipsByJob)
+            let targets = TargetList(jobs: jobs, clipsByJob: clipsByJob, videoStart: probe.video.startTime, videoEnd: probe.videoEnd)
             let audio = try ClipAudio(jobs: jobs, source: recording.source, videoStart: probe.video.startTime)
             let region = recording.source.crop ?? CropRect(x: 0, y: 0, width: probe.video.displayWidth, height: probe.video.displayHeight)
             try decodeAndCollect(targets) { clip in
@@ -228,14 +236,17 @@ private final class TargetList {
     private let byStart: [Int]
     private var firstUnfinished = 0
 
-    init(jobs: [DatasetJob], clipsByJob: [[ClipRecord]]) {
+    /// `videoStart`, `videoEnd`: the video's span, inside which a labelled frame's clip is kept.
+    init(jobs: [DatasetJob], clipsByJob: [[ClipRecord]], videoStart: Microseconds, videoEnd: Microseconds?) {
         for (j, job) in jobs.enumerated() {
             let recipe = job.recipe
             for clip in clipsByJob[j] {
                 let open = OpenClip(clip: clip, job: j, frames: job.frames, size: job.size)
                 let index = clips.count
                 clips.append(open)
-                for (k, t) in recipe.frameTargets(clipStart: clip.startMicros).enumerated() where k < job.frames {
+                let frameTimes = recipe.frames?.clip.map { $0.frameTargets(around: clip.startMicros, videoStart: videoStart, videoEnd: videoEnd) }
+                    ?? recipe.frameTargets(clipStart: clip.startMicros)
+                for (k, t) in frameTimes.enumerated() where k < job.frames {
                     targets.append(Target(time: t, clip: index, slot: k))
                 }
                 targets.append(Target(time: recipe.stillTarget(clipStart: clip.startMicros, clipID: open.clipID), clip: index, slot: job.frames))
@@ -262,7 +273,7 @@ private final class ClipAudio {
     init(jobs: [DatasetJob], source: RecordingSource, videoStart: Microseconds) throws {
         self.source = source
         self.videoStart = videoStart
-        for job in jobs where job.frames > 0 && streams[job.recipe.logMel.sampleRate] == nil {
+        for job in jobs where job.hasAudio && streams[job.recipe.logMel.sampleRate] == nil {
             let rate = job.recipe.logMel.sampleRate
             let decoder = try AudioDecoder(path: source.audioFile, offset: source.audioOffset, sampleRate: rate)
             streams[rate] = AudioSampleStream(decoder: decoder, origin: videoStart)
@@ -326,6 +337,7 @@ private final class ScanOutput {
         try writers[clip.job].append(clipID: clip.clipID) { b in
             b.setU8(FrameField.frame.rawValue, clip.still)
             b.setI64(FrameField.label.rawValue, [Int64(index)])
+            if clip.frames > 0 { b.setU8(.video, clip.video) }
             if let maps {
                 b.setF32(FrameField.gazeMap.rawValue, maps.density)
                 b.setU8(FrameField.fixations.rawValue, maps.fixations)

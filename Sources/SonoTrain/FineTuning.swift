@@ -52,6 +52,9 @@ public struct FineTuneConfig: Sendable {
     public var seed: UInt64 = 0
     /// Plane detection's loss: plain cross-entropy, or weighted by class frequency.
     public var classWeighting: ClassWeighting = .none
+    /// Plane detection's encoder: the image encoder on the frames, or the video encoder on the
+    /// clips stored with them (`[frames] clip_s`).
+    public var encoder: FeatureEncoder = .image
     public var threads = 2
 
     public init(dataset: String) { self.dataset = dataset }
@@ -73,6 +76,34 @@ extension FineTuneConfig {
             let frozen = try FrozenEncoders(checkpoint: file)
             frozen.image.setTraining(true)
             return (frozen.image, FrameInput(pixels: frozen.pixels, normalization: frozen.imageNormalization))
+        }
+    }
+
+    /// The start's video encoder and its input, as `startEncoder` for the image encoder.
+    func startVideoEncoder() throws -> (R2Plus1D18, FrameInput) {
+        switch start {
+        case .random(let size):
+            return (R2Plus1D18(size.video, initialization: .torchvision(seed: seed &+ 1)), FrameInput(pixels: PixelInput(perSample: RunConfig().perSample)))
+        case .imagenet(let file):
+            throw InputError(path: file, reason: "imagenet:FILE holds a ResNet-18 (the image encoder): the video encoder starts from random or checkpoint:FILE")
+        case .checkpoint(let file):
+            let frozen = try FrozenEncoders(checkpoint: file)
+            frozen.video.setTraining(true)
+            return (frozen.video, FrameInput(pixels: frozen.pixels, normalization: frozen.videoNormalization))
+        }
+    }
+
+    /// The encoder `encoder` names, from the start.
+    func startTunedEncoder() throws -> TunedEncoder {
+        switch encoder {
+        case .image:
+            let (e, input) = try startEncoder()
+            return TunedEncoder(field: .image, module: e, outputFeatures: e.outputFeatures, input: input) { e($0) }
+        case .video:
+            let (e, input) = try startVideoEncoder()
+            return TunedEncoder(field: .video, module: e, outputFeatures: e.outputFeatures, input: input) { e($0) }
+        case .audio:
+            throw InputError(path: "--encoder", reason: "labelled frames have no audio: fine-tune the image or the video encoder")
         }
     }
 
@@ -109,6 +140,24 @@ extension FineTuneConfig {
 struct FrameInput {
     var pixels = PixelInput()
     var normalization: InputNormalization?
+}
+
+/// The encoder a fine-tune trains, its input, and its pooled forward pass.
+struct TunedEncoder {
+    /// image: on the frames; video: on the clips stored with them. Also the prefix of its keys
+    /// in the fold's weights (as sono-train's).
+    let field: FeatureEncoder
+    let module: any Module
+    let outputFeatures: Int
+    let input: FrameInput
+    let forward: (Tensor) -> Tensor
+
+    /// The encoder's input for `rows` of `data`, each moved by its jitter (none when empty).
+    func batch(_ data: FineTuneFrames, rows: [Int], jitter: [FrameJitter] = []) -> Tensor {
+        field == .video ? data.clipBatch(rows: rows, input: input, jitter: jitter) : data.batch(rows: rows, input: input, jitter: jitter)
+    }
+
+    func callAsFunction(_ data: FineTuneFrames, rows: [Int], jitter: [FrameJitter] = []) -> Tensor { forward(batch(data, rows: rows, jitter: jitter)) }
 }
 
 /// One frame's augmentation: a horizontal flip, then a shift (pixels; what it exposes is black).
@@ -148,7 +197,10 @@ struct FoldedRun {
         dataset = try catalog.latestDataset(named: given.dataset)
         folds = try catalog.folds(datasetID: dataset.id ?? -1)
         guard Set(folds.values).count >= 2 else { throw InputError(path: catalog.path, reason: "dataset \(dataset.label) has fewer than two folds (add [folds] to its recipe)") }
-        data = try FineTuneFrames(catalog: catalog, dataset: dataset)
+        data = try FineTuneFrames(catalog: catalog, dataset: dataset, clips: given.encoder == .video)
+        if given.encoder == .video, data.clipFrames == nil {
+            throw InputError(path: catalog.path, reason: "dataset \(dataset.label) holds no clips around its frames (give its recipe's [frames] clip_s and clip_frames): the video encoder needs them")
+        }
         config = given.resolved(frameSize: data.size)
         self.out = out
     }
@@ -184,6 +236,9 @@ struct FoldedRun {
 /// saliency datasets its gaze map and fixation map.
 struct FineTuneFrames {
     var pixels: [[UInt8]] = []
+    /// Each frame's clip ([clipFrames, size, size]), when the dataset stores them and they were asked for.
+    var clips: [[UInt8]] = []
+    var clipFrames: Int?
     var labels: [Int] = []
     var scans: [String] = []
     var density: [[Float]] = []
@@ -191,7 +246,9 @@ struct FineTuneFrames {
     var size = 0
     var mapSize: Int?
 
-    init(catalog: Catalog, dataset: DatasetRecord) throws {
+    /// `clips`: load the clips stored with the frames too (the video encoder's input; 14 frames
+    /// each, so only when asked).
+    init(catalog: Catalog, dataset: DatasetRecord, clips withClips: Bool = false) throws {
         guard let layout = dataset.layout, let shape = FrameRecordShape(layout: layout) else {
             throw InputError(path: catalog.path, reason: "dataset \(dataset.label) is not a labelled frame dataset")
         }
@@ -199,6 +256,7 @@ struct FineTuneFrames {
         for shard in try catalog.shards(datasetID: dataset.id ?? -1) { readers[shard.id ?? -1] = try catalog.openShard(shard, of: dataset) }
         size = shape.size
         mapSize = shape.mapSize
+        clipFrames = withClips ? shape.clipFrames : nil
         for slot in try catalog.recordSlots(datasetID: dataset.id ?? -1) {
             guard let reader = readers[slot.shardID] else { continue }
             guard reader.recordIsIntact(slot.slot) else { throw InputError(path: reader.path, reason: "record \(slot.slot) (clip \(slot.clipID)) fails its CRC-32C") }
@@ -206,6 +264,7 @@ struct FineTuneFrames {
             pixels.append(record.u8(FrameField.frame.rawValue))
             labels.append(Int(record.bytes(FrameField.label.rawValue).loadUnaligned(as: Int64.self)))
             scans.append(slot.scanID)
+            if clipFrames != nil { clips.append(record.u8(.video)) }
             if mapSize != nil {
                 density.append(Array(record.bytes(FrameField.gazeMap.rawValue).bindMemory(to: Float.self)))
                 fixations.append(record.u8(FrameField.fixations.rawValue))
@@ -223,6 +282,25 @@ struct FineTuneFrames {
         }
         input.pixels.standardize(&values, sampleSize: s * s)
         let gray = Tensor(shape: [rows.count, 1, s, s], data: values)
+        let rgb = Tensor.concat([gray, gray, gray], axis: 1)
+        return input.normalization.map { $0.apply(to: rgb) } ?? rgb
+    }
+
+    /// The clips of `rows` as [B, 3, T, S, S] (the gray repeated), every frame of a clip moved
+    /// by its jitter, each clip standardised as a whole when per-sample (as sono-train's clips).
+    func clipBatch(rows: [Int], input: FrameInput, jitter: [FrameJitter] = []) -> Tensor {
+        let s = size, t = clipFrames ?? 0, n = t * s * s
+        var values = [Float](repeating: 0, count: rows.count * n)
+        var frame = [Float](repeating: 0, count: s * s)
+        for (b, row) in rows.enumerated() {
+            let move = jitter.isEmpty ? FrameJitter() : jitter[b]
+            for f in 0..<t {
+                for k in 0..<(s * s) { frame[k] = input.pixels.value(clips[row][f * s * s + k]) }
+                move.apply(frame, side: s, fill: input.pixels.value(0), into: &values, at: b * n + f * s * s)
+            }
+        }
+        input.pixels.standardize(&values, sampleSize: n)
+        let gray = Tensor(shape: [rows.count, 1, t, s, s], data: values)
         let rgb = Tensor.concat([gray, gray, gray], axis: 1)
         return input.normalization.map { $0.apply(to: rgb) } ?? rgb
     }
@@ -328,7 +406,7 @@ extension FineTuneConfig {
     var identity: [String: String] {
         ["format": "sonodual-finetune-state-v1", "dataset": dataset, "start": start.description, "epochs": "\(epochs)", "batch_size": "\(batchSize)",
          "lr": "\(learningRate)", "weight_decay": "\(weightDecay)", "flip": "\(flip)", "max_shift": "\(maxShift ?? 0)", "seed": "\(seed)",
-         "class_weighting": classWeighting.rawValue]
+         "class_weighting": classWeighting.rawValue, "encoder": encoder.rawValue]
     }
 
     /// Trains one fold on `rows`: per epoch a seeded shuffle (seed, fold, epoch), batches of

@@ -7,7 +7,7 @@ import SonoShards
 import SonoTensor
 
 /// Which encoder's pooled output is the feature.
-public enum FeatureEncoder: String, Sendable, CaseIterable {
+public enum FeatureEncoder: String, Codable, Sendable, CaseIterable {
     /// ResNet-18 on a frame dataset's frames, or on a clip dataset's stills.
     case image
     /// R(2+1)D-18 on a clip dataset's clips.
@@ -153,8 +153,10 @@ public final class FrozenEncoders {
         case (.image, true): field = FrameField.frame.rawValue
         case (.image, false): field = ClipField.still.rawValue
         case (.video, false): field = ClipField.video.rawValue
+        case (.video, true) where layout.field(ClipField.video.rawValue) != nil: field = ClipField.video.rawValue
         case (.audio, false): field = ClipField.logmel.rawValue
-        default: throw InputError(path: catalog.path, reason: "dataset \(dataset.label) holds single frames: only the image encoder applies")
+        case (.video, true): throw InputError(path: catalog.path, reason: "dataset \(dataset.label) holds single frames without clips (give its [frames] clip_s): the video encoder needs them")
+        default: throw InputError(path: catalog.path, reason: "dataset \(dataset.label) holds single frames: the audio encoder does not apply")
         }
         guard let spec = layout.field(field) else { throw InputError(path: catalog.path, reason: "dataset \(dataset.label) has no field \(field)") }
         var readers: [Int64: ShardReader] = [:]

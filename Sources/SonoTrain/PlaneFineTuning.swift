@@ -17,10 +17,13 @@ public struct FineTuneReport: Codable, Sendable {
     public var summary: FoldSummary
     public var epochs: Int, batchSize: Int, learningRate: Float, seed: UInt64
     public var classWeighting: ClassWeighting
+    /// The encoder fine-tuned (absent from reports written before it was an option: image).
+    public var encoder: FeatureEncoder?
 }
 
-/// Standard-plane detection by fine-tuning the image encoder (ResNet-18) with a new linear head
-/// and cross-entropy, per fold of the dataset's folds by scan: train on the other folds' scans,
+/// Standard-plane detection by fine-tuning the image encoder (ResNet-18) on the frames, or the
+/// video encoder (R(2+1)D-18) on the clips stored with them, with a new linear head and
+/// cross-entropy, per fold of the dataset's folds by scan: train on the other folds' scans,
 /// test on the fold's. Each finished fold is written (`fold-K.json`, `fold-K.safetensors`), and a
 /// rerun skips it: an interrupted run resumes at the fold it was in.
 public final class PlaneFineTuning {
@@ -43,49 +46,50 @@ public final class PlaneFineTuning {
         let labels = data.labels.map { index[$0] ?? 0 }
         let metrics = try run.eachFold(log: log) { fold -> ClassificationMetrics in
             let (trainRows, test) = run.split(fold: fold, of: Array(data.scans.indices))
-            let (encoder, head, input) = try model(classes: classes.count)
-            try train(encoder, head, input, data: data, labels: labels, rows: trainRows, fold: fold, state: run.file(fold: fold, "epoch.safetensors"))
-            let predicted = predict(encoder, head, input, data: data, rows: test)
+            let (encoder, head) = try model(classes: classes.count)
+            try train(encoder, head, data: data, labels: labels, rows: trainRows, fold: fold, state: run.file(fold: fold, "epoch.safetensors"))
+            let predicted = predict(encoder, head, data: data, rows: test)
             let m = try ClassificationMetrics(trueLabels: test.map { labels[$0] }, predicted: predicted, classes: classes)
             log(String(format: "fold %d: %d train, %d test frames; accuracy %.3f, macro F1 %.3f", fold, trainRows.count, test.count, m.accuracy, m.macroSubset.f1))
-            let tensors = FineTunedWeights.tensors([("image", encoder)], extra: [("head.weight", head.weight), ("head.bias", head.bias)])
-            try SafeTensors.write(tensors, metadata: ["classes": classes.ids.joined(separator: ","), "fold": "\(fold)", "start": config.start.description],
+            let tensors = FineTunedWeights.tensors([(encoder.field.rawValue, encoder.module)], extra: [("head.weight", head.weight), ("head.bias", head.bias)])
+            try SafeTensors.write(tensors, metadata: ["classes": classes.ids.joined(separator: ","), "fold": "\(fold)", "start": config.start.description,
+                                                      "encoder": encoder.field.rawValue],
                                   to: run.file(fold: fold, "safetensors"))
             return m
         }
         return FineTuneReport(dataset: dataset.label, start: config.start.description, startHash: try config.startHash(), classes: classes.ids,
                               folds: metrics, summary: try FoldSummary(metrics), epochs: config.epochs, batchSize: config.batchSize,
-                              learningRate: config.learningRate, seed: config.seed, classWeighting: config.classWeighting)
+                              learningRate: config.learningRate, seed: config.seed, classWeighting: config.classWeighting, encoder: config.encoder)
     }
 
-    /// The start's encoder, a new linear head, and the input its weights want.
-    private func model(classes: Int) throws -> (ResNet18, LinearLayer, FrameInput) {
-        let (encoder, input) = try config.startEncoder()
-        return (encoder, LinearLayer(encoder.outputFeatures, classes, initialization: .torchvision(seed: config.seed), salt: 31), input)
+    /// The start's encoder and a new linear head.
+    private func model(classes: Int) throws -> (TunedEncoder, LinearLayer) {
+        let encoder = try config.startTunedEncoder()
+        return (encoder, LinearLayer(encoder.outputFeatures, classes, initialization: .torchvision(seed: config.seed), salt: 31))
     }
 
-    private func train(_ encoder: ResNet18, _ head: LinearLayer, _ input: FrameInput, data: FineTuneFrames, labels: [Int], rows: [Int], fold: Int, state: String) throws {
-        encoder.setTraining(true)
+    private func train(_ encoder: TunedEncoder, _ head: LinearLayer, data: FineTuneFrames, labels: [Int], rows: [Int], fold: Int, state: String) throws {
+        encoder.module.setTraining(true)
         let classWeights = config.classWeighting.weights(labels: rows.map { labels[$0] }, classes: head.bias.count)
-        let checkpoint = FoldCheckpoint(path: state, modules: [("image", encoder)], extra: [("head.weight", head.weight), ("head.bias", head.bias)],
+        let checkpoint = FoldCheckpoint(path: state, modules: [(encoder.field.rawValue, encoder.module)], extra: [("head.weight", head.weight), ("head.bias", head.bias)],
                                         identity: config.identity.merging(["task": "planes"]) { a, _ in a })
         try config.trainFold(rows: rows, fold: fold, checkpoint: checkpoint, stop: stop, log: log, lossName: "loss") { chunk, epoch in
-            head(encoder(data.batch(rows: chunk, input: input, jitter: chunk.map { config.jitter(epoch: epoch, row: $0) })))
+            head(encoder(data, rows: chunk, jitter: chunk.map { config.jitter(epoch: epoch, row: $0) }))
                 .crossEntropy(targets: chunk.map { labels[$0] }, classWeights: classWeights)
         }
         checkpoint.remove()
     }
 
-    private func predict(_ encoder: ResNet18, _ head: LinearLayer, _ input: FrameInput, data: FineTuneFrames, rows: [Int]) -> [Int] {
-        encoder.setTraining(false)
-        defer { encoder.setTraining(true) }
+    private func predict(_ encoder: TunedEncoder, _ head: LinearLayer, data: FineTuneFrames, rows: [Int]) -> [Int] {
+        encoder.module.setTraining(false)
+        defer { encoder.module.setTraining(true) }
         var predicted: [Int] = []
         GradientMode.withoutGradients {
             var start = 0
             while start < rows.count {
                 let chunk = Array(rows[start..<min(rows.count, start + config.batchSize)])
                 start += chunk.count
-                let logits = head(encoder(data.batch(rows: chunk, input: input)))
+                let logits = head(encoder(data, rows: chunk))
                 let k = logits.shape[1]
                 for b in 0..<chunk.count {
                     let row = logits.data[(b * k)..<((b + 1) * k)]

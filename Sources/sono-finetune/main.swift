@@ -64,28 +64,31 @@ struct FineTuneOptions: ParsableArguments {
     }
 }
 
-/// `sono-finetune planes`: the image encoder with a new linear head, cross-entropy, Adam.
+/// `sono-finetune planes`: the image (or video) encoder with a new linear head, cross-entropy, Adam.
 struct Planes: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Standard-plane detection: ResNet-18 + a linear head trained on the other folds' scans, tested on each fold's; accuracy, macro P/R/F1 (planes, all classes), per class, confusion, mean (sd).",
+        abstract: "Standard-plane detection: ResNet-18 on the frames (or R(2+1)D-18 on their clips) + a linear head trained on the other folds' scans, tested on each fold's; accuracy, macro P/R/F1 (planes, all classes), per class, confusion, mean (sd).",
         discussion: "Writes OUT/report.{json,md,csv} and OUT/fold-K.{json,safetensors}; a rerun keeps finished folds. SIGINT or SIGTERM stops after the current epoch with its state in OUT/fold-K.epoch.safetensors (exit 0); a rerun continues there.")
     @OptionGroup var options: FineTuneOptions
     @Option(help: "Cross-entropy class weights: none, or balanced (n / (K · n_c) over the fold's training frames).") var classWeights: String = "none"
+    @Option(help: "The encoder: image (ResNet-18 on the frames) or video (R(2+1)D-18 on the clips the dataset stores around them: [frames] clip_s in its recipe).") var encoder: String = "image"
 
     func validate() throws {
         guard ClassWeighting(rawValue: classWeights) != nil else { throw ValidationError("--class-weights takes none or balanced (got \(classWeights))") }
+        guard let e = FeatureEncoder(rawValue: encoder), e != .audio else { throw ValidationError("--encoder takes image or video (got \(encoder))") }
     }
 
     func run() throws {
         var config = try options.config()
         config.classWeighting = ClassWeighting(rawValue: classWeights) ?? .none
+        config.encoder = FeatureEncoder(rawValue: encoder) ?? .image
         let tuning = PlaneFineTuning(config: config)
         if !options.quiet { tuning.log = { printError($0) } }
         guard let report = try options.untilStopped(tuning.stop, { try tuning.run(catalog: Catalog(path: options.catalog.path), out: options.out) }) else { return }
         try options.write(json: EvalJSON.encode(report), markdown: report.summary.markdownTable(), csv: report.csv)
         let s = report.summary
-        print(String(format: "fine-tune %@ from %@: %d folds; accuracy %.3f (%.3f), macro F1 over the planes %.3f (%.3f); tables in %@",
-                     report.dataset, report.start, report.folds.count, s.accuracy.mean, s.accuracy.sd ?? 0, s.macroSubset.f1.mean, s.macroSubset.f1.sd ?? 0, options.out))
+        print(String(format: "fine-tune %@ (%@ encoder) from %@: %d folds; accuracy %.3f (%.3f), macro F1 over the planes %.3f (%.3f); tables in %@",
+                     report.dataset, config.encoder.rawValue, report.start, report.folds.count, s.accuracy.mean, s.accuracy.sd ?? 0, s.macroSubset.f1.mean, s.macroSubset.f1.sd ?? 0, options.out))
     }
 }
 

@@ -19,6 +19,10 @@ final class RecipeTests: XCTestCase {
         let saliency = try DatasetRecipe.load(root.appendingPathComponent("saliency.toml").path)
         XCTAssertEqual(planes.frames?.labels, "planes"); XCTAssertEqual(planes.folds?.k, 5)
         XCTAssertEqual(saliency.saliency?.mapSize, 64); XCTAssertNil(planes.saliency)
+        let withClips = try DatasetRecipe.load(root.appendingPathComponent("planes-clips.toml").path)
+        XCTAssertEqual(withClips.frames?.clip, FrameClip(lengthMicros: 2_000_000, frames: 14))
+        XCTAssertEqual(withClips.frameShape.clipFrames, 14); XCTAssertNil(planes.frameShape.clipFrames)
+        XCTAssertFalse(planes.canonicalJSON.contains("\"clip\""), "no clip: the recipe's hash is what it was before clips existed")
         let a = try DatasetRecipe.parse("name = \"x\" # a comment\n[clips]\nlength_s = 2\n", path: "a")
         let b = try DatasetRecipe.parse("# header\nname=\"x\"\n\n[clips]\n  length_s = 2.0   # two seconds\n", path: "b")
         XCTAssertEqual(a.hash, b.hash)
@@ -35,6 +39,8 @@ final class RecipeTests: XCTestCase {
             ("name = \"x\"\n[clips]\nlength_s = 0.1\n", "between 0.32 and 600"),
             ("name = \"x\"\n[clips\nlength_s = 2\n", "line 2: malformed table header"),
             ("name = \"x\"\nname = \"y\"\n", "line 2: name is set twice"),
+            ("name = \"x\"\n[frames]\nlabels = \"p\"\nclip_frames = 4\n", "clip_s must be 0.1…60 s"),
+            ("name = \"x\"\n[frames]\nlabels = \"p\"\nclip_s = 2\nclip_frames = 0\n", "clip_frames 1…256"),
         ]
         for (text, expected) in cases {
             XCTAssertThrowsError(try DatasetRecipe.parse(text, path: "r.toml")) { error in

@@ -9,6 +9,7 @@ import SonoIngest
 import SonoSample
 import SonoSegment
 import SonoShards
+import SonoTensor
 import SonoTestSupport
 @testable import SonoExtract
 
@@ -471,6 +472,64 @@ final class ExtractTests: XCTestCase {
         try "scan_id,frame_index,label\ns1,99999,4CH\n".write(toFile: planes, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try LabelIngestor().ingest(catalogPath: p.catalogPath, manifest: planes, kind: .planes, name: "x")) {
             XCTAssertTrue("\($0)".contains("line 2: frame 99999 is past the video's"), "\($0)")
+        }
+    }
+
+    /// `[frames] clip_s`: each labelled frame's record also holds the clip around it, whose
+    /// frames are the scan's own (equal, byte for byte, to the single-frame records of those
+    /// frame indices), moved inside the video at its ends; the video encoder fine-tunes and
+    /// embeds on it, and a dataset without clips is refused for the video encoder.
+    func testLabelledFramesWithClipsForTheVideoEncoder() throws {
+        let p = try makeTwoScanPipeline().pipeline
+        let catalog = try Catalog(path: p.catalogPath)
+        let dense = p.dir.file("dense.csv"), few = p.dir.file("few.csv")
+        let denseFrames = Array(0...12) + Array(30...50) + Array(345...359)
+        try (["scan_id,frame_index,label", "s2,5,femur"] + denseFrames.map { "s1,\($0),4CH" }).joined(separator: "\n").write(toFile: dense, atomically: true, encoding: .utf8)
+        try "scan_id,frame_index,label\ns1,0,4CH\ns1,40,femur\ns1,359,background\ns2,0,4CH\ns2,100,femur\ns2,200,background\n"
+            .write(toFile: few, atomically: true, encoding: .utf8)
+        _ = try LabelIngestor().ingest(catalogPath: p.catalogPath, manifest: dense, kind: .planes, name: "dense")
+        _ = try LabelIngestor().ingest(catalogPath: p.catalogPath, manifest: few, kind: .planes, name: "few")
+        try p.segment(try p.recipe("dense", "[frames]\nlabels = \"dense\"\nsize = 32\n[folds]\nk = 2\n"))
+        try p.segment(try p.recipe("few", "[frames]\nlabels = \"few\"\nsize = 32\nclip_s = 0.4\nclip_frames = 4\n[folds]\nk = 2\n"))
+        XCTAssertEqual(try p.extract(["dense", "few"]).failed, [:])
+        var frameAt: [Int: [UInt8]] = [:]
+        for (clip, record, _) in try p.records("dense") where clip.scanID == "s1" { frameAt[clip.stillIndex ?? -1] = record.u8(FrameField.frame.rawValue) }
+        let records = try p.records("few")
+        XCTAssertEqual(records.count, 6)
+        for (clip, record, _) in records where clip.scanID == "s1" {
+            let indices = try JSONDecoder().decode([Int].self, from: Data((clip.frameIndices ?? "").utf8))
+            XCTAssertEqual(indices.count, 4)
+            XCTAssertEqual(indices, indices.sorted())
+            let video = record.u8(.video)
+            XCTAssertEqual(video.count, 4 * 32 * 32)
+            XCTAssertEqual(record.u8(FrameField.frame.rawValue), frameAt[clip.stillIndex ?? -1], "the frame is its own")
+            for (k, index) in indices.enumerated() {
+                XCTAssertEqual(Array(video[(k * 1024)..<((k + 1) * 1024)]), frameAt[index], "frame \(k) of the clip around \(clip.stillIndex ?? -1) is frame \(index)")
+            }
+            switch clip.stillIndex {
+            case 0: XCTAssertEqual(indices, [1, 4, 7, 10], "the first frame's clip starts at the video's start")
+            case 40: XCTAssertTrue(indices.first.map { $0 < 40 } == true && indices.last.map { $0 > 40 } == true, "\(indices): centred on frame 40")
+            default: XCTAssertEqual(indices.last, 358, "the last frame's clip ends inside the video")
+            }
+        }
+
+        var config = FineTuneConfig(dataset: "few")
+        config.start = .random(.tiny); config.epochs = 1; config.batchSize = 2; config.threads = 1; config.encoder = .video
+        let report = try PlaneFineTuning(config: config).run(catalog: catalog, out: p.dir.file("ft-video"))
+        XCTAssertEqual(report.folds.map { $0.perClass.reduce(0) { $0 + $1.support } }.reduce(0, +), 6, "every clip tested once")
+        XCTAssertEqual(report.encoder, .video)
+        let keys = try SafeTensors.read(p.dir.file("ft-video/fold-0.safetensors")).tensors.map(\.0)
+        XCTAssertTrue(keys.contains { $0.hasPrefix("video.") } && !keys.contains { $0.hasPrefix("image.") }, "\(keys.prefix(5))")
+        let table = try FrozenEncoders(randomOf: .tiny, seed: 0).features(of: .video, catalog: catalog, dataset: "few")
+        XCTAssertEqual(table.count, 6)
+        XCTAssertEqual(Set(table.labels), Set(try ["4CH", "femur", "background"].map { try ClassList.paper.index(of: $0) }))
+        XCTAssertGreaterThan(table.dimension, 0)
+        config.dataset = "dense"
+        XCTAssertThrowsError(try PlaneFineTuning(config: config).run(catalog: catalog, out: p.dir.file("ft-none"))) { error in
+            XCTAssertTrue("\(error)".contains("holds no clips around its frames"), "\(error)")
+        }
+        XCTAssertThrowsError(try FrozenEncoders(randomOf: .tiny, seed: 0).features(of: .video, catalog: catalog, dataset: "dense")) { error in
+            XCTAssertTrue("\(error)".contains("without clips"), "\(error)")
         }
     }
 
