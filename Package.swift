@@ -125,7 +125,7 @@ let package = Package(
         ]),
         .testTarget(name: "SonoMediaTests", dependencies: ["SonoMedia", "SonoSample", "SonoCore", "SonoTestSupport", "sono-bench"]),
         .testTarget(name: "SonoIngestTests", dependencies: [
-            "SonoIngest", "SonoCatalog", "SonoSample", "SonoCore", "SonoTestSupport",
+            "SonoIngest", "SonoMedia", "SonoCatalog", "SonoSample", "SonoCore", "SonoTestSupport",
         ]),
         .testTarget(name: "SonoSampleTests", dependencies: ["SonoSample", "SonoDataset", "SonoCore", "SonoTestSupport", "sono-sample"]),
         .testTarget(name: "SonoCLITests", dependencies: [

@@ -110,7 +110,7 @@ CREATE TABLE recordings (
     audio_duration_us INTEGER,
     probe TEXT,
     updated_at TEXT NOT NULL,
-    run_id INTEGER REFERENCES runs(id),
+    run_id INTEGER REFERENCES runs(id), crop_method TEXT, crop_confidence REAL, crop_fill REAL,
     CHECK ((crop_x IS NULL) = (crop_w IS NULL)),
     CHECK (status = 'failed' OR (video_codec IS NOT NULL AND audio_codec IS NOT NULL)),
     CHECK (status = 'ingested' OR error IS NOT NULL)

@@ -194,6 +194,14 @@ enum CatalogMigrations {
                 ALTER TABLE clips ADD COLUMN label TEXT;
                 """)
         }
+        migrator.registerMigration("v5-crop-detection") { db in
+            // How a detected crop was found and how sure it is (sector detection, issue 17).
+            try db.execute(sql: """
+                ALTER TABLE recordings ADD COLUMN crop_method TEXT;
+                ALTER TABLE recordings ADD COLUMN crop_confidence REAL;
+                ALTER TABLE recordings ADD COLUMN crop_fill REAL;
+                """)
+        }
         return migrator
     }
 }

@@ -27,6 +27,9 @@ public struct RecordingRecord: Codable, Sendable, Equatable, FetchableRecord, Pe
     public var cropX: Int?, cropY: Int?, cropWidth: Int?, cropHeight: Int?
     /// Where the crop came from (nil: no crop, whole frames).
     public var cropSource: CropSource?
+    /// A detected crop's method, confidence (share of the moving pixels in the sector) and
+    /// fill (share of the crop the sector fills); nil for manifest crops and older catalogs.
+    public var cropMethod: String?, cropConfidence: Double?, cropFill: Double?
     public var status: Status
     public var errorKind: String?
     public var error: String?
@@ -58,6 +61,7 @@ public struct RecordingRecord: Codable, Sendable, Equatable, FetchableRecord, Pe
         case scanID = "scan_id", videoPath = "video_path", audioPath = "audio_path"
         case audioOffsetMicros = "audio_offset_us"
         case cropX = "crop_x", cropY = "crop_y", cropWidth = "crop_w", cropHeight = "crop_h", cropSource = "crop_source"
+        case cropMethod = "crop_method", cropConfidence = "crop_confidence", cropFill = "crop_fill"
         case status, errorKind = "error_kind", error
         case videoFingerprint = "video_fingerprint", audioFingerprint = "audio_fingerprint"
         case container, containerDurationMicros = "container_duration_us"
@@ -106,13 +110,23 @@ public struct RecordingRecord: Codable, Sendable, Equatable, FetchableRecord, Pe
         self.runID = runID
     }
 
+    /// A crop found at ingest, with how it was found.
+    public struct DetectedCrop: Sendable {
+        public var crop: CropRect, method: String, confidence: Double, fill: Double
+        public init(crop: CropRect, method: String, confidence: Double, fill: Double) {
+            self.crop = crop; self.method = method; self.confidence = confidence; self.fill = fill
+        }
+    }
+
     /// A successfully probed recording; `detectedCrop` is used when the manifest gave none.
-    public static func ingested(scanID: String, source: RecordingSource, probe: ProbeResult, detectedCrop: CropRect? = nil,
+    public static func ingested(scanID: String, source: RecordingSource, probe: ProbeResult, detectedCrop: DetectedCrop? = nil,
                                 videoFingerprint: String, audioFingerprint: String?, runID: Int64?) -> RecordingRecord {
         var r = RecordingRecord(scanID: scanID, source: source, status: .ingested, runID: runID)
-        if source.crop == nil, let crop = detectedCrop {
+        if source.crop == nil, let detected = detectedCrop {
+            let crop = detected.crop
             r.cropX = crop.x; r.cropY = crop.y; r.cropWidth = crop.width; r.cropHeight = crop.height
             r.cropSource = .auto
+            r.cropMethod = detected.method; r.cropConfidence = detected.confidence; r.cropFill = detected.fill
         }
         r.videoFingerprint = videoFingerprint
         r.audioFingerprint = audioFingerprint

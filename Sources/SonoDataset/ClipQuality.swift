@@ -33,23 +33,50 @@ extension Dictionary where Key == RejectReason, Value == Int {
     public var listing: String { sorted { $0.key < $1.key }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ") }
 }
 
-/// The video checks of a clip, on the frames extraction sampled.
+/// The video checks of a clip, on the frames extraction sampled (inside the crop). Both are
+/// means with the largest `uiShare` of the values left out, so that a few pixels of UI the
+/// crop could not exclude (a counter or a cine bar in a corner of the sector's box, changing
+/// every frame, bright on a blank screen) do not decide them; the sector's speckle changes
+/// everywhere and is barely affected.
 public enum ClipQuality {
-    /// Mean absolute difference between consecutive frames (gray levels): ~0 for a frozen screen.
+    /// The share of the largest values left out of each mean.
+    public static let uiShare = 0.03
+
+    /// Mean absolute difference between consecutive frames (gray levels), the largest
+    /// `uiShare` of each pair's differences left out: ~0 for a frozen screen.
     public static func activity(_ video: [UInt8], frames: Int) -> Double {
         guard frames > 1 else { return .infinity }
         let n = video.count / frames
-        var total = 0
+        var total = 0.0
+        var histogram = [Int](repeating: 0, count: 256)
         for f in 1..<frames {
             let a = (f - 1) * n, b = f * n
-            for i in 0..<n { total += abs(Int(video[b + i]) - Int(video[a + i])) }
+            for k in 0..<256 { histogram[k] = 0 }
+            for i in 0..<n { histogram[abs(Int(video[b + i]) - Int(video[a + i]))] += 1 }
+            total += trimmedMean(histogram, count: n)
         }
-        return Double(total) / Double(n * (frames - 1))
+        return total / Double(frames - 1)
     }
 
-    /// Mean gray level.
+    /// Mean gray level, the brightest `uiShare` of the pixels left out.
     public static func brightness(_ video: [UInt8]) -> Double {
-        video.isEmpty ? 0 : Double(video.reduce(0) { $0 + Int($1) }) / Double(video.count)
+        guard !video.isEmpty else { return 0 }
+        var histogram = [Int](repeating: 0, count: 256)
+        for v in video { histogram[Int(v)] += 1 }
+        return trimmedMean(histogram, count: video.count)
+    }
+
+    /// The mean of the smallest (1 − uiShare) of `count` values given by their histogram.
+    static func trimmedMean(_ histogram: [Int], count: Int) -> Double {
+        var keep = count - Int(Double(count) * uiShare)
+        let kept = keep
+        var sum = 0
+        for (value, n) in histogram.enumerated() where keep > 0 {
+            let take = min(n, keep)
+            sum += take * value
+            keep -= take
+        }
+        return kept > 0 ? Double(sum) / Double(kept) : 0
     }
 }
 

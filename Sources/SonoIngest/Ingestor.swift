@@ -15,6 +15,9 @@ public struct IngestSummary: Codable, Sendable {
     public var updated: [String] = []
     public var unchanged: [String] = []
     public var failed: [Failure] = []
+    /// Scans whose detected crop is doubtful or missing (low confidence, no moving sector):
+    /// worth a look, or a crop in the manifest.
+    public var cropWarnings: [String] = []
     public var seconds: Double = 0
 
     public var allSucceeded: Bool { failed.isEmpty }
@@ -23,6 +26,7 @@ public struct IngestSummary: Codable, Sendable {
     public var report: String {
         var lines = ["ingest: \(added.count) added, \(updated.count) updated, \(unchanged.count) unchanged, \(failed.count) failed (\(String(format: "%.1f", seconds)) s)"]
         for f in failed { lines.append("  FAILED \(f.scanID): \(f.message)") }
+        for w in cropWarnings { lines.append("  CROP \(w)") }
         return lines.joined(separator: "\n")
     }
 }
@@ -59,8 +63,12 @@ public struct Ingestor: Sendable {
         var summary = IngestSummary()
         for (entry, outcome) in zip(manifest, outcomes) {
             switch outcome {
-            case .added: summary.added.append(entry.scanID)
-            case .updated: summary.updated.append(entry.scanID)
+            case .added(let note):
+                summary.added.append(entry.scanID)
+                if let note { summary.cropWarnings.append("\(entry.scanID): \(note)") }
+            case .updated(let note):
+                summary.updated.append(entry.scanID)
+                if let note { summary.cropWarnings.append("\(entry.scanID): \(note)") }
             case .unchanged: summary.unchanged.append(entry.scanID)
             case .failed(let kind, let message):
                 summary.failed.append(.init(scanID: entry.scanID, kind: kind, message: message))
@@ -70,7 +78,8 @@ public struct Ingestor: Sendable {
         return summary
     }
 
-    enum Outcome: Sendable { case added, updated, unchanged, failed(kind: String, message: String) }
+    /// `note`: what is doubtful about the detected crop, if anything.
+    enum Outcome: Sendable { case added(note: String?), updated(note: String?), unchanged, failed(kind: String, message: String) }
 
     func ingestOne(_ entry: ManifestEntry, previous: RecordingRecord?, catalog: Catalog, runID: Int64?) throws -> Outcome {
         let source = entry.source
@@ -91,11 +100,20 @@ public struct Ingestor: Sendable {
         }
         do {
             let probe = try MediaProbe.probe(source)
-            let crop = autoCrop && source.crop == nil ? try SectorCrop.detect(path: source.videoPath, threads: 1) : nil
-            let row = RecordingRecord.ingested(scanID: entry.scanID, source: source, probe: probe, detectedCrop: crop,
+            let detecting = autoCrop && source.crop == nil
+            let detection = detecting ? try SectorCrop.detect(path: source.videoPath, threads: 1) : nil
+            let row = RecordingRecord.ingested(scanID: entry.scanID, source: source, probe: probe,
+                                               detectedCrop: detection.map { .init(crop: $0.crop, method: $0.method, confidence: $0.confidence, fill: $0.fill) },
                                                videoFingerprint: videoPrint ?? "", audioFingerprint: audioPrint, runID: runID)
             try catalog.save(row)
-            return previous == nil ? .added : .updated
+            var note: String? = nil
+            if detecting, let d = detection, !d.isConfident {
+                note = String(format: "detected crop %@ is doubtful (%.0f %% of the moving pixels, filling %.0f %% of it): check it, or give the crop in the manifest",
+                              d.crop.description, 100 * d.confidence, 100 * d.fill)
+            } else if detecting, detection == nil {
+                note = "no moving sector found: whole frames are used (give the crop in the manifest to choose one)"
+            }
+            return previous == nil ? .added(note: note) : .updated(note: note)
         } catch let error as MediaError {
             let row = RecordingRecord.failed(scanID: entry.scanID, source: source, errorKind: error.kind.rawValue,
                                              error: error.description, videoFingerprint: videoPrint, audioFingerprint: audioPrint, runID: runID)

@@ -20,7 +20,8 @@ public enum SampleGenerator {
             // Sound first: it is small, and written to a raw file that ffmpeg reads beside the video pipe.
             let speech = try SpeechTrack(spec: spec, workDirectory: work)
             let video = UltrasoundVideo(spec: spec)
-            return try encode(spec, samples: speech.samples, utterances: speech.utterances, bandHeight: video.bandHeight, into: dir, work: work) {
+            return try encode(spec, samples: speech.samples, utterances: speech.utterances, bandHeight: video.bandHeight, sector: video.sectorBox,
+                              into: dir, work: work) {
                 video.render(frame: $0, fps: spec.framesPerSecond, into: &$1)
             }
         }
@@ -41,7 +42,7 @@ public enum SampleGenerator {
     /// Encodes a sample: the frames `render` draws (gray, full frame) under the machine's text
     /// band, and the channels' samples, into `<name>.mp4` (H.264 + the spec's audio codec,
     /// bit-exact flags so a seed gives the same bytes), then `<name>.speech.json`.
-    static func encode(_ spec: SampleSpec, samples: [[Float]], utterances: [Utterance], bandHeight: Int, into dir: URL, work: URL,
+    static func encode(_ spec: SampleSpec, samples: [[Float]], utterances: [Utterance], bandHeight: Int, sector: CropRect? = nil, into dir: URL, work: URL,
                        render: (Int, inout [UInt8]) -> Void) throws -> Output {
         let audioFile = work.appendingPathComponent("audio.f32")
         var interleaved = [Float](repeating: 0, count: spec.sampleCount * spec.channels)
@@ -83,7 +84,7 @@ public enum SampleGenerator {
         _ = try? FileManager.default.removeItem(at: final)
         try FileManager.default.moveItem(at: partial, to: final)
 
-        let annotation = SampleAnnotation(spec: spec, video: videoName, utterances: utterances)
+        let annotation = SampleAnnotation(spec: spec, video: videoName, utterances: utterances, sector: sector)
         let annotationURL = dir.appendingPathComponent("\(spec.name).speech.json")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -46,6 +46,8 @@ public struct SampleSpec: Hashable, Sendable, Codable {
     /// Audio codec and bit rate of the written file.
     public var audioCodec: AudioCodec = .aac
     public var audioKilobitsPerSecond: Int = 128
+    /// The sector's shape and place and the screen's changing UI (nil: the original screen).
+    public var screen: ScreenLayout? = nil
 
     public enum NoiseKind: String, Hashable, Sendable, Codable, CaseIterable {
         /// Gaussian white noise.
@@ -94,6 +96,7 @@ public struct SampleSpec: Hashable, Sendable, Codable {
               speechJitterDB >= 0, longSilenceSeconds >= 0, (16...512).contains(audioKilobitsPerSecond), !noise.isEmpty else {
             throw fail("sample audio options out of range (speech dBFS < 0, level change 0…40 dB, bit rate 16…512 kb/s, at least one noise kind)")
         }
+        try screen?.validate(source: directory)
     }
 
     public var frameCount: Int { Int((seconds * Double(framesPerSecond)).rounded()) }
@@ -116,6 +119,8 @@ public struct SampleAnnotation: Hashable, Sendable, Codable {
     public var spec: SampleSpec
     public var video: String
     public var utterances: [Utterance]
+    /// The sector's bounding box in displayed pixels (what sector detection should find).
+    public var sector: CropRect? = nil
 
     /// The true speech intervals in sample indices at `rate`: every talker's, sorted and merged
     /// where they overlap.

@@ -17,6 +17,11 @@ struct UltrasoundVideo {
     private let fresh: [[Float]]
     /// Per frame pixel: 0 outside the sector, depth attenuation inside.
     private let gain: [Float]
+    /// The screen's changing UI, drawn over each frame (nil: none).
+    private let layout: ScreenLayout?
+
+    /// Where the sector is: the bounding box a detected crop should find.
+    var sectorBox: CropRect? { ScreenLayout.sectorBox(gain, width: width, height: height) }
 
     init(spec: SampleSpec) {
         width = spec.width
@@ -59,23 +64,8 @@ struct UltrasoundVideo {
         speckle = rayleigh(sceneWidth * sceneHeight, &rng)
         fresh = (0..<4).map { _ in rayleigh(spec.width * spec.height, &rng) }
 
-        // Sector geometry: apex at the top centre below the band, half-angle 38°.
-        var gain = [Float](repeating: 0, count: width * height)
-        let apexX = Double(width) / 2, apexY = Double(bandHeight + 4)
-        let radius = Double(height) - apexY - 4
-        let halfAngle = 38.0 * Double.pi / 180
-        for y in 0..<height {
-            for x in 0..<width {
-                let dx = Double(x) - apexX, dy = Double(y) - apexY
-                guard dy > 0 else { continue }
-                let r = (dx * dx + dy * dy).squareRoot()
-                let angle = atan2(dx, dy)
-                if r < radius && r > 0.06 * radius && abs(angle) < halfAngle {
-                    gain[y * width + x] = Float(1.0 - 0.45 * r / radius)
-                }
-            }
-        }
-        self.gain = gain
+        gain = ScreenLayout.sectorGain(spec.screen, width: width, height: height, band: bandHeight)
+        layout = spec.screen
     }
 
     /// Draws frame `index` (at `fps`) into `pixels` (width × height gray bytes).
@@ -109,5 +99,6 @@ struct UltrasoundVideo {
                 }
             }
         }
+        layout?.drawElements(frame: index, fps: fps, width: width, height: height, band: bandHeight, into: &pixels)
     }
 }

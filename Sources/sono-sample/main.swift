@@ -32,6 +32,8 @@ struct SonoSampleCommand: ParsableCommand {
     @Option(help: "Audio bit rate in kb/s.") var audioKbps = 128
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Write a one-row manifest CSV for this recording here.") var manifest: String?
+    @Option(help: "Screen layout, comma-separated: fan|linear, x=F (sector centre, fraction of the width), width=F, and changing UI: \(ScreenLayout.Element.allCases.map(\.rawValue).joined(separator: ",")). The sector's box goes in NAME.speech.json.")
+    var screen: String?
     @OptionGroup(title: "Labelled samples") var labelledArguments: LabelledArguments
 
     func run() throws {
@@ -53,7 +55,9 @@ struct SonoSampleCommand: ParsableCommand {
         spec.speechDBFS = speechDbfs; spec.speechJitterDB = speechJitterDb; spec.levelChangeDB = levelChangeDb
         spec.longSilenceSeconds = longSilenceS; spec.noSpeech = noSpeech; spec.voices = voiceSet
         spec.secondTalkerDB = secondTalkerDb; spec.audioCodec = codec; spec.audioKilobitsPerSecond = audioKbps
+        if let screen { spec.screen = try ScreenLayout(parsing: screen, option: "--screen") }
         if let options = try labelledArguments.options() {
+            guard spec.screen == nil else { throw ValidationError("--screen is for unlabelled samples (not with --labelled)") }
             let output = try LabelledSampleGenerator.generate(spec, options: options, into: out)
             if let manifest { try SampleGenerator.writeManifest(for: [output.sample], to: manifest) }
             let holds = output.plan.intervals.filter(\.isHold).count

@@ -3,6 +3,7 @@ import SonoCatalog
 import SonoCore
 import SonoSample
 import SonoTestSupport
+import SonoMedia
 @testable import SonoIngest
 
 final class IngestTests: XCTestCase {
@@ -58,6 +59,10 @@ final class IngestTests: XCTestCase {
         XCTAssertEqual(good.height, 128)
         XCTAssertEqual(good.averageFrameRate, "30/1")
         XCTAssertEqual(good.frameCount, 60)
+        XCTAssertEqual(good.cropSource, .auto)
+        XCTAssertEqual(good.cropMethod, SectorCrop.method, "the detected crop keeps how it was found")
+        XCTAssertGreaterThan(good.cropConfidence ?? 0, 0.8)
+        XCTAssertFalse(first.cropWarnings.contains { $0.hasPrefix("good:") }, "\(first.cropWarnings)")
         XCTAssertEqual(good.audioSampleRate, 48000)
         XCTAssertEqual(good.audioChannels, 2)
         XCTAssertEqual(good.probeResult?.video.width, 160)
