@@ -79,14 +79,17 @@ CREATE TABLE plane_labels (
     PRIMARY KEY (label_set_id, scan_id, start_us)
 ) WITHOUT ROWID;
 
-CREATE TABLE recordings (
+CREATE TABLE "recordings" (
     scan_id TEXT PRIMARY KEY NOT NULL CHECK (length(scan_id) > 0),
     video_path TEXT NOT NULL,
     audio_path TEXT,
     audio_offset_us INTEGER NOT NULL DEFAULT 0,
     crop_x INTEGER, crop_y INTEGER, crop_w INTEGER, crop_h INTEGER,
     crop_source TEXT CHECK (crop_source IN ('manifest', 'auto')),
-    status TEXT NOT NULL CHECK (status IN ('ingested', 'failed')),
+    crop_method TEXT,
+    crop_confidence REAL,
+    crop_fill REAL,
+    status TEXT NOT NULL CHECK (status IN ('ingested', 'partial', 'failed')),
     error_kind TEXT,
     error TEXT,
     video_fingerprint TEXT,
@@ -110,7 +113,7 @@ CREATE TABLE recordings (
     audio_duration_us INTEGER,
     probe TEXT,
     updated_at TEXT NOT NULL,
-    run_id INTEGER REFERENCES runs(id), crop_method TEXT, crop_confidence REAL, crop_fill REAL,
+    run_id INTEGER REFERENCES runs(id),
     CHECK ((crop_x IS NULL) = (crop_w IS NULL)),
     CHECK (status = 'failed' OR (video_codec IS NOT NULL AND audio_codec IS NOT NULL)),
     CHECK (status = 'ingested' OR error IS NOT NULL)

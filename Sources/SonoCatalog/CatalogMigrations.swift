@@ -194,12 +194,62 @@ enum CatalogMigrations {
                 ALTER TABLE clips ADD COLUMN label TEXT;
                 """)
         }
-        migrator.registerMigration("v5-crop-detection") { db in
-            // How a detected crop was found and how sure it is (sector detection, issue 17).
+        migrator.registerMigration("v5-crop-detection-partial") { db in
+            // How a detected crop was found and how sure it is (sector detection), and recordings
+            // readable in part ('partial': cut short, the loss in `error`). SQLite cannot change a
+            // CHECK: the table is rebuilt (foreign keys are checked after the migration).
             try db.execute(sql: """
-                ALTER TABLE recordings ADD COLUMN crop_method TEXT;
-                ALTER TABLE recordings ADD COLUMN crop_confidence REAL;
-                ALTER TABLE recordings ADD COLUMN crop_fill REAL;
+                CREATE TABLE recordings_v5 (
+                    scan_id TEXT PRIMARY KEY NOT NULL CHECK (length(scan_id) > 0),
+                    video_path TEXT NOT NULL,
+                    audio_path TEXT,
+                    audio_offset_us INTEGER NOT NULL DEFAULT 0,
+                    crop_x INTEGER, crop_y INTEGER, crop_w INTEGER, crop_h INTEGER,
+                    crop_source TEXT CHECK (crop_source IN ('manifest', 'auto')),
+                    crop_method TEXT,
+                    crop_confidence REAL,
+                    crop_fill REAL,
+                    status TEXT NOT NULL CHECK (status IN ('ingested', 'partial', 'failed')),
+                    error_kind TEXT,
+                    error TEXT,
+                    video_fingerprint TEXT,
+                    audio_fingerprint TEXT,
+                    container TEXT,
+                    container_duration_us INTEGER,
+                    video_codec TEXT,
+                    width INTEGER CHECK (width > 0),
+                    height INTEGER CHECK (height > 0),
+                    pixel_format TEXT,
+                    avg_frame_rate TEXT,
+                    real_frame_rate TEXT,
+                    frame_count INTEGER,
+                    rotation INTEGER CHECK (rotation IN (0, 90, 180, 270)),
+                    video_start_us INTEGER,
+                    video_duration_us INTEGER,
+                    audio_codec TEXT,
+                    audio_sample_rate INTEGER CHECK (audio_sample_rate > 0),
+                    audio_channels INTEGER CHECK (audio_channels > 0),
+                    audio_start_us INTEGER,
+                    audio_duration_us INTEGER,
+                    probe TEXT,
+                    updated_at TEXT NOT NULL,
+                    run_id INTEGER REFERENCES runs(id),
+                    CHECK ((crop_x IS NULL) = (crop_w IS NULL)),
+                    CHECK (status = 'failed' OR (video_codec IS NOT NULL AND audio_codec IS NOT NULL)),
+                    CHECK (status = 'ingested' OR error IS NOT NULL)
+                );
+                INSERT INTO recordings_v5 (scan_id, video_path, audio_path, audio_offset_us, crop_x, crop_y, crop_w, crop_h, crop_source,
+                    status, error_kind, error, video_fingerprint, audio_fingerprint, container, container_duration_us, video_codec, width,
+                    height, pixel_format, avg_frame_rate, real_frame_rate, frame_count, rotation, video_start_us, video_duration_us,
+                    audio_codec, audio_sample_rate, audio_channels, audio_start_us, audio_duration_us, probe, updated_at, run_id)
+                SELECT scan_id, video_path, audio_path, audio_offset_us, crop_x, crop_y, crop_w, crop_h, crop_source,
+                    status, error_kind, error, video_fingerprint, audio_fingerprint, container, container_duration_us, video_codec, width,
+                    height, pixel_format, avg_frame_rate, real_frame_rate, frame_count, rotation, video_start_us, video_duration_us,
+                    audio_codec, audio_sample_rate, audio_channels, audio_start_us, audio_duration_us, probe, updated_at, run_id
+                FROM recordings;
+                DROP TABLE recordings;
+                ALTER TABLE recordings_v5 RENAME TO recordings;
+                CREATE INDEX recordings_status ON recordings(status);
                 """)
         }
         return migrator

@@ -9,7 +9,13 @@ public struct RecordingRecord: Codable, Sendable, Equatable, FetchableRecord, Pe
     public static let databaseTableName = "recordings"
 
     public enum Status: String, Codable, Sendable {
-        case ingested, failed
+        case ingested
+        /// Readable in part (cut short): `error` says what was lost; clips come from the readable span.
+        case partial
+        case failed
+
+        /// Whether later stages use the recording.
+        public var isUsable: Bool { self != .failed }
     }
 
     /// Where a recording's crop came from. Stored as its raw value.
@@ -127,6 +133,11 @@ public struct RecordingRecord: Codable, Sendable, Equatable, FetchableRecord, Pe
             r.cropX = crop.x; r.cropY = crop.y; r.cropWidth = crop.width; r.cropHeight = crop.height
             r.cropSource = .auto
             r.cropMethod = detected.method; r.cropConfidence = detected.confidence; r.cropFill = detected.fill
+        }
+        if let truncation = probe.truncation {
+            r.status = .partial
+            r.errorKind = "truncated"
+            r.error = truncation.summary(videoStart: probe.video.startTime)
         }
         r.videoFingerprint = videoFingerprint
         r.audioFingerprint = audioFingerprint

@@ -52,6 +52,27 @@ public struct AudioStreamInfo: Hashable, Sendable, Codable {
     }
 }
 
+/// A recording cut short (a capture that crashed): the end its headers state, and the end of
+/// what can be read. The probe's video span is the readable one, so clips are planned inside it.
+public struct Truncation: Hashable, Sendable, Codable {
+    /// Where the video is said to end (µs).
+    public var statedEnd: Microseconds
+    /// Where the readable video ends (µs): the last packet read, less a margin for a last
+    /// packet that may not decode.
+    public var readableEnd: Microseconds
+    public var reason: String
+
+    public init(statedEnd: Microseconds, readableEnd: Microseconds, reason: String) {
+        self.statedEnd = statedEnd; self.readableEnd = readableEnd; self.reason = reason
+    }
+
+    /// "readable 0.000–7.200 s of 12.000 s (4.800 s lost): <reason>".
+    public func summary(videoStart: Microseconds) -> String {
+        String(format: "readable %.3f–%.3f s of %.3f s (%.3f s lost): %@", TimeMath.seconds(videoStart), TimeMath.seconds(readableEnd),
+               TimeMath.seconds(statedEnd), TimeMath.seconds(statedEnd - readableEnd), reason)
+    }
+}
+
 /// Everything `probe` learns about a recording.
 public struct ProbeResult: Hashable, Sendable, Codable {
     /// Demuxer name, e.g. "mov,mp4,m4a,3gp,3g2,mj2" or "matroska,webm".
@@ -60,9 +81,12 @@ public struct ProbeResult: Hashable, Sendable, Codable {
     public var containerDuration: Microseconds?
     public var video: VideoStreamInfo
     public var audio: AudioStreamInfo
+    /// Set when the file is cut short; `video.duration` is then the readable span's.
+    public var truncation: Truncation?
 
-    public init(container: String, containerDuration: Microseconds?, video: VideoStreamInfo, audio: AudioStreamInfo) {
+    public init(container: String, containerDuration: Microseconds?, video: VideoStreamInfo, audio: AudioStreamInfo, truncation: Truncation? = nil) {
         self.container = container; self.containerDuration = containerDuration; self.video = video; self.audio = audio
+        self.truncation = truncation
     }
 
     /// End of the video's own span: start + duration (µs), or nil when unknown.

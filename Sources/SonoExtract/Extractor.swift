@@ -135,7 +135,7 @@ public struct Extractor: Sendable {
         for job in jobsList {
             summary.leftoversRemoved += try ShardStore.removeLeftovers(root: job.root, indexed: catalog.indexedShardPaths(datasetID: job.id))
         }
-        var recordings = try catalog.recordings().filter { $0.status == .ingested }
+        var recordings = try catalog.recordings().filter { $0.status.isUsable }
         if let part { recordings = part.select(recordings) { $0.scanID } }
 
         // Per scan, the datasets that still need it.

@@ -15,6 +15,8 @@ public struct IngestSummary: Codable, Sendable {
     public var updated: [String] = []
     public var unchanged: [String] = []
     public var failed: [Failure] = []
+    /// Scans readable in part (cut short), with what was lost; their readable span is used.
+    public var partial: [Failure] = []
     /// Scans whose detected crop is doubtful or missing (low confidence, no moving sector):
     /// worth a look, or a crop in the manifest.
     public var cropWarnings: [String] = []
@@ -26,6 +28,7 @@ public struct IngestSummary: Codable, Sendable {
     public var report: String {
         var lines = ["ingest: \(added.count) added, \(updated.count) updated, \(unchanged.count) unchanged, \(failed.count) failed (\(String(format: "%.1f", seconds)) s)"]
         for f in failed { lines.append("  FAILED \(f.scanID): \(f.message)") }
+        for p in partial { lines.append("  PARTIAL \(p.scanID): \(p.message)") }
         for w in cropWarnings { lines.append("  CROP \(w)") }
         return lines.joined(separator: "\n")
     }
@@ -63,12 +66,10 @@ public struct Ingestor: Sendable {
         var summary = IngestSummary()
         for (entry, outcome) in zip(manifest, outcomes) {
             switch outcome {
-            case .added(let note):
-                summary.added.append(entry.scanID)
-                if let note { summary.cropWarnings.append("\(entry.scanID): \(note)") }
-            case .updated(let note):
-                summary.updated.append(entry.scanID)
-                if let note { summary.cropWarnings.append("\(entry.scanID): \(note)") }
+            case .added(let notes), .updated(let notes):
+                if case .added = outcome { summary.added.append(entry.scanID) } else { summary.updated.append(entry.scanID) }
+                if let crop = notes.crop { summary.cropWarnings.append("\(entry.scanID): \(crop)") }
+                if let lost = notes.partial { summary.partial.append(.init(scanID: entry.scanID, kind: "truncated", message: lost)) }
             case .unchanged: summary.unchanged.append(entry.scanID)
             case .failed(let kind, let message):
                 summary.failed.append(.init(scanID: entry.scanID, kind: kind, message: message))
@@ -78,8 +79,9 @@ public struct Ingestor: Sendable {
         return summary
     }
 
-    /// `note`: what is doubtful about the detected crop, if anything.
-    enum Outcome: Sendable { case added(note: String?), updated(note: String?), unchanged, failed(kind: String, message: String) }
+    /// What a saved recording's summary lines say: a doubtful detected crop, what a partial one lost.
+    struct Notes: Sendable { var crop: String?, partial: String? }
+    enum Outcome: Sendable { case added(Notes), updated(Notes), unchanged, failed(kind: String, message: String) }
 
     func ingestOne(_ entry: ManifestEntry, previous: RecordingRecord?, catalog: Catalog, runID: Int64?) throws -> Outcome {
         let source = entry.source
@@ -93,7 +95,7 @@ public struct Ingestor: Sendable {
             try catalog.save(row)
             return .failed(kind: MediaError.Kind.notFound.rawValue, message: error.description)
         }
-        if let previous, previous.status == .ingested, previous.manifestSource == source,
+        if let previous, previous.status.isUsable, previous.manifestSource == source,
            (previous.cropSource == .auto) == (autoCrop && source.crop == nil),
            previous.videoFingerprint == videoPrint, previous.audioFingerprint == audioPrint {
             return .unchanged
@@ -113,7 +115,8 @@ public struct Ingestor: Sendable {
             } else if detecting, detection == nil {
                 note = "no moving sector found: whole frames are used (give the crop in the manifest to choose one)"
             }
-            return previous == nil ? .added(note: note) : .updated(note: note)
+            let notes = Notes(crop: note, partial: row.status == .partial ? row.error : nil)
+            return previous == nil ? .added(notes) : .updated(notes)
         } catch let error as MediaError {
             let row = RecordingRecord.failed(scanID: entry.scanID, source: source, errorKind: error.kind.rawValue,
                                              error: error.description, videoFingerprint: videoPrint, audioFingerprint: audioPrint, runID: runID)

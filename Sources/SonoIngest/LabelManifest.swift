@@ -22,7 +22,7 @@ public enum LabelManifest {
 
     public static func scanFacts(_ recordings: [RecordingRecord]) -> [String: ScanFacts] {
         var facts: [String: ScanFacts] = [:]
-        for r in recordings where r.status == .ingested {
+        for r in recordings where r.status.isUsable {
             guard let p = r.probeResult, let end = p.videoEnd else { continue }
             facts[r.scanID] = ScanFacts(start: p.video.startTime, end: end, width: p.video.displayWidth, height: p.video.displayHeight)
         }

@@ -10,7 +10,8 @@ public enum DatasetInspection {
     public static func summary(_ catalog: Catalog) throws -> String {
         var lines: [String] = []
         let recordings = try catalog.recordings()
-        lines.append("recordings: \(recordings.filter { $0.status == .ingested }.count) ingested, \(recordings.filter { $0.status == .failed }.count) failed")
+        lines.append("recordings: \(recordings.filter { $0.status == .ingested }.count) ingested, \(recordings.filter { $0.status == .partial }.count) partial, \(recordings.filter { $0.status == .failed }.count) failed")
+        for r in recordings where r.status == .partial { lines.append("  partial \(r.scanID): \(r.error ?? "")") }
         for d in try catalog.datasets() {
             guard let id = d.id else { continue }
             let shards = try catalog.shards(datasetID: id)

@@ -32,8 +32,14 @@ public enum MediaProbe {
             audio = try audioInfo(input, audioIndex, offset: 0)
             audio.startTime = try firstDecodedTime(input, audioIndex)
         }
-        try checkNotTruncated(input, videoIndex, video)
-        return ProbeResult(container: input.formatName, containerDuration: input.duration, video: video, audio: audio)
+        var readable = video
+        let truncation = try truncation(input, videoIndex, video)
+        if let truncation {
+            // Clips are planned on the video's span: make it the readable one.
+            readable.duration = max(0, truncation.readableEnd - video.startTime)
+            if source.audioPath == nil, let d = audio.duration { audio.duration = min(d, max(0, truncation.readableEnd - audio.startTime)) }
+        }
+        return ProbeResult(container: input.formatName, containerDuration: input.duration, video: readable, audio: audio, truncation: truncation)
     }
 
     static func videoInfo(_ input: FormatContext, _ index: Int32) throws -> VideoStreamInfo {
@@ -172,35 +178,45 @@ public enum MediaProbe {
     }
 
     /// Reads the packets of the last seconds of the video stream and checks they reach the
-    /// stream's stated end: a file cut short keeps its headers but loses these packets.
-    static func checkNotTruncated(_ input: FormatContext, _ index: Int32, _ video: VideoStreamInfo) throws {
-        guard let duration = video.duration, duration > 0 else { return }
+    /// stream's stated end: a file cut short keeps its headers but loses these packets. When
+    /// they are missing, a demux-only pass from the start finds where the readable video ends
+    /// (a `Truncation`); a file with no readable video packet is an error.
+    static func truncation(_ input: FormatContext, _ index: Int32, _ video: VideoStreamInfo) throws -> Truncation? {
+        guard let duration = video.duration, duration > 0 else { return nil }
         let end = video.startTime + duration
-        let tb = video.timeBase
         let lookBack: Microseconds = 3_000_000
-        let target = max(video.startTime, end - lookBack)
-        let targetTS = Rational(tb.den, tb.num * 1_000_000).scale(target, toUnit: 1) ?? 0
-        if av_seek_frame(input.pointer, index, targetTS, AVSEEK_FLAG_BACKWARD) < 0 {
+        let (tailEnd, tailError) = lastPacketEnd(input, index, video, from: max(video.startTime, end - lookBack))
+        // Tolerate a few frames of slack: stated durations are rounded and B-frame reorder shifts pts.
+        let slack: Microseconds = 500_000
+        if let tailEnd, tailEnd >= end - slack { return nil }
+        let reason = tailEnd.map { String(format: "video data ends at %.3f s but the stream is said to end at %.3f s", TimeMath.seconds($0), TimeMath.seconds(end)) }
+            ?? "no video packets in the last \(lookBack / 1_000_000) s of a stream said to last \(String(format: "%.3f", TimeMath.seconds(duration))) s (\(ffmpegErrorText(tailError)))"
+        let (readEnd, _) = tailEnd == nil ? lastPacketEnd(input, index, video, from: nil) : (tailEnd, tailError)
+        // The last packets before a cut may not decode: keep a margin of the readable span.
+        let margin: Microseconds = 500_000
+        guard let readEnd, readEnd - margin > video.startTime + margin else {
+            throw MediaError(.truncated, path: input.path, reason: "truncated: \(reason), and no readable video before it")
+        }
+        return Truncation(statedEnd: end, readableEnd: readEnd - margin, reason: "truncated: " + reason)
+    }
+
+    /// The end (µs) of the last video packet read from `start` on (nil: from the file's start),
+    /// and the code that stopped reading.
+    private static func lastPacketEnd(_ input: FormatContext, _ index: Int32, _ video: VideoStreamInfo, from start: Microseconds?) -> (Microseconds?, Int32) {
+        let tb = video.timeBase
+        let targetTS = start.flatMap { Rational(tb.den, tb.num * 1_000_000).scale($0, toUnit: 1) } ?? 0
+        if start == nil || av_seek_frame(input.pointer, index, targetTS, AVSEEK_FLAG_BACKWARD) < 0 {
             _ = av_seek_frame(input.pointer, -1, 0, AVSEEK_FLAG_BACKWARD)
         }
         input.discardAll(except: [index])
         defer { input.discardAll(except: Set((0..<Int32(input.streamCount)).map { $0 })) }
         var lastEnd: Microseconds? = nil
-        let readError = readPackets(input, stream: index) { packet in
+        let stopped = readPackets(input, stream: index) { packet in
             let pts = packet.pointee.pts
             guard pts != FFmpegCodes.noPTS, let t = tb.scale(pts, toUnit: 1_000_000) else { return }
             let d = tb.scale(packet.pointee.duration, toUnit: 1_000_000) ?? 0
             lastEnd = max(lastEnd ?? .min, t + d)
         }
-        // Tolerate a few frames of slack: stated durations are rounded and B-frame reorder shifts pts.
-        let slack: Microseconds = 500_000
-        guard let lastEnd else {
-            throw MediaError(.truncated, path: input.path,
-                             reason: "truncated: no video packets in the last \(lookBack / 1_000_000) s of a stream said to last \(String(format: "%.3f", TimeMath.seconds(duration))) s (\(ffmpegErrorText(readError)))")
-        }
-        if lastEnd < end - slack {
-            throw MediaError(.truncated, path: input.path,
-                             reason: "truncated: video data ends at \(String(format: "%.3f", TimeMath.seconds(lastEnd))) s but the stream is said to end at \(String(format: "%.3f", TimeMath.seconds(end))) s")
-        }
+        return (lastEnd, stopped)
     }
 }

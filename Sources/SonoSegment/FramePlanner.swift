@@ -28,7 +28,7 @@ struct FramePlanner {
         summary.version = dataset.version
         summary.recipeHash = recipe.hash
         let planned = try catalog.plannedScans(datasetID: datasetID)
-        let scans = try catalog.recordings().filter { $0.status == .ingested }.map(\.scanID).sorted()
+        let scans = try catalog.recordings().filter { $0.status.isUsable }.map(\.scanID).sorted()
         summary.scansAlreadyPlanned = scans.filter { planned.contains($0) }
         var labelled: [String] = []
         for scan in scans {

@@ -67,7 +67,7 @@ public struct Segmenter: Sendable {
         summary.version = dataset.version
         summary.recipeHash = recipe.hash
         let planned = try catalog.plannedScans(datasetID: datasetID)
-        let scans = try catalog.recordings().filter { $0.status == .ingested }
+        let scans = try catalog.recordings().filter { $0.status.isUsable }
         summary.scansAlreadyPlanned = scans.map(\.scanID).filter { planned.contains($0) }
         let todo = scans.filter { !planned.contains($0.scanID) }
         let progress = ProgressReporter(label: "segment \(recipe.name)", total: todo.count, enabled: showProgress)

@@ -123,7 +123,7 @@ extension SonoInspect {
             let rows = try Catalog(path: catalog.path).recordings().filter { scan == nil || $0.scanID == scan }
             guard !rows.isEmpty else { throw ValidationError("no recordings\(scan.map { " named \($0)" } ?? "") in \(catalog.path)") }
             var failures = 0
-            for row in rows where row.status == .ingested {
+            for row in rows where row.status.isUsable {
                 let conversion = GrayConversion(size: size, crop: row.source.crop)
                 do {
                     let s = try RecordingSummary.decode(row.source, conversion: conversion, sampleRate: sampleRate, threads: threads)

@@ -6,6 +6,7 @@ import SonoEval
 import SonoCore
 import SonoDataset
 import SonoIngest
+import SonoInspection
 import SonoSample
 import SonoSegment
 import SonoShards
@@ -206,6 +207,43 @@ final class ExtractTests: XCTestCase {
         let again = try BuiltProducts.run("sono-extract", ["--catalog", p.catalogPath, "--datasets", "grid", "--quiet"])
         XCTAssertEqual(again.status, 2)
         XCTAssertTrue(again.stdout.contains("0 scans extracted, 1 already done, 1 failed"), again.stdout)
+    }
+
+    /// A recording cut short before ingest (index at the front, its end missing, as a capture
+    /// that crashed): ingest marks it partial with the readable span, segmentation plans clips
+    /// inside that span only, and extraction yields them, frame for frame equal to the same
+    /// clips of the whole recording.
+    func testTruncatedRecordingIsPartialAndYieldsItsReadableClips() throws {
+        let p = Pipeline()
+        var spec = SampleSpec()
+        spec.name = "whole"; spec.width = 128; spec.height = 96; spec.seconds = 12; spec.seed = 4
+        _ = try SampleGenerator.generate(spec, into: p.dir.path)
+        try FFmpegCLI.run(["-i", p.dir.file("whole.mp4"), "-c", "copy", "-movflags", "+faststart", p.dir.file("fast.mp4")])
+        let data = try Data(contentsOf: URL(fileURLWithPath: p.dir.file("fast.mp4")))
+        try data.prefix(data.count * 6 / 10).write(to: URL(fileURLWithPath: p.dir.file("cut.mp4")))
+        try p.ingest(["whole,whole.mp4,,", "cut,cut.mp4,,"])
+        let catalog = try Catalog(path: p.catalogPath)
+        let cut = try XCTUnwrap(catalog.recording("cut"))
+        XCTAssertEqual(cut.status, .partial)
+        XCTAssertEqual(cut.errorKind, "truncated")
+        XCTAssertTrue(cut.error?.contains("of 12.000 s") == true && cut.error?.contains("lost") == true, cut.error ?? "")
+        let readable = try XCTUnwrap(cut.probeResult?.videoEnd)
+        XCTAssertGreaterThan(readable, 3_000_000, "most of the first 60 % of the bytes is readable")
+        XCTAssertLessThan(readable, 10_000_000)
+        XCTAssertTrue(try DatasetInspection.summary(catalog).contains("1 partial"))
+
+        try p.segment(try p.recipe("grid", Self.gridRecipe))
+        XCTAssertEqual(try p.extract(["grid"]).failed, [:])
+        let records = try p.records("grid")
+        let cutClips = records.filter { $0.0.scanID == "cut" }, wholeClips = records.filter { $0.0.scanID == "whole" }
+        XCTAssertEqual(wholeClips.count, 6)
+        XCTAssertEqual(cutClips.count, Int(readable / 2_000_000), "every 2 s window inside the readable span, no other")
+        XCTAssertTrue(cutClips.allSatisfy { $0.0.endMicros <= readable })
+        for (clip, record, _) in cutClips {
+            let twin = try XCTUnwrap(wholeClips.first { $0.0.startMicros == clip.startMicros })
+            XCTAssertEqual(record.u8(.video), twin.1.u8(.video), "clip at \(clip.startMicros) µs: the same frames as the whole file's")
+            XCTAssertEqual(clip.frameIndices, twin.0.frameIndices)
+        }
     }
 
     /// Two parts extracted into their own folders and catalogs, then merged, give the same
