@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(name: "SonoDatasetTests", dependencies: ["SonoDataset", "SonoShards", "SonoCore"]),
         .testTarget(name: "SonoSegmentTests", dependencies: ["SonoSegment", "SonoDataset", "SonoSpectral", "SonoCore"]),
         .testTarget(name: "SonoExtractTests", dependencies: [
-            "SonoExtract", "SonoSegment", "SonoDataset", "SonoIngest", "SonoCatalog", "SonoShards", "SonoSample", "SonoTestSupport", "SonoCore", "SonoTrain", "SonoEval", "SonoTensor", "SonoInspection",
+            "SonoExtract", "SonoSegment", "SonoDataset", "SonoIngest", "SonoCatalog", "SonoShards", "SonoSample", "SonoTestSupport", "SonoCore", "SonoTrain", "SonoEval", "SonoTensor", "SonoInspection", "SonoMedia",
             "sono-extract", "sono-inspect", "sono-finetune",
         ]),
         .testTarget(name: "SonoLoaderTests", dependencies: [

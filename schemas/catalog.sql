@@ -12,7 +12,7 @@ CREATE TABLE clips (
     status TEXT NOT NULL DEFAULT 'planned' CHECK (status IN ('planned', 'extracted', 'rejected')),
     reject_reason TEXT,
     frame_indices TEXT,
-    still_index INTEGER, label TEXT,
+    still_index INTEGER, label TEXT, frame_times_us TEXT, still_time_us INTEGER,
     CHECK (end_us > start_us),
     UNIQUE (dataset_id, scan_id, start_us)
 );
@@ -38,7 +38,7 @@ CREATE TABLE extractions (
     rejected TEXT,
     error TEXT,
     extracted_at TEXT NOT NULL,
-    run_id INTEGER REFERENCES runs(id),
+    run_id INTEGER REFERENCES runs(id), damage TEXT,
     PRIMARY KEY (dataset_id, scan_id)
 );
 

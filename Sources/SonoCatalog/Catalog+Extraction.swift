@@ -31,17 +31,49 @@ extension Catalog {
 }
 
 /// What extracting one scan produced for one dataset.
+/// What a scan's decoding met: the damage stored with its extraction (`extractions.damage`)
+/// and, when there is any, the recording's `partial` status with the reasons.
+public struct ScanDamage: Codable, Sendable, Equatable {
+    public var videoCorruptPackets = 0
+    /// Timestamp jumps longer than 1.5 frames, and the frames missing in them.
+    public var timestampGaps = 0, framesLost = 0
+    public var missingTimestamps = 0
+    public var audioCorruptPackets = 0
+    /// Gaps in the audio timestamps (zero-filled).
+    public var audioGaps = 0
+
+    public init() {}
+
+    public var isEmpty: Bool { self == ScanDamage() }
+
+    /// "8 corrupt video packets, 3 frames lost in 1 gap, …"; empty when undamaged.
+    public var description: String {
+        var parts: [String] = []
+        if videoCorruptPackets > 0 { parts.append("\(videoCorruptPackets) corrupt video packets") }
+        if framesLost > 0 { parts.append("\(framesLost) frames lost in \(timestampGaps) timestamp gaps") }
+        if missingTimestamps > 0 { parts.append("\(missingTimestamps) frames without timestamps") }
+        if audioCorruptPackets > 0 { parts.append("\(audioCorruptPackets) corrupt audio packets") }
+        if audioGaps > 0 { parts.append("\(audioGaps) audio gaps zero-filled") }
+        return parts.joined(separator: ", ")
+    }
+}
+
 public struct ScanExtractionResult: Sendable {
     public struct ClipOutcome: Sendable {
         public var clipID: Int64
         public var frameIndices: [Int]
         public var stillIndex: Int
+        /// The presentation times (µs) of those frames and of the still.
+        public var frameTimes: [Microseconds], stillTime: Microseconds
         /// nil when written; otherwise why the clip was rejected.
         public var rejectReason: RejectReason?
-        public init(clipID: Int64, frameIndices: [Int], stillIndex: Int, rejectReason: RejectReason?) {
+        public init(clipID: Int64, frameIndices: [Int], stillIndex: Int, frameTimes: [Microseconds] = [], stillTime: Microseconds = 0,
+                    rejectReason: RejectReason?) {
             self.clipID = clipID
             self.frameIndices = frameIndices
             self.stillIndex = stillIndex
+            self.frameTimes = frameTimes
+            self.stillTime = stillTime
             self.rejectReason = rejectReason
         }
     }
@@ -50,12 +82,15 @@ public struct ScanExtractionResult: Sendable {
     public var shards: [SealedShard]
     public var clips: [ClipOutcome]
     public var rejected: RejectCounts
+    /// What the scan's decoding met (the same for every dataset of the pass).
+    public var damage = ScanDamage()
 
-    public init(datasetID: Int64, shards: [SealedShard], clips: [ClipOutcome], rejected: RejectCounts) {
+    public init(datasetID: Int64, shards: [SealedShard], clips: [ClipOutcome], rejected: RejectCounts, damage: ScanDamage = ScanDamage()) {
         self.datasetID = datasetID
         self.shards = shards
         self.clips = clips
         self.rejected = rejected
+        self.damage = damage
     }
 }
 
@@ -70,19 +105,27 @@ extension Catalog {
                     _ = try Self.insert(shard, datasetID: result.datasetID, runID: runID, db: db)
                 }
                 let update = try db.makeStatement(sql: """
-                    UPDATE clips SET status = ?, reject_reason = ?, frame_indices = ?, still_index = ? WHERE id = ?
+                    UPDATE clips SET status = ?, reject_reason = ?, frame_indices = ?, still_index = ?, frame_times_us = ?, still_time_us = ? WHERE id = ?
                     """)
                 for c in result.clips {
                     let status: ClipRecord.Status = c.rejectReason == nil ? .extracted : .rejected
                     try update.execute(arguments: [status.rawValue, c.rejectReason?.rawValue, ClipRecord.frameIndicesText(c.frameIndices),
-                                                   c.stillIndex, c.clipID])
+                                                   c.stillIndex, ClipRecord.frameIndicesText(c.frameTimes), c.stillTime, c.clipID])
                 }
                 let records = result.shards.reduce(0) { $0 + $1.recordCount }
                 try db.execute(sql: """
-                    INSERT OR REPLACE INTO extractions (dataset_id, scan_id, status, records, rejected, error, extracted_at, run_id)
-                    VALUES (?, ?, ?, ?, ?, NULL, ?, ?)
+                    INSERT OR REPLACE INTO extractions (dataset_id, scan_id, status, records, rejected, error, extracted_at, run_id, damage)
+                    VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?)
                     """, arguments: [result.datasetID, scanID, ExtractionStatus.extracted.rawValue, records,
-                                     try Self.json(result.rejected), CatalogClock.now(), runID])
+                                     try Self.json(result.rejected), CatalogClock.now(), runID, result.damage.isEmpty ? nil : try Self.json(encoding: result.damage)])
+            }
+            // Damage makes a whole recording partial, with the reasons (a truncated one already is).
+            if let damage = results.first?.damage, !damage.isEmpty {
+                try db.execute(sql: """
+                    UPDATE recordings SET status = 'partial', error_kind = coalesce(error_kind, 'damaged'),
+                        error = CASE WHEN error IS NULL THEN ? ELSE error || '; ' || ? END
+                    WHERE scan_id = ? AND (error IS NULL OR instr(error, ?) = 0)
+                    """, arguments: ["damaged: " + damage.description, "damaged: " + damage.description, scanID, "damaged: " + damage.description])
             }
         }
     }

@@ -50,9 +50,12 @@ extension Catalog {
 
 extension Catalog {
     /// Reject counts as stored: a JSON object keyed by reason, keys sorted.
-    static func json(_ counts: RejectCounts) throws -> String {
+    static func json(_ counts: RejectCounts) throws -> String { try json(encoding: counts.byName) }
+
+    /// A value as the catalog stores JSON: keys sorted, no spaces.
+    static func json<T: Encodable>(encoding value: T) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(counts.byName), as: UTF8.self)
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }

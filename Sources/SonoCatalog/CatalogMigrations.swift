@@ -194,7 +194,7 @@ enum CatalogMigrations {
                 ALTER TABLE clips ADD COLUMN label TEXT;
                 """)
         }
-        migrator.registerMigration("v5-crop-detection-partial") { db in
+        migrator.registerMigration("v5-crop-partial-damage") { db in
             // How a detected crop was found and how sure it is (sector detection), and recordings
             // readable in part ('partial': cut short, the loss in `error`). SQLite cannot change a
             // CHECK: the table is rebuilt (foreign keys are checked after the migration).
@@ -250,6 +250,12 @@ enum CatalogMigrations {
                 DROP TABLE recordings;
                 ALTER TABLE recordings_v5 RENAME TO recordings;
                 CREATE INDEX recordings_status ON recordings(status);
+
+                -- Provenance by presentation time: exact where frames were lost (damage accounting).
+                ALTER TABLE clips ADD COLUMN frame_times_us TEXT;
+                ALTER TABLE clips ADD COLUMN still_time_us INTEGER;
+                -- Per scan and dataset: what decoding met (corrupt packets, lost frames, audio gaps), JSON.
+                ALTER TABLE extractions ADD COLUMN damage TEXT;
                 """)
         }
         return migrator

@@ -57,6 +57,10 @@ public struct ClipRecord: Codable, Sendable, Equatable, FetchableRecord, Mutable
     /// JSON array of the frame indices sampled (set by extraction).
     public var frameIndices: String?
     public var stillIndex: Int?
+    /// JSON array of the sampled frames' presentation times (µs), and the still's: exact
+    /// provenance even where frames were lost and indices drift from the source's numbering.
+    public var frameTimes: String?
+    public var stillTime: Microseconds?
     /// A labelled frame sample's class name (nil for clips).
     public var label: String?
 
@@ -79,6 +83,7 @@ public struct ClipRecord: Codable, Sendable, Equatable, FetchableRecord, Mutable
         case rejectReason = "reject_reason"
         case datasetID = "dataset_id", scanID = "scan_id", startMicros = "start_us", endMicros = "end_us"
         case speechRatio = "speech_ratio", frameIndices = "frame_indices", stillIndex = "still_index", label
+        case frameTimes = "frame_times_us", stillTime = "still_time_us"
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
@@ -88,8 +93,13 @@ public struct ClipRecord: Codable, Sendable, Equatable, FetchableRecord, Mutable
         frameIndices.flatMap { try? JSONDecoder().decode([Int].self, from: Data($0.utf8)) }
     }
 
-    /// How `frameIndices` is stored: a JSON array without spaces.
-    static func frameIndicesText(_ indices: [Int]) -> String { "[" + indices.map(String.init).joined(separator: ",") + "]" }
+    /// The sampled frames' presentation times (µs), once extracted.
+    public var sampledFrameTimes: [Microseconds]? {
+        frameTimes.flatMap { try? JSONDecoder().decode([Microseconds].self, from: Data($0.utf8)) }
+    }
+
+    /// How `frameIndices` and `frameTimes` are stored: a JSON array without spaces.
+    static func frameIndicesText<T: BinaryInteger>(_ indices: [T]) -> String { "[" + indices.map { "\($0)" }.joined(separator: ",") + "]" }
 }
 
 /// A sealed shard as the catalog records it.

@@ -40,6 +40,8 @@ public struct ExtractSummary: Codable, Sendable {
     public var scansExtracted: [String] = []
     public var scansAlreadyDone: [String] = []
     public var failed: [String: String] = [:]
+    /// Scans extracted despite damage (corrupt packets, lost frames, audio gaps): what was met.
+    public var damaged: [String: String] = [:]
     public var leftoversRemoved: [String] = []
     public var seconds = 0.0
     public var peakResidentMiB = 0.0
@@ -52,6 +54,7 @@ public struct ExtractSummary: Codable, Sendable {
             lines.append(line)
         }
         if !leftoversRemoved.isEmpty { lines.append("  removed \(leftoversRemoved.count) leftover files of an interrupted run") }
+        for (scan, what) in damaged.sorted(by: { $0.key < $1.key }) { lines.append("  DAMAGED \(scan): \(what) (recorded; the clips use the frames that decoded)") }
         for (scan, why) in failed.sorted(by: { $0.key < $1.key }) { lines.append("  FAILED \(scan): \(why)") }
         return lines.joined(separator: "\n")
     }
@@ -190,6 +193,7 @@ public struct Extractor: Sendable {
             switch result {
             case .success(let perDataset):
                 summary.scansExtracted.append(w.recording.scanID)
+                if let damage = perDataset.first?.damage, !damage.isEmpty { summary.damaged[w.recording.scanID] = damage.description }
                 for (job, r) in zip(w.jobs, perDataset) {
                     var c = summary.datasets[job.record.name] ?? .init()
                     c.records += r.shards.reduce(0) { $0 + $1.recordCount }

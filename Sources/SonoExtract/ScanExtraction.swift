@@ -92,7 +92,7 @@ final class ScanExtraction {
             let targets = TargetList(jobs: jobs, clipsByJob: clipsByJob, videoStart: probe.video.startTime, videoEnd: probe.videoEnd)
             let audio = try ClipAudio(jobs: jobs, source: recording.source, videoStart: probe.video.startTime)
             let region = recording.source.crop ?? CropRect(x: 0, y: 0, width: probe.video.displayWidth, height: probe.video.displayHeight)
-            try decodeAndCollect(targets) { clip in
+            let damage = try decodeAndCollect(targets, audio: audio) { clip in
                 let job = jobs[clip.job]
                 var reason: RejectReason? = nil
                 switch job.records {
@@ -108,7 +108,7 @@ final class ScanExtraction {
                 clip.release()
                 audio.discard(before: targets.earliestUnfinishedStart())
             }
-            return try output.finish()
+            return try output.finish(damage: damage)
         } catch {
             output.discard()
             throw error
@@ -125,7 +125,8 @@ final class ScanExtraction {
 
     /// Step 2: the one pass over the video, filling each clip's frames and still; `complete`
     /// runs as soon as a clip has them all.
-    private func decodeAndCollect(_ targets: TargetList, complete: (OpenClip) throws -> Void) throws {
+    /// Returns what decoding met (video and, for the clips' audio, audio damage).
+    private func decodeAndCollect(_ targets: TargetList, audio: ClipAudio, complete: (OpenClip) throws -> Void) throws -> ScanDamage {
         let source = recording.source
         let decoder = try VideoDecoder(path: source.videoPath, threads: options.decoderThreads, skipLoopFilter: options.skipLoopFilter)
         var next = 0
@@ -150,7 +151,7 @@ final class ScanExtraction {
                     converted[conversion] = pixels
                     image = pixels
                 }
-                clip.place(image, slot: target.slot, frameIndex: cell.timing.index)
+                clip.place(image, slot: target.slot, frame: cell.timing)
                 if clip.remaining == 0 { try complete(clip) }
             }
         }
@@ -162,6 +163,16 @@ final class ScanExtraction {
             throw MediaError(.truncated, path: source.videoPath,
                              reason: "video ends after \(decoder.stats.frames) frames, before \(String(format: "%.3f", TimeMath.seconds(targets.targets[next].time))) s where a planned clip needs a frame (file shorter than when it was ingested?)")
         }
+        var damage = ScanDamage()
+        let v = decoder.stats
+        damage.videoCorruptPackets = v.corruptPackets
+        damage.timestampGaps = v.timestampGaps
+        damage.framesLost = v.framesLost
+        damage.missingTimestamps = v.missingTimestamps
+        let a = audio.stats
+        damage.audioCorruptPackets = a.corruptPackets
+        damage.audioGaps = a.gapsFilled
+        return damage
     }
 }
 
@@ -177,6 +188,8 @@ private final class OpenClip {
     var still: [UInt8] = []
     var frameIndices: [Int]
     var stillIndex = -1
+    var frameTimes: [Microseconds]
+    var stillTime: Microseconds = 0
     /// Targets still to fill: the frames and the still.
     var remaining: Int
     var done = false
@@ -188,6 +201,7 @@ private final class OpenClip {
         self.frames = frames
         self.size = size
         frameIndices = [Int](repeating: -1, count: frames)
+        frameTimes = [Microseconds](repeating: 0, count: frames)
         remaining = frames + 1
     }
 
@@ -200,14 +214,16 @@ private final class OpenClip {
     }
 
     /// Puts a converted frame in frame slot `slot` (0..<frames) or, at `slot == frames`, as the still.
-    func place(_ image: [UInt8], slot: Int, frameIndex: Int) {
+    func place(_ image: [UInt8], slot: Int, frame: FrameTiming) {
         if slot < frames {
             let n = frameBytes
             video.replaceSubrange((slot * n)..<((slot + 1) * n), with: image)
-            frameIndices[slot] = frameIndex
+            frameIndices[slot] = frame.index
+            frameTimes[slot] = frame.pts
         } else {
             still = image
-            stillIndex = frameIndex
+            stillIndex = frame.index
+            stillTime = frame.pts
         }
         remaining -= 1
     }
@@ -290,6 +306,11 @@ private final class ClipAudio {
         return try job.front.compute(samples, sampleRate: recipe.logMel.sampleRate, source: source.audioFile)
     }
 
+    /// The audio streams' damage so far, summed: corrupt packets and zero-filled gaps.
+    var stats: (corruptPackets: Int, gapsFilled: Int) {
+        streams.values.reduce((0, 0)) { ($0.0 + $1.stats.corruptPackets, $0.1 + $1.stats.gapsFilled) }
+    }
+
     /// Frees decoded audio before `start` (µs on the video timeline): no open clip needs it.
     func discard(before start: Microseconds?) {
         guard let start else { return }
@@ -348,14 +369,15 @@ private final class ScanOutput {
     /// The clip's provenance (frames used, still) and, if rejected, why.
     func record(_ clip: OpenClip, rejectedFor reason: RejectReason?) {
         if let reason { rejected[clip.job][reason, default: 0] += 1 }
-        outcomes[clip.job].append(.init(clipID: clip.clipID, frameIndices: clip.frameIndices, stillIndex: clip.stillIndex, rejectReason: reason))
+        outcomes[clip.job].append(.init(clipID: clip.clipID, frameIndices: clip.frameIndices, stillIndex: clip.stillIndex,
+                                        frameTimes: clip.frameTimes, stillTime: clip.stillTime, rejectReason: reason))
     }
 
     /// Seals the last shards; the results, for the caller's one commit transaction.
-    func finish() throws -> [ScanExtractionResult] {
+    func finish(damage: ScanDamage) throws -> [ScanExtractionResult] {
         for w in writers { try w.finish() }
         return jobs.indices.map { j in
-            ScanExtractionResult(datasetID: jobs[j].id, shards: sealed[j], clips: outcomes[j], rejected: rejected[j])
+            ScanExtractionResult(datasetID: jobs[j].id, shards: sealed[j], clips: outcomes[j], rejected: rejected[j], damage: damage)
         }
     }
 

@@ -31,6 +31,9 @@ public struct DecodeStats: Hashable, Sendable, Codable {
     public var nonIncreasingTimestamps = 0
     /// A read error (not end of file) that ended the pass early, in FFmpeg's words.
     public var readError: String?
+    /// Jumps in the timestamps longer than 1.5 nominal frames, and the frames they are missing
+    /// (the jump in nominal frames, less one): frames lost to damage, on a constant-rate stream.
+    public var timestampGaps = 0, framesLost = 0
 }
 
 /// Decodes a recording's video stream in presentation order, one sequential pass, with
@@ -105,6 +108,10 @@ public final class VideoDecoder {
         if let last = lastPTS, pts <= last {
             stats.nonIncreasingTimestamps += 1
             pts = last + 1
+        }
+        if let last = lastPTS, (pts - last) * 2 > nominalFrameDuration * 3 {
+            stats.timestampGaps += 1
+            stats.framesLost += max(1, Int((Double(pts - last) / Double(nominalFrameDuration)).rounded()) - 1)
         }
         lastPTS = pts
         defer { stats.frames += 1 }

@@ -7,6 +7,7 @@ import SonoCore
 import SonoDataset
 import SonoIngest
 import SonoInspection
+import SonoMedia
 import SonoSample
 import SonoSegment
 import SonoShards
@@ -244,6 +245,50 @@ final class ExtractTests: XCTestCase {
             XCTAssertEqual(record.u8(.video), twin.1.u8(.video), "clip at \(clip.startMicros) µs: the same frames as the whole file's")
             XCTAssertEqual(clip.frameIndices, twin.0.frameIndices)
         }
+    }
+
+    /// A recording with 32 KiB of garbage in the middle of its media data: extraction goes on,
+    /// records the damage (extraction row, recording partial with the reasons, the summary's
+    /// DAMAGED line), and every clip's provenance keeps its frames' presentation times, which
+    /// are the source's own (the packets' timestamps) even where frames were lost.
+    func testDamagedRecordingIsAccountedAndProvenanceKeepsTimes() throws {
+        let p = Pipeline()
+        var spec = SampleSpec()
+        spec.name = "hurt"; spec.width = 320; spec.height = 240; spec.seconds = 10; spec.seed = 5
+        _ = try SampleGenerator.generate(spec, into: p.dir.path)
+        try FFmpegCLI.run(["-i", p.dir.file("hurt.mp4"), "-c", "copy", "-movflags", "+faststart", p.dir.file("fast.mp4")])
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: p.dir.file("fast.mp4"))))
+        var rng = SeededGenerator(seed: 9, stream: 2)
+        for i in (bytes.count / 2)..<(bytes.count / 2 + 32_768) { bytes[i] = UInt8(truncatingIfNeeded: rng.next()) }
+        try Data(bytes).write(to: URL(fileURLWithPath: p.dir.file("damaged.mp4")))
+        try p.ingest(["damaged,damaged.mp4,,"])
+        try p.segment(try p.recipe("grid", Self.gridRecipe))
+        let summary = try p.extract(["grid"])
+        XCTAssertEqual(summary.failed, [:])
+        let said = try XCTUnwrap(summary.damaged["damaged"], summary.report)
+        XCTAssertTrue(said.contains("corrupt video packets") || said.contains("frames lost"), said)
+        XCTAssertTrue(summary.report.contains("DAMAGED damaged: "), summary.report)
+        let catalog = try Catalog(path: p.catalogPath)
+        let recording = try XCTUnwrap(catalog.recording("damaged"))
+        XCTAssertEqual(recording.status, .partial)
+        XCTAssertTrue(recording.error?.hasPrefix("damaged: ") == true, recording.error ?? "")
+        let stored = try catalog.read { db in try String.fetchOne(db, sql: "SELECT damage FROM extractions WHERE scan_id = 'damaged'") }
+        let damage = try JSONDecoder().decode(ScanDamage.self, from: Data(try XCTUnwrap(stored).utf8))
+        XCTAssertFalse(damage.isEmpty)
+        // Provenance: the stored times are frames the source holds, in the clip's order.
+        let sourceTimes = Set(try MediaProbe.framePresentationTimes(path: p.dir.file("damaged.mp4")))
+        let records = try p.records("grid")
+        XCTAssertEqual(records.count, 5)
+        for (clip, _, _) in records {
+            let times = try XCTUnwrap(clip.sampledFrameTimes)
+            XCTAssertEqual(times.count, 14)
+            XCTAssertEqual(times, times.sorted())
+            XCTAssertTrue(times.allSatisfy { sourceTimes.contains($0) && $0 >= clip.startMicros - 40_000 && $0 < clip.endMicros + 40_000 }, "\(times)")
+            XCTAssertTrue(sourceTimes.contains(try XCTUnwrap(clip.stillTime)))
+        }
+        // A rerun leaves it as it is (no second copy of the reasons).
+        _ = try p.extract(["grid"])
+        XCTAssertEqual(try catalog.recording("damaged")?.error, recording.error)
     }
 
     /// Two parts extracted into their own folders and catalogs, then merged, give the same
