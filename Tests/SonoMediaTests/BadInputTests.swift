@@ -37,9 +37,21 @@ final class BadInputTests: XCTestCase {
             try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: dir.file(name)))
         }
         expectError(RecordingSource(videoPath: dir.file("cut_end.mp4")), .unreadable)
-        // faststart: headers intact, half the packets gone.
-        expectError(RecordingSource(videoPath: dir.file("cut_fast.mp4")), .truncated)
-        XCTAssertNoThrow(try MediaProbe.probe(RecordingSource(videoPath: fast)))
+        // faststart: headers intact, half the packets gone: readable in part, the span says how far.
+        let cut = try MediaProbe.probe(RecordingSource(videoPath: dir.file("cut_fast.mp4")))
+        let truncation = try XCTUnwrap(cut.truncation)
+        XCTAssertEqual(truncation.statedEnd, 6_000_000, accuracy: 100_000)
+        XCTAssertGreaterThan(truncation.readableEnd, 1_000_000)
+        XCTAssertLessThan(truncation.readableEnd, 4_000_000)
+        XCTAssertEqual(cut.videoEnd, truncation.readableEnd, "the probe's video span is the readable one")
+        XCTAssertNil(try MediaProbe.probe(RecordingSource(videoPath: fast)).truncation)
+        // Cut inside the first second: nothing readable is left, an error.
+        let data = try Data(contentsOf: URL(fileURLWithPath: fast))
+        let headerEnd = try XCTUnwrap(data.range(of: Data("mdat".utf8))?.upperBound)
+        try data.prefix(headerEnd + 2_000).write(to: URL(fileURLWithPath: dir.file("cut_early.mp4")))
+        XCTAssertThrowsError(try MediaProbe.probe(RecordingSource(videoPath: dir.file("cut_early.mp4")))) { error in
+            XCTAssertTrue("\(error)".contains(dir.file("cut_early.mp4")), "\(error)")
+        }
     }
 
     func testNoAudioAndNoVideo() throws {
