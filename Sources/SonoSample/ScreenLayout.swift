@@ -32,12 +32,25 @@ public struct ScreenLayout: Hashable, Sendable, Codable {
     /// or half the width for a linear sector).
     public var width: Double?
     public var elements: [Element] = []
+    /// A stretch (s) where the image is frozen (calipers on a still) while the UI goes on.
+    public var frozen: Range<Double>?
+    /// A stretch (s) where the probe is lifted: the sector goes black while the UI goes on.
+    public var probeOff: Range<Double>?
 
     public init(shape: Shape = .fan, centerX: Double = 0.5, width: Double? = nil, elements: [Element] = []) {
         self.shape = shape
         self.centerX = centerX
         self.width = width
         self.elements = elements
+    }
+
+    /// The frame whose image frame `index` shows (a frozen stretch repeats its first frame's),
+    /// and whether the probe is off then.
+    func imageFrame(_ index: Int, fps: Int) -> (frame: Int, probeOff: Bool) {
+        let t = Double(index) / Double(fps)
+        let off = probeOff.map { $0.contains(t) } ?? false
+        if let frozen, frozen.contains(t) { return (Int((frozen.lowerBound * Double(fps)).rounded(.up)), off) }
+        return (index, off)
     }
 
     /// Parses `sono-sample --screen`: comma-separated `fan|linear`, `x=F`, `width=F` and element names.
@@ -47,8 +60,16 @@ public struct ScreenLayout: Hashable, Sendable, Codable {
             if let shape = Shape(rawValue: item) { self.shape = shape; continue }
             if let element = Element(rawValue: item) { elements.append(element); continue }
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2, parts[0] == "freeze" || parts[0] == "off" {
+                let ends = parts[1].split(separator: "-").compactMap { Double($0) }
+                guard ends.count == 2, ends[0].isFinite, ends[1].isFinite, ends[0] >= 0, ends[1] > ends[0] else {
+                    throw InputError(path: option, reason: "'\(item)': expected \(parts[0])=START-END in seconds")
+                }
+                if parts[0] == "freeze" { frozen = ends[0]..<ends[1] } else { probeOff = ends[0]..<ends[1] }
+                continue
+            }
             guard parts.count == 2, let value = Double(parts[1]), value.isFinite else {
-                throw InputError(path: option, reason: "'\(item)': expected fan, linear, x=F, width=F or one of \(Element.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw InputError(path: option, reason: "'\(item)': expected fan, linear, x=F, width=F, freeze=S-E, off=S-E or one of \(Element.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             switch parts[0] {
             case "x": centerX = value

@@ -69,7 +69,8 @@ struct UltrasoundVideo {
     }
 
     /// Draws frame `index` (at `fps`) into `pixels` (width × height gray bytes).
-    func render(frame index: Int, fps: Int, into pixels: inout [UInt8]) {
+    func render(frame shown: Int, fps: Int, into pixels: inout [UInt8]) {
+        let (index, probeOff) = layout?.imageFrame(shown, fps: fps) ?? (shown, false)
         let t = Double(index) / Double(fps)
         let dx = Int((Double(margin) * 0.9 * sin(2 * Double.pi * t / 7.3)).rounded())
         let dy = Int((Double(margin) * 0.9 * sin(2 * Double.pi * t / 11.1 + 1)).rounded())
@@ -89,7 +90,7 @@ struct UltrasoundVideo {
                                 let sceneRow = (y + margin + dy) * sceneWidth + margin + dx
                                 for x in 0..<width {
                                     let g = gain[row + x]
-                                    if g == 0 { out[row + x] = 0; continue }
+                                    if g == 0 || probeOff { out[row + x] = 0; continue }
                                     let s = scene[sceneRow + x] * (0.7 * speckle[sceneRow + x] + 0.3 * noise[row + x])
                                     out[row + x] = UInt8(min(255, 200 * g * s))
                                 }
@@ -99,6 +100,6 @@ struct UltrasoundVideo {
                 }
             }
         }
-        layout?.drawElements(frame: index, fps: fps, width: width, height: height, band: bandHeight, into: &pixels)
+        layout?.drawElements(frame: shown, fps: fps, width: width, height: height, band: bandHeight, into: &pixels)
     }
 }

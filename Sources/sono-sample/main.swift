@@ -32,7 +32,7 @@ struct SonoSampleCommand: ParsableCommand {
     @Option(help: "Audio bit rate in kb/s.") var audioKbps = 128
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Write a one-row manifest CSV for this recording here.") var manifest: String?
-    @Option(help: "Screen layout, comma-separated: fan|linear, x=F (sector centre, fraction of the width), width=F, and changing UI: \(ScreenLayout.Element.allCases.map(\.rawValue).joined(separator: ",")). The sector's box goes in NAME.speech.json.")
+    @Option(help: "Screen layout, comma-separated: fan|linear, x=F (sector centre, fraction of the width), width=F, changing UI: \(ScreenLayout.Element.allCases.map(\.rawValue).joined(separator: ",")), and stretches freeze=S-E (image frozen) and off=S-E (probe lifted), in seconds, while the UI goes on. The sector's box goes in NAME.speech.json.")
     var screen: String?
     @OptionGroup(title: "Labelled samples") var labelledArguments: LabelledArguments
 

@@ -291,6 +291,25 @@ final class ExtractTests: XCTestCase {
         XCTAssertEqual(try catalog.recording("damaged")?.error, recording.error)
     }
 
+    /// Frozen and probe-off stretches next to UI that keeps changing (a frame counter, a cine bar
+    /// partly inside the sector's box, a clock): with the detected crop, the clips inside them are
+    /// rejected as frozen and blank, and every other clip is kept.
+    func testFrozenAndProbeOffNextToChangingUIAreRejected() throws {
+        let p = Pipeline()
+        var spec = SampleSpec()
+        spec.name = "ui"; spec.width = 320; spec.height = 240; spec.seconds = 12; spec.seed = 6
+        spec.screen = try ScreenLayout(parsing: "fan,frame-counter,cine-bar,clock,freeze=4-6,off=8-10", option: "test")
+        _ = try SampleGenerator.generate(spec, into: p.dir.path)
+        try p.ingest(["ui,ui.mp4,,"])
+        try p.segment(try p.recipe("checked", "[clips]\nlength_s = 2\n[selection]\nmode = \"none\"\nmin_video_activity = 1.0\nmin_brightness = 4.0\n"))
+        let summary = try p.extract(["checked"])
+        XCTAssertEqual(summary.datasets["checked"]?.rejected, [.frozenVideo: 1, .blankVideo: 1], summary.report)
+        let catalog = try Catalog(path: p.catalogPath)
+        let clips = try catalog.read { db in try ClipRecord.order(sql: "start_us").fetchAll(db) }
+        XCTAssertEqual(clips.map { $0.rejectReason?.rawValue ?? $0.status.rawValue },
+                       ["extracted", "extracted", "frozen_video", "extracted", "blank_video", "extracted"])
+    }
+
     /// Two parts extracted into their own folders and catalogs, then merged, give the same
     /// records as one run; `verify` passes on the merged catalog.
     func testPartsThenMergeEqualOneRun() throws {
