@@ -2,6 +2,13 @@
 
 /// Facts about a recording's video stream, as the container and codec headers state them.
 public struct VideoStreamInfo: Hashable, Sendable, Codable {
+    /// One frame at the stated rate (µs): the average rate, else the real one, else 30 fps. What
+    /// decoding assumes for a frame without a timestamp and for the last frame's span.
+    public var nominalFrameDuration: Microseconds {
+        let rate = averageFrameRate ?? realFrameRate ?? Rational(30, 1)
+        return Rational(rate.den, rate.num).scale(1, toUnit: 1_000_000) ?? 33_333
+    }
+
     public var codec: String
     /// Coded size, before rotation.
     public var width: Int

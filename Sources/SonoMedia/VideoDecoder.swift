@@ -18,6 +18,27 @@ public struct FrameCell: Hashable, Sendable {
     public var end: Microseconds
 
     public func contains(_ t: Microseconds) -> Bool { t >= start && t < end }
+
+    /// The end of the cell of a frame at `pts`: just past the midpoint to the next frame (a
+    /// time at the midpoint belongs to the earlier frame), or one nominal frame after the last.
+    static func end(of pts: Microseconds, next: Microseconds?, nominal: Microseconds) -> Microseconds {
+        next.map { (pts + $0) / 2 + 1 } ?? pts + nominal
+    }
+
+    /// For each target time, the index (into `frames`, sorted presentation times) of the frame
+    /// whose cell holds it, or nil past the last cell: the decode pass's choice, made from the
+    /// timestamps alone (a demux-only pass, `MediaProbe.framePresentationTimes`), so a plan can
+    /// know before decoding which frames the targets need.
+    public static func resolve(_ targets: [Microseconds], frames: [Microseconds], nominal: Microseconds) -> [Int?] {
+        let order = targets.indices.sorted { targets[$0] < targets[$1] }
+        var out = [Int?](repeating: nil, count: targets.count)
+        var i = 0
+        for k in order {
+            while i < frames.count, targets[k] >= end(of: frames[i], next: i + 1 < frames.count ? frames[i + 1] : nil, nominal: nominal) { i += 1 }
+            if i < frames.count { out[k] = i }
+        }
+        return out
+    }
 }
 
 /// Counters a caller should look at after a pass: what the decoder had to tolerate.
@@ -76,8 +97,7 @@ public final class VideoDecoder {
         let opened = try StreamDecoder.Opened(path: path, type: AVMEDIA_TYPE_VIDEO, missing: .noVideoStream)
         info = try MediaProbe.videoInfo(opened.input, opened.index)
         decoder = try StreamDecoder(opened, threads: threads, skipLoopFilter: skipLoopFilter)
-        let rate = info.averageFrameRate ?? info.realFrameRate ?? Rational(30, 1)
-        nominalFrameDuration = Rational(rate.den, rate.num).scale(1, toUnit: 1_000_000) ?? 33_333
+        nominalFrameDuration = info.nominalFrameDuration
     }
 
     /// Decodes the next frame in presentation order; nil at the end of the stream.
@@ -134,12 +154,7 @@ public final class VideoDecoder {
         hasCurrentFrame = false
         heldTiming = current
         lookahead = try nextFrame()
-        let end: Microseconds
-        if let next = lookahead {
-            end = (current.pts + next.pts) / 2 + 1  // t ≤ midpoint belongs to the earlier frame
-        } else {
-            end = current.pts + nominalFrameDuration
-        }
+        let end = FrameCell.end(of: current.pts, next: lookahead?.pts, nominal: nominalFrameDuration)
         let cell = FrameCell(timing: current, start: cellStart, end: end)
         cellStart = end
         return cell

@@ -101,6 +101,40 @@ final class ExtractTests: XCTestCase {
         }
     }
 
+    /// The frames a decode pass chooses can be known before decoding (issue 18, item 1): the
+    /// packets' timestamps alone (`MediaProbe.framePresentationTimes`, a demux-only pass) resolved
+    /// by `FrameCell.resolve` give exactly the frames and stills the extraction took, on a
+    /// constant-rate recording with B-frames and on a variable-rate one.
+    func testFramesResolveFromTimestampsAlone() throws {
+        let p = Pipeline()
+        var spec = SampleSpec()
+        spec.name = "cfr"; spec.width = 160; spec.height = 128; spec.seconds = 8; spec.seed = 3
+        _ = try SampleGenerator.generate(spec, into: p.dir.path)
+        // Variable rate: every third frame dropped (gaps of 1 and 2 frames), the audio kept.
+        try FFmpegCLI.run(["-i", p.dir.file("cfr.mp4"), "-vf", "select='not(eq(mod(n,3),2))'", "-fps_mode", "vfr",
+                           "-c:v", "libx264", "-preset", "ultrafast", "-bf", "3", "-c:a", "copy", p.dir.file("vfr.mp4")])
+        try p.ingest(["cfr,cfr.mp4,,", "vfr,vfr.mp4,,"])
+        try p.segment(try p.recipe("grid", Self.gridRecipe + "[split]\nseed = 3\n"))
+        XCTAssertEqual(try p.extract(["grid"]).failed, [:])
+        let catalog = try Catalog(path: p.catalogPath)
+        let recipe = try XCTUnwrap(catalog.datasets().first?.parsedRecipe)
+        for scan in ["cfr", "vfr"] {
+            let path = p.dir.file("\(scan).mp4")
+            let frames = try MediaProbe.framePresentationTimes(path: path)
+            if scan == "vfr" { XCTAssertEqual(Set(zip(frames.dropFirst(), frames).map { ($0 - $1 + 500) / 1000 }).count, 2, "two frame durations") }
+            let nominal = try XCTUnwrap(catalog.recording(scan)?.probeResult?.video.nominalFrameDuration)
+            let clips = try p.records("grid").map(\.0).filter { $0.scanID == scan }
+            XCTAssertGreaterThanOrEqual(clips.count, 3)
+            for clip in clips {
+                let targets = recipe.frameTargets(clipStart: clip.startMicros) + [recipe.stillTarget(clipStart: clip.startMicros, clipID: clip.id ?? 0)]
+                let resolved = FrameCell.resolve(targets, frames: frames, nominal: nominal).map { $0.map { frames[$0] } }
+                XCTAssertEqual(resolved, (clip.sampledFrameTimes ?? []).map(Optional.some) + [clip.stillTime], "\(scan) clip at \(clip.startMicros)")
+                XCTAssertEqual(FrameCell.resolve(targets, frames: frames, nominal: nominal).dropLast().map { $0 ?? -1 }, clip.sampledFrames ?? [],
+                               "undamaged: the indices are the source's frame numbers")
+            }
+        }
+    }
+
     /// A 100 ms beep at 3.0 s on the video timeline appears 1.0 s into the clip [2, 4) — whether
     /// the audio is in the file, starts 1 s late in the file, or is a separate file with an offset.
     func testAudioIsAlignedWithVideo() throws {
