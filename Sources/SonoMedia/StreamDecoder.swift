@@ -19,6 +19,10 @@ final class StreamDecoder {
     private(set) var corruptPackets = 0
     private(set) var readError: String?
     private(set) var inputEnded = false
+    /// When set, packet k of the stream (decode order) is sent only if `plan[k]`; the others
+    /// are read and dropped (`DecodePlan`). Counts below are of the stream's packets.
+    var plan: [Bool]?
+    private(set) var packetsRead = 0, packetsSent = 0
     private let packet = Packet()
 
     /// The best stream of a type in a file, opened but not yet decoding: the moment to read
@@ -76,6 +80,9 @@ final class StreamDecoder {
             }
             defer { av_packet_unref(packet.pointer) }
             guard packet.pointer.pointee.stream_index == streamIndex else { continue }
+            packetsRead += 1
+            if let plan, packetsRead - 1 < plan.count, !plan[packetsRead - 1] { continue }
+            packetsSent += 1
             let sent = avcodec_send_packet(codec.pointer, packet.pointer)
             if sent == 0 { return }
             // EAGAIN is not expected (frames are drained before feeding): count it as corrupt

@@ -92,11 +92,13 @@ public final class VideoDecoder {
     /// - Parameters:
     ///   - threads: decoder threads (frame threading); 2 matches this machine's cores.
     ///   - skipLoopFilter: skip H.264 deblocking (faster; pixels differ slightly, see docs/media.md).
-    public init(path: String, threads: Int = 2, skipLoopFilter: Bool = false) throws {
+    /// - plan: packets to decode (`DecodePlan.decode`, decode order); nil decodes all.
+    public init(path: String, threads: Int = 2, skipLoopFilter: Bool = false, plan: DecodePlan? = nil) throws {
         self.path = path
         let opened = try StreamDecoder.Opened(path: path, type: AVMEDIA_TYPE_VIDEO, missing: .noVideoStream)
         info = try MediaProbe.videoInfo(opened.input, opened.index)
         decoder = try StreamDecoder(opened, threads: threads, skipLoopFilter: skipLoopFilter)
+        decoder.plan = plan?.decode
         nominalFrameDuration = info.nominalFrameDuration
     }
 
