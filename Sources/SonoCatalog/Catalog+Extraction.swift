@@ -84,6 +84,8 @@ public struct ScanExtractionResult: Sendable {
     public var rejected: RejectCounts
     /// What the scan's decoding met (the same for every dataset of the pass).
     public var damage = ScanDamage()
+    /// Packets decoded and in the stream when a decode plan was used (nil: every packet decoded).
+    public var plannedPackets: (decoded: Int, total: Int)?
 
     public init(datasetID: Int64, shards: [SealedShard], clips: [ClipOutcome], rejected: RejectCounts, damage: ScanDamage = ScanDamage()) {
         self.datasetID = datasetID

@@ -40,6 +40,9 @@ public struct ExtractSummary: Codable, Sendable {
     public var scansExtracted: [String] = []
     public var scansAlreadyDone: [String] = []
     public var failed: [String: String] = [:]
+    /// Under `--decode planned`: scans planned, packets decoded and in their streams; scans whose
+    /// stream could not be planned were decoded through.
+    public var plannedScans = 0, packetsDecoded = 0, packetsTotal = 0, unplannedScans = 0
     /// Scans extracted despite damage (corrupt packets, lost frames, audio gaps): what was met.
     public var damaged: [String: String] = [:]
     public var leftoversRemoved: [String] = []
@@ -52,6 +55,10 @@ public struct ExtractSummary: Codable, Sendable {
             var line = "  \(name): \(c.records) records in \(c.shards) shards (\(String(format: "%.1f", Double(c.bytes) / 1_048_576)) MiB)"
             if !c.rejected.isEmpty { line += ", rejected " + c.rejected.listing }
             lines.append(line)
+        }
+        if plannedScans + unplannedScans > 0 {
+            lines.append(String(format: "  decode planned on %d scans: %d of %d packets decoded (%.0f %%); %d scans decoded through (stream not planned)",
+                                plannedScans, packetsDecoded, packetsTotal, 100 * Double(packetsDecoded) / Double(max(1, packetsTotal)), unplannedScans))
         }
         if !leftoversRemoved.isEmpty { lines.append("  removed \(leftoversRemoved.count) leftover files of an interrupted run") }
         for (scan, what) in damaged.sorted(by: { $0.key < $1.key }) { lines.append("  DAMAGED \(scan): \(what) (recorded; the clips use the frames that decoded)") }
@@ -69,6 +76,8 @@ public struct Extractor: Sendable {
     public var jobs = 1
     public var decoderThreads = 2
     public var skipLoopFilter = false
+    /// Decode only what the clips need (`--decode planned`), where the stream's structure is read.
+    public var plannedDecode = false
     public var targetShardBytes = 256 << 20
     public var part: ScanPart?
     public var showProgress = true
@@ -165,7 +174,7 @@ public struct Extractor: Sendable {
             return total + Int((p?.video.frameCount).map(Double.init) ?? (Double(p?.video.duration ?? 0) / 1e6 * fps))
         }
         let progress = ProgressReporter(label: "extract", total: totalFrames, enabled: showProgress)
-        let options = ScanExtraction.Options(decoderThreads: decoderThreads, skipLoopFilter: skipLoopFilter, targetShardBytes: targetShardBytes)
+        let options = ScanExtraction.Options(decoderThreads: decoderThreads, skipLoopFilter: skipLoopFilter, targetShardBytes: targetShardBytes, planned: plannedDecode)
         // Scans are extracted in parallel and committed in scan order (shard and record ids
         // then do not depend on which scan finished first).
         let results = ParallelWork.map(work, jobs: jobs, { _, w -> [ScanExtractionResult] in
@@ -194,6 +203,11 @@ public struct Extractor: Sendable {
             case .success(let perDataset):
                 summary.scansExtracted.append(w.recording.scanID)
                 if let damage = perDataset.first?.damage, !damage.isEmpty { summary.damaged[w.recording.scanID] = damage.description }
+                if plannedDecode {
+                    if let p = perDataset.first?.plannedPackets {
+                        summary.plannedScans += 1; summary.packetsDecoded += p.decoded; summary.packetsTotal += p.total
+                    } else { summary.unplannedScans += 1 }
+                }
                 for (job, r) in zip(w.jobs, perDataset) {
                     var c = summary.datasets[job.record.name] ?? .init()
                     c.records += r.shards.reduce(0) { $0 + $1.recordCount }

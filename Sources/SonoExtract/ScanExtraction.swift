@@ -62,6 +62,8 @@ final class ScanExtraction {
         var decoderThreads = 2
         var skipLoopFilter = false
         var targetShardBytes = 256 << 20
+        /// Decode only the packets the clips need (`DecodePlan`), where the stream allows it.
+        var planned = false
     }
 
     let recording: RecordingRecord
@@ -92,7 +94,7 @@ final class ScanExtraction {
             let targets = TargetList(jobs: jobs, clipsByJob: clipsByJob, videoStart: probe.video.startTime, videoEnd: probe.videoEnd)
             let audio = try ClipAudio(jobs: jobs, source: recording.source, videoStart: probe.video.startTime)
             let region = recording.source.crop ?? CropRect(x: 0, y: 0, width: probe.video.displayWidth, height: probe.video.displayHeight)
-            let damage = try decodeAndCollect(targets, audio: audio) { clip in
+            func finish(_ clip: OpenClip) throws {
                 let job = jobs[clip.job]
                 var reason: RejectReason? = nil
                 switch job.records {
@@ -108,7 +110,9 @@ final class ScanExtraction {
                 clip.release()
                 audio.discard(before: targets.earliestUnfinishedStart())
             }
-            return try output.finish(damage: damage)
+            let damage = try (options.planned ? decodePlanned(targets, audio: audio, complete: finish) : nil)
+                ?? decodeAndCollect(targets, audio: audio, complete: finish)
+            return try output.finish(damage: damage, decoded: decoded)
         } catch {
             output.discard()
             throw error
@@ -125,6 +129,68 @@ final class ScanExtraction {
 
     /// Step 2: the one pass over the video, filling each clip's frames and still; `complete`
     /// runs as soon as a clip has them all.
+    /// Step 2 with a decode plan: every target's frame resolved from the packets' timestamps
+    /// (the full pass's choice, `FrameCell.resolve`), then only the packets those frames need
+    /// decoded; each frame fills its targets in presentation order, as the full pass does. nil
+    /// when the stream cannot be planned (the caller decodes everything).
+    private func decodePlanned(_ targets: TargetList, audio: ClipAudio, complete: (OpenClip) throws -> Void) throws -> ScanDamage? {
+        let source = recording.source
+        let packets: [PacketInfo]
+        do { packets = try DecodePlan.packets(path: source.videoPath) } catch is DecodePlan.Unplannable { return nil }
+        let frames = packets.map(\.pts).sorted()
+        guard Set(frames).count == frames.count, let probe = recording.probeResult else { return nil }
+        let resolved = FrameCell.resolve(targets.targets.map(\.time), frames: frames, nominal: probe.video.nominalFrameDuration)
+        var byFrame: [Microseconds: [Int]] = [:]
+        for (k, r) in resolved.enumerated() {
+            guard let r else {
+                throw MediaError(.truncated, path: source.videoPath,
+                                 reason: "video ends after \(frames.count) frames, before \(String(format: "%.3f", TimeMath.seconds(targets.targets[k].time))) s where a planned clip needs a frame (file shorter than when it was ingested?)")
+            }
+            byFrame[frames[r], default: []].append(k)
+        }
+        let index = Dictionary(uniqueKeysWithValues: frames.enumerated().map { ($0.element, $0.offset) })
+        let plan = DecodePlan(packets: packets, needed: Set(byFrame.keys))
+        let decoder = try VideoDecoder(path: source.videoPath, threads: options.decoderThreads, skipLoopFilter: options.skipLoopFilter, plan: plan)
+        var left = byFrame.count
+        var converted: [GrayConversion: [UInt8]] = [:]
+        while left > 0, let frame = try decoder.nextFrame() {
+            guard let list = byFrame[frame.pts] else { continue }
+            left -= 1
+            progress(1)
+            converted.removeAll(keepingCapacity: true)
+            for k in list {
+                let target = targets.targets[k]
+                let clip = targets.clips[target.clip]
+                clip.allocateIfNeeded()
+                let conversion = GrayConversion(size: clip.size, crop: source.crop)
+                if converted[conversion] == nil {
+                    var pixels = [UInt8](repeating: 0, count: clip.frameBytes)
+                    try pixels.withUnsafeMutableBufferPointer { try decoder.convertCurrentFrame(conversion, into: $0) }
+                    converted[conversion] = pixels
+                }
+                clip.place(converted[conversion] ?? [], slot: target.slot, frame: FrameTiming(index: index[frame.pts] ?? frame.index, pts: frame.pts))
+                if clip.remaining == 0 { try complete(clip) }
+            }
+        }
+        if let error = decoder.stats.readError {
+            throw MediaError(.truncated, path: source.videoPath, reason: "read error after frame \(decoder.stats.frames): \(error)")
+        }
+        guard left == 0 else {
+            throw MediaError(.decodeFailed, path: source.videoPath, reason: "the planned decode did not yield \(left) needed frames (damaged stream?): extract it with --decode all")
+        }
+        var damage = ScanDamage()
+        damage.videoCorruptPackets = decoder.stats.corruptPackets
+        damage.missingTimestamps = decoder.stats.missingTimestamps
+        let a = audio.stats
+        damage.audioCorruptPackets = a.corruptPackets
+        damage.audioGaps = a.gapsFilled
+        decoded = (decoder.packetsSent, packets.count)
+        return damage
+    }
+
+    /// Packets decoded / read by the last pass (the planned one's are fewer).
+    private(set) var decoded: (sent: Int, total: Int)?
+
     /// Returns what decoding met (video and, for the clips' audio, audio damage).
     private func decodeAndCollect(_ targets: TargetList, audio: ClipAudio, complete: (OpenClip) throws -> Void) throws -> ScanDamage {
         let source = recording.source
@@ -374,10 +440,12 @@ private final class ScanOutput {
     }
 
     /// Seals the last shards; the results, for the caller's one commit transaction.
-    func finish(damage: ScanDamage) throws -> [ScanExtractionResult] {
+    func finish(damage: ScanDamage, decoded: (sent: Int, total: Int)?) throws -> [ScanExtractionResult] {
         for w in writers { try w.finish() }
         return jobs.indices.map { j in
-            ScanExtractionResult(datasetID: jobs[j].id, shards: sealed[j], clips: outcomes[j], rejected: rejected[j], damage: damage)
+            var r = ScanExtractionResult(datasetID: jobs[j].id, shards: sealed[j], clips: outcomes[j], rejected: rejected[j], damage: damage)
+            r.plannedPackets = decoded.map { ($0.sent, $0.total) }
+            return r
         }
     }
 

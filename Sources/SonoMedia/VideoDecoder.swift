@@ -7,6 +7,11 @@ public struct FrameTiming: Hashable, Sendable {
     public var index: Int
     /// Presentation time (µs) on the recording's timeline.
     public var pts: Microseconds
+
+    public init(index: Int, pts: Microseconds) {
+        self.index = index
+        self.pts = pts
+    }
 }
 
 /// A frame and the span of times it is the nearest frame to: [start, end). Ties go to the
@@ -73,6 +78,8 @@ public final class VideoDecoder {
     public let path: String
     public let info: VideoStreamInfo
     public private(set) var stats = DecodeStats()
+    /// Packets sent to the decoder (fewer than the stream's under a plan).
+    public var packetsSent: Int { decoder.packetsSent }
 
     private let decoder: StreamDecoder
     private var frame: Frame { decoder.frame }

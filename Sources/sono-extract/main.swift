@@ -41,11 +41,13 @@ struct Extract: ParsableCommand {
     @Option(help: "Only the scans of part i of n (i/n), by scan-id order.") var part: String?
     @Option(help: "Target shard size in MiB.") var shardMib = 256
     @Flag(help: "Skip H.264 deblocking (faster; see docs/media.md for its PSNR).") var skipLoopFilter = false
+    @Option(help: "all: decode every frame; planned: decode only the packets the clips need (H.264 with an avcC record; other streams are decoded through), bit-identical output.") var decode = "all"
 
     func validate() throws {
         guard threads >= 1, shardMib >= 1 else { throw ValidationError("--threads and --shard-mib must be at least 1") }
         if let part, ScanPart(parsing: part) == nil { throw ValidationError("--part must be i/n with 0 ≤ i < n") }
         guard !datasets.split(separator: ",").isEmpty else { throw ValidationError("--datasets needs at least one name") }
+        guard ["all", "planned"].contains(decode) else { throw ValidationError("--decode takes all or planned (got \(decode))") }
     }
 
     func run() throws {
@@ -53,6 +55,7 @@ struct Extract: ParsableCommand {
         extractor.jobs = stage.jobs(default: 1)
         extractor.decoderThreads = threads
         extractor.skipLoopFilter = skipLoopFilter
+        extractor.plannedDecode = decode == "planned"
         extractor.targetShardBytes = shardMib << 20
         extractor.part = part.flatMap(ScanPart.init(parsing:))
         extractor.showProgress = !stage.quiet

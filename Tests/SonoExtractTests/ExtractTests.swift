@@ -135,6 +135,50 @@ final class ExtractTests: XCTestCase {
         }
     }
 
+    /// `--decode planned` (issue 18): the same records, byte for byte, and the same provenance as
+    /// decoding every frame, on a recording with one keyframe and one with an IDR every second,
+    /// for clip datasets of two lengths and a labelled frame dataset with clips, while fewer
+    /// packets are decoded; a stream that cannot be planned (MPEG-4 Part 2) is decoded through.
+    func testPlannedDecodeGivesTheFullPassRecords() throws {
+        func pipeline(planned: Bool) throws -> (Pipeline, ExtractSummary) {
+            let p = Pipeline()
+            var spec = SampleSpec()
+            spec.name = "one"; spec.width = 160; spec.height = 128; spec.seconds = 12; spec.seed = 8
+            _ = try SampleGenerator.generate(spec, into: p.dir.path)
+            try FFmpegCLI.run(["-i", p.dir.file("one.mp4"), "-c:v", "libx264", "-preset", "veryfast", "-g", "30", "-bf", "3", "-c:a", "copy", p.dir.file("gops.mp4")])
+            try FFmpegCLI.run(["-i", p.dir.file("one.mp4"), "-c:v", "mpeg4", "-q:v", "4", "-c:a", "copy", p.dir.file("m4v.mp4")])
+            try p.ingest(["one,one.mp4,,", "gops,gops.mp4,,", "m4v,m4v.mp4,,"])
+            try "scan_id,start_s,end_s,label\none,0,5,4CH\none,5,12,femur\ngops,0,12,abdomen\nm4v,1,11,femur\n".write(toFile: p.dir.file("planes.csv"), atomically: true, encoding: .utf8)
+            _ = try LabelIngestor().ingest(catalogPath: p.catalogPath, manifest: p.dir.file("planes.csv"), kind: .planes, name: "planes")
+            try p.segment(try p.recipe("short", "[clips]\nlength_s = 2\nstride_s = 5\n[selection]\nmode = \"none\"\n"))
+            try p.segment(try p.recipe("long", "[clips]\nlength_s = 6\nstride_s = 6\n[selection]\nmode = \"none\"\n"))
+            try p.segment(try p.recipe("labelled", "[frames]\nlabels = \"planes\"\nrate_hz = 0.5\nsize = 32\nclip_s = 1\nclip_frames = 4\n"))
+            var e = Extractor()
+            e.showProgress = false
+            e.plannedDecode = planned
+            let summary = try e.runStage(catalogPath: p.catalogPath, datasetNames: ["short", "long", "labelled"], out: p.dir.file("out"), arguments: [])
+            XCTAssertEqual(summary.failed, [:])
+            return (p, summary)
+        }
+        let (all, _) = try pipeline(planned: false)
+        let (planned, summary) = try pipeline(planned: true)
+        XCTAssertEqual(summary.plannedScans, 2, summary.report)
+        XCTAssertEqual(summary.unplannedScans, 1, "MPEG-4 Part 2 is decoded through")
+        XCTAssertLessThan(summary.packetsDecoded, summary.packetsTotal * 3 / 4, summary.report)
+        for name in ["short", "long", "labelled"] {
+            let a = try all.records(name), b = try planned.records(name)
+            XCTAssertEqual(a.count, b.count, name)
+            XCTAssertGreaterThan(a.count, 0, name)
+            for (x, y) in zip(a, b) {
+                XCTAssertEqual("\(x.0.scanID) \(x.0.startMicros) \(x.0.frameIndices ?? "") \(x.0.frameTimes ?? "") \(x.0.stillIndex ?? -1) \(x.0.stillTime ?? -1)",
+                               "\(y.0.scanID) \(y.0.startMicros) \(y.0.frameIndices ?? "") \(y.0.frameTimes ?? "") \(y.0.stillIndex ?? -1) \(y.0.stillTime ?? -1)", name)
+                for field in x.2.layout.fields.map(\.name) {
+                    XCTAssertEqual(Array(x.1.bytes(field)), Array(y.1.bytes(field)), "\(name) \(x.0.scanID) \(x.0.startMicros) \(field)")
+                }
+            }
+        }
+    }
+
     /// A 100 ms beep at 3.0 s on the video timeline appears 1.0 s into the clip [2, 4) — whether
     /// the audio is in the file, starts 1 s late in the file, or is a separate file with an offset.
     func testAudioIsAlignedWithVideo() throws {
