@@ -63,6 +63,7 @@ final class BadArgumentTests: XCTestCase {
         ("sono-eval", ["tables", "--run", "a=$D/none"], "report.json"),
         ("sono-finetune", ["planes", "--catalog", "$C", "--dataset", "d", "--class-weights", "heavy", "--out", "$D/f"], "class-weights"),
         ("sono-finetune", ["planes", "--catalog", "$C", "--dataset", "d", "--encoder", "audio", "--out", "$D/f"], "encoder"),
+        ("sono-extract", ["--catalog", "$C", "--datasets", "d", "--decode", "some"], "decode"),
         ("sono-finetune", ["saliency", "--catalog", "$C", "--dataset", "d", "--epochs", "0", "--out", "$D/f"], "epochs"),
         ("sono-finetune", ["saliency", "--catalog", "$C", "--dataset", "missing", "--out", "$D/f"], "missing"),
         ("sono-inspect", ["order", "--catalog", "$C", "--dataset", "d", "--batch-size", "2", "--from-step", "99"], "from-step"),
