@@ -95,7 +95,7 @@ let package = Package(
             "SonoSample", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sono-inspect", dependencies: [
-            "SonoMedia", "SonoAudio", "SonoCatalog", "SonoInspection", "SonoLoader", "SonoSpectral", "SonoTensor", "SonoCLI",
+            "SonoMedia", "SonoAudio", "SonoCatalog", "SonoInspection", "SonoLoader", "SonoSpectral", "SonoTensor", "SonoCLI", "SonoExtract",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sono-bench", dependencies: [

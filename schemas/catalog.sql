@@ -38,7 +38,7 @@ CREATE TABLE extractions (
     rejected TEXT,
     error TEXT,
     extracted_at TEXT NOT NULL,
-    run_id INTEGER REFERENCES runs(id), damage TEXT,
+    run_id INTEGER REFERENCES runs(id), damage TEXT, decode_mode TEXT CHECK (decode_mode IN ('planned', 'all')), packets_decoded INTEGER CHECK (packets_decoded >= 0), packets_total INTEGER CHECK (packets_total >= packets_decoded), decode_fallback TEXT,
     PRIMARY KEY (dataset_id, scan_id)
 );
 

@@ -24,6 +24,23 @@ extension Catalog {
         }
     }
 
+    /// How each extracted scan of a dataset was decoded (scans extracted before the record
+    /// existed are left out).
+    public func extractionDecodes(datasetID: Int64) throws -> [String: ScanDecode] {
+        try read { db in
+            var out: [String: ScanDecode] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT scan_id, decode_mode, packets_decoded, packets_total, decode_fallback FROM extractions
+                WHERE dataset_id = ? AND status = 'extracted' AND decode_mode IS NOT NULL
+                """, arguments: [datasetID]) {
+                guard let mode = ScanDecode.Mode(rawValue: row["decode_mode"]) else { continue }
+                out[row["scan_id"]] = ScanDecode(mode: mode, packetsDecoded: row["packets_decoded"] ?? 0, packetsTotal: row["packets_total"],
+                                                 fallback: row["decode_fallback"])
+            }
+            return out
+        }
+    }
+
     /// Indexed shard paths of a dataset (for leftover clean-up).
     public func indexedShardPaths(datasetID: Int64) throws -> Set<String> {
         Set(try shards(datasetID: datasetID).map(\.path))
@@ -58,6 +75,33 @@ public struct ScanDamage: Codable, Sendable, Equatable {
     }
 }
 
+/// How a scan's video was decoded for its extraction (issue 18), stored with it
+/// (`extractions.decode_mode`, `packets_decoded`, `packets_total`, `decode_fallback`).
+public struct ScanDecode: Codable, Sendable, Equatable {
+    public enum Mode: String, Codable, Sendable, CaseIterable {
+        /// Only the packets the targets' frames need (`DecodePlan`).
+        case planned
+        /// Every frame up to the last target.
+        case all
+    }
+
+    public var mode: Mode
+    /// Packets sent to the decoder.
+    public var packetsDecoded: Int
+    /// The stream's video packets, where a demux pass counted them (a planned pass).
+    public var packetsTotal: Int?
+    /// Why a planned extraction decoded every frame instead (nil when it was planned, or when
+    /// every frame was asked for).
+    public var fallback: String?
+
+    public init(mode: Mode, packetsDecoded: Int, packetsTotal: Int?, fallback: String? = nil) {
+        self.mode = mode
+        self.packetsDecoded = packetsDecoded
+        self.packetsTotal = packetsTotal
+        self.fallback = fallback
+    }
+}
+
 public struct ScanExtractionResult: Sendable {
     public struct ClipOutcome: Sendable {
         public var clipID: Int64
@@ -84,15 +128,17 @@ public struct ScanExtractionResult: Sendable {
     public var rejected: RejectCounts
     /// What the scan's decoding met (the same for every dataset of the pass).
     public var damage = ScanDamage()
-    /// Packets decoded and in the stream when a decode plan was used (nil: every packet decoded).
-    public var plannedPackets: (decoded: Int, total: Int)?
+    /// How the video was decoded (the same for every dataset of the pass).
+    public var decode: ScanDecode
 
-    public init(datasetID: Int64, shards: [SealedShard], clips: [ClipOutcome], rejected: RejectCounts, damage: ScanDamage = ScanDamage()) {
+    public init(datasetID: Int64, shards: [SealedShard], clips: [ClipOutcome], rejected: RejectCounts, damage: ScanDamage = ScanDamage(),
+                decode: ScanDecode) {
         self.datasetID = datasetID
         self.shards = shards
         self.clips = clips
         self.rejected = rejected
         self.damage = damage
+        self.decode = decode
     }
 }
 
@@ -116,10 +162,12 @@ extension Catalog {
                 }
                 let records = result.shards.reduce(0) { $0 + $1.recordCount }
                 try db.execute(sql: """
-                    INSERT OR REPLACE INTO extractions (dataset_id, scan_id, status, records, rejected, error, extracted_at, run_id, damage)
-                    VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?)
+                    INSERT OR REPLACE INTO extractions (dataset_id, scan_id, status, records, rejected, error, extracted_at, run_id, damage,
+                        decode_mode, packets_decoded, packets_total, decode_fallback)
+                    VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [result.datasetID, scanID, ExtractionStatus.extracted.rawValue, records,
-                                     try Self.json(result.rejected), CatalogClock.now(), runID, result.damage.isEmpty ? nil : try Self.json(encoding: result.damage)])
+                                     try Self.json(result.rejected), CatalogClock.now(), runID, result.damage.isEmpty ? nil : try Self.json(encoding: result.damage),
+                                     result.decode.mode.rawValue, result.decode.packetsDecoded, result.decode.packetsTotal, result.decode.fallback])
             }
             // Damage makes a whole recording partial, with the reasons (a truncated one already is).
             if let damage = results.first?.damage, !damage.isEmpty {

@@ -92,10 +92,13 @@ extension Catalog {
                                        arguments: [slot["clip_id"] as Int64, shardIDs[file], slot["slot"] as Int])
                     }
                     try db.execute(sql: """
-                        INSERT OR REPLACE INTO extractions (dataset_id, scan_id, status, records, rejected, error, extracted_at, run_id)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, NULL)
+                        INSERT OR REPLACE INTO extractions (dataset_id, scan_id, status, records, rejected, error, extracted_at, run_id, damage,
+                            decode_mode, packets_decoded, packets_total, decode_fallback)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)
                         """, arguments: [targetID, scan, status.rawValue, row["records"] as Int, row["rejected"] as String?,
-                                         row["error"] as String?, row["extracted_at"] as String])
+                                         row["error"] as String?, row["extracted_at"] as String, row["damage"] as String?,
+                                         row["decode_mode"] as String?, row["packets_decoded"] as Int?, row["packets_total"] as Int?,
+                                         row["decode_fallback"] as String?])
                 }
                 if status == .extracted { report.scansMerged += 1 } else { report.failedScans += 1 }
                 report.shards += shards.count

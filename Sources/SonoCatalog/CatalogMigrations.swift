@@ -258,6 +258,16 @@ enum CatalogMigrations {
                 ALTER TABLE extractions ADD COLUMN damage TEXT;
                 """)
         }
+        migrator.registerMigration("v6-extraction-decode") { db in
+            // How the scan's video was decoded (issue 18): planned or every frame, the packets
+            // sent to the decoder and in the stream, and why a planned extraction decoded through.
+            try db.execute(sql: """
+                ALTER TABLE extractions ADD COLUMN decode_mode TEXT CHECK (decode_mode IN ('planned', 'all'));
+                ALTER TABLE extractions ADD COLUMN packets_decoded INTEGER CHECK (packets_decoded >= 0);
+                ALTER TABLE extractions ADD COLUMN packets_total INTEGER CHECK (packets_total >= packets_decoded);
+                ALTER TABLE extractions ADD COLUMN decode_fallback TEXT;
+                """)
+        }
         return migrator
     }
 }

@@ -40,9 +40,10 @@ public struct ExtractSummary: Codable, Sendable {
     public var scansExtracted: [String] = []
     public var scansAlreadyDone: [String] = []
     public var failed: [String: String] = [:]
-    /// Under `--decode planned`: scans planned, packets decoded and in their streams; scans whose
-    /// stream could not be planned were decoded through.
-    public var plannedScans = 0, packetsDecoded = 0, packetsTotal = 0, unplannedScans = 0
+    /// Under `--decode planned`: scans planned, and the packets decoded and in their streams.
+    public var plannedScans = 0, packetsDecoded = 0, packetsTotal = 0
+    /// Under `--decode planned`: scans decoded through instead, by why (`ScanDecode.fallback`).
+    public var decodedThrough: [String: [String]] = [:]
     /// Scans extracted despite damage (corrupt packets, lost frames, audio gaps): what was met.
     public var damaged: [String: String] = [:]
     public var leftoversRemoved: [String] = []
@@ -56,9 +57,13 @@ public struct ExtractSummary: Codable, Sendable {
             if !c.rejected.isEmpty { line += ", rejected " + c.rejected.listing }
             lines.append(line)
         }
-        if plannedScans + unplannedScans > 0 {
-            lines.append(String(format: "  decode planned on %d scans: %d of %d packets decoded (%.0f %%); %d scans decoded through (stream not planned)",
-                                plannedScans, packetsDecoded, packetsTotal, 100 * Double(packetsDecoded) / Double(max(1, packetsTotal)), unplannedScans))
+        if plannedScans > 0 {
+            lines.append(String(format: "  decode planned on %d scans: %d of %d packets decoded (%.0f %%)",
+                                plannedScans, packetsDecoded, packetsTotal, 100 * Double(packetsDecoded) / Double(max(1, packetsTotal))))
+        }
+        for (why, scans) in decodedThrough.sorted(by: { $0.key < $1.key }) {
+            let names = scans.sorted().prefix(3).joined(separator: ", ") + (scans.count > 3 ? ", …" : "")
+            lines.append("  decoded through \(scans.count) scans (\(names)): \(why)")
         }
         if !leftoversRemoved.isEmpty { lines.append("  removed \(leftoversRemoved.count) leftover files of an interrupted run") }
         for (scan, what) in damaged.sorted(by: { $0.key < $1.key }) { lines.append("  DAMAGED \(scan): \(what) (recorded; the clips use the frames that decoded)") }
@@ -76,8 +81,9 @@ public struct Extractor: Sendable {
     public var jobs = 1
     public var decoderThreads = 2
     public var skipLoopFilter = false
-    /// Decode only what the clips need (`--decode planned`), where the stream's structure is read.
-    public var plannedDecode = false
+    /// `.planned`: decode only what the clips need where the stream's structure is read and no
+    /// damage is met, otherwise every frame (`ScanDecode.fallback` says why); `.all`: every frame.
+    public var decodeMode = ScanDecode.Mode.planned
     public var targetShardBytes = 256 << 20
     public var part: ScanPart?
     public var showProgress = true
@@ -174,7 +180,7 @@ public struct Extractor: Sendable {
             return total + Int((p?.video.frameCount).map(Double.init) ?? (Double(p?.video.duration ?? 0) / 1e6 * fps))
         }
         let progress = ProgressReporter(label: "extract", total: totalFrames, enabled: showProgress)
-        let options = ScanExtraction.Options(decoderThreads: decoderThreads, skipLoopFilter: skipLoopFilter, targetShardBytes: targetShardBytes, planned: plannedDecode)
+        let options = ScanExtraction.Options(decoderThreads: decoderThreads, skipLoopFilter: skipLoopFilter, targetShardBytes: targetShardBytes, decode: decodeMode)
         // Scans are extracted in parallel and committed in scan order (shard and record ids
         // then do not depend on which scan finished first).
         let results = ParallelWork.map(work, jobs: jobs, { _, w -> [ScanExtractionResult] in
@@ -203,10 +209,14 @@ public struct Extractor: Sendable {
             case .success(let perDataset):
                 summary.scansExtracted.append(w.recording.scanID)
                 if let damage = perDataset.first?.damage, !damage.isEmpty { summary.damaged[w.recording.scanID] = damage.description }
-                if plannedDecode {
-                    if let p = perDataset.first?.plannedPackets {
-                        summary.plannedScans += 1; summary.packetsDecoded += p.decoded; summary.packetsTotal += p.total
-                    } else { summary.unplannedScans += 1 }
+                if let d = perDataset.first?.decode {
+                    if d.mode == .planned {
+                        summary.plannedScans += 1
+                        summary.packetsDecoded += d.packetsDecoded
+                        summary.packetsTotal += d.packetsTotal ?? d.packetsDecoded
+                    } else if let why = d.fallback {
+                        summary.decodedThrough[why, default: []].append(w.recording.scanID)
+                    }
                 }
                 for (job, r) in zip(w.jobs, perDataset) {
                     var c = summary.datasets[job.record.name] ?? .init()

@@ -63,7 +63,7 @@ final class ScanExtraction {
         var skipLoopFilter = false
         var targetShardBytes = 256 << 20
         /// Decode only the packets the clips need (`DecodePlan`), where the stream allows it.
-        var planned = false
+        var decode = ScanDecode.Mode.planned
     }
 
     let recording: RecordingRecord
@@ -88,6 +88,28 @@ final class ScanExtraction {
         guard let probe = recording.probeResult else {
             throw InputError(path: recording.videoPath, reason: "no probed facts in the catalog (ingest it again)")
         }
+        var fallback: String?
+        if options.decode == .planned {
+            switch try pass(probe, planned: true) {
+            case .done(let results): return results
+            case .decodeThrough(let why): fallback = why
+            }
+        }
+        guard case .done(var results) = try pass(probe, planned: false) else { preconditionFailure("a full pass always ends") }
+        for k in results.indices { results[k].decode.fallback = fallback }
+        return results
+    }
+
+    /// How one pass over the scan ended.
+    private enum PassEnd {
+        case done([ScanExtractionResult])
+        /// The planned pass gave up (the stream's structure not read, or damage met): nothing of
+        /// it is kept, and the scan is decoded through, for this reason.
+        case decodeThrough(String)
+    }
+
+    /// Steps 1–5 with fresh clips and writers: a planned pass that gives up leaves nothing.
+    private func pass(_ probe: ProbeResult, planned: Bool) throws -> PassEnd {
         let output = ScanOutput(jobs: jobs)
         do {
             try output.openWriters(scanID: recording.scanID, targetBytes: options.targetShardBytes)
@@ -110,9 +132,18 @@ final class ScanExtraction {
                 clip.release()
                 audio.discard(before: targets.earliestUnfinishedStart())
             }
-            let damage = try (options.planned ? decodePlanned(targets, audio: audio, complete: finish) : nil)
-                ?? decodeAndCollect(targets, audio: audio, complete: finish)
-            return try output.finish(damage: damage, decoded: decoded)
+            let decoded: (ScanDamage, ScanDecode)
+            if planned {
+                switch try decodePlanned(targets, probe: probe, audio: audio, complete: finish) {
+                case .decoded(let damage, let decode): decoded = (damage, decode)
+                case .decodeThrough(let why):
+                    output.discard()
+                    return .decodeThrough(why)
+                }
+            } else {
+                decoded = try decodeAndCollect(targets, audio: audio, complete: finish)
+            }
+            return .done(try output.finish(damage: decoded.0, decode: decoded.1))
         } catch {
             output.discard()
             throw error
@@ -127,18 +158,28 @@ final class ScanExtraction {
         return GazeMap(points: points, region: region, mapSize: mapSize, sigmaPixels: saliency.sigmaPixels)
     }
 
-    /// Step 2: the one pass over the video, filling each clip's frames and still; `complete`
-    /// runs as soon as a clip has them all.
+    /// What the planned pass did, or why the scan must be decoded through.
+    private enum PlannedEnd {
+        case decoded(ScanDamage, ScanDecode)
+        case decodeThrough(String)
+    }
+
     /// Step 2 with a decode plan: every target's frame resolved from the packets' timestamps
     /// (the full pass's choice, `FrameCell.resolve`), then only the packets those frames need
-    /// decoded; each frame fills its targets in presentation order, as the full pass does. nil
-    /// when the stream cannot be planned (the caller decodes everything).
-    private func decodePlanned(_ targets: TargetList, audio: ClipAudio, complete: (OpenClip) throws -> Void) throws -> ScanDamage? {
+    /// decoded; each frame fills its targets in presentation order, as the full pass does.
+    ///
+    /// The plan is only as good as the stream's structure, so it is checked, not assumed: a
+    /// stream it cannot read (`DecodePlan.Unplannable`), duplicate timestamps, or any damage the
+    /// decoder meets on the way (a rejected packet, a concealed frame, a needed frame that does
+    /// not come out) ends the pass with `.decodeThrough`, and the caller decodes everything.
+    private func decodePlanned(_ targets: TargetList, probe: ProbeResult, audio: ClipAudio, complete: (OpenClip) throws -> Void) throws -> PlannedEnd {
         let source = recording.source
         let packets: [PacketInfo]
-        do { packets = try DecodePlan.packets(path: source.videoPath) } catch is DecodePlan.Unplannable { return nil }
+        do { packets = try DecodePlan.packets(path: source.videoPath) } catch let why as DecodePlan.Unplannable { return .decodeThrough("\(why)") }
+        let broken = packets.filter { !$0.isIntact }.count
+        guard broken == 0 else { return .decodeThrough("damage met: \(broken) packets whose structure does not read as whole") }
         let frames = packets.map(\.pts).sorted()
-        guard Set(frames).count == frames.count, let probe = recording.probeResult else { return nil }
+        guard Set(frames).count == frames.count else { return .decodeThrough("packet timestamps repeat") }
         let resolved = FrameCell.resolve(targets.targets.map(\.time), frames: frames, nominal: probe.video.nominalFrameDuration)
         var byFrame: [Microseconds: [Int]] = [:]
         for (k, r) in resolved.enumerated() {
@@ -153,7 +194,14 @@ final class ScanExtraction {
         let decoder = try VideoDecoder(path: source.videoPath, threads: options.decoderThreads, skipLoopFilter: options.skipLoopFilter, plan: plan)
         var left = byFrame.count
         var converted: [GrayConversion: [UInt8]] = [:]
+        func damageMet() -> String? {
+            let s = decoder.stats
+            if s.corruptPackets > 0 { return "damage met: \(s.corruptPackets) packets rejected by the decoder" }
+            if s.concealedFrames > 0 { return "damage met: \(s.concealedFrames) frames decoded with errors concealed" }
+            return nil
+        }
         while left > 0, let frame = try decoder.nextFrame() {
+            if let why = damageMet() { return .decodeThrough(why) }
             guard let list = byFrame[frame.pts] else { continue }
             left -= 1
             progress(1)
@@ -172,27 +220,23 @@ final class ScanExtraction {
                 if clip.remaining == 0 { try complete(clip) }
             }
         }
+        if let why = damageMet() { return .decodeThrough(why) }
         if let error = decoder.stats.readError {
             throw MediaError(.truncated, path: source.videoPath, reason: "read error after frame \(decoder.stats.frames): \(error)")
         }
-        guard left == 0 else {
-            throw MediaError(.decodeFailed, path: source.videoPath, reason: "the planned decode did not yield \(left) needed frames (damaged stream?): extract it with --decode all")
-        }
+        guard left == 0 else { return .decodeThrough("damage met: \(left) needed frames did not come out of the planned decode") }
         var damage = ScanDamage()
-        damage.videoCorruptPackets = decoder.stats.corruptPackets
         damage.missingTimestamps = decoder.stats.missingTimestamps
         let a = audio.stats
         damage.audioCorruptPackets = a.corruptPackets
         damage.audioGaps = a.gapsFilled
-        decoded = (decoder.packetsSent, packets.count)
-        return damage
+        return .decoded(damage, ScanDecode(mode: .planned, packetsDecoded: decoder.packetsSent, packetsTotal: packets.count))
     }
 
-    /// Packets decoded / read by the last pass (the planned one's are fewer).
-    private(set) var decoded: (sent: Int, total: Int)?
-
-    /// Returns what decoding met (video and, for the clips' audio, audio damage).
-    private func decodeAndCollect(_ targets: TargetList, audio: ClipAudio, complete: (OpenClip) throws -> Void) throws -> ScanDamage {
+    /// Step 2: the one pass over the video, filling each clip's frames and still; `complete`
+    /// runs as soon as a clip has them all. Returns what decoding met (video and, for the
+    /// clips' audio, audio damage) and the packets it decoded.
+    private func decodeAndCollect(_ targets: TargetList, audio: ClipAudio, complete: (OpenClip) throws -> Void) throws -> (ScanDamage, ScanDecode) {
         let source = recording.source
         let decoder = try VideoDecoder(path: source.videoPath, threads: options.decoderThreads, skipLoopFilter: options.skipLoopFilter)
         var next = 0
@@ -238,7 +282,7 @@ final class ScanExtraction {
         let a = audio.stats
         damage.audioCorruptPackets = a.corruptPackets
         damage.audioGaps = a.gapsFilled
-        return damage
+        return (damage, ScanDecode(mode: .all, packetsDecoded: decoder.packetsSent, packetsTotal: nil))
     }
 }
 
@@ -440,17 +484,17 @@ private final class ScanOutput {
     }
 
     /// Seals the last shards; the results, for the caller's one commit transaction.
-    func finish(damage: ScanDamage, decoded: (sent: Int, total: Int)?) throws -> [ScanExtractionResult] {
+    func finish(damage: ScanDamage, decode: ScanDecode) throws -> [ScanExtractionResult] {
         for w in writers { try w.finish() }
         return jobs.indices.map { j in
-            var r = ScanExtractionResult(datasetID: jobs[j].id, shards: sealed[j], clips: outcomes[j], rejected: rejected[j], damage: damage)
-            r.plannedPackets = decoded.map { ($0.sent, $0.total) }
-            return r
+            ScanExtractionResult(datasetID: jobs[j].id, shards: sealed[j], clips: outcomes[j], rejected: rejected[j], damage: damage, decode: decode)
         }
     }
 
-    /// Nothing of a failed scan stays on disk: its sealed shards were never indexed.
+    /// Nothing of a failed pass stays on disk: its sealed shards were never indexed, and the
+    /// writers let go of their unsealed ones (a pass that follows reuses the names).
     func discard() {
+        writers.removeAll()
         for list in sealed { for s in list { unlink(s.path) } }
     }
 }

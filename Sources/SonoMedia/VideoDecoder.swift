@@ -51,6 +51,8 @@ public struct DecodeStats: Hashable, Sendable, Codable {
     public var frames = 0
     /// Packets the decoder rejected (corrupt data); decoding went on, as `ffmpeg` does.
     public var corruptPackets = 0
+    /// Frames the decoder returned with errors concealed (`decode_error_flags`, or flagged corrupt).
+    public var concealedFrames = 0
     /// Frames without a timestamp, placed one nominal frame after their predecessor.
     public var missingTimestamps = 0
     /// Frames whose timestamp did not increase, moved to 1 µs after their predecessor.
@@ -122,6 +124,8 @@ public final class VideoDecoder {
             return nil
         }
         hasCurrentFrame = true
+        let f = frame.pointer.pointee
+        if f.decode_error_flags != 0 || f.flags & AV_FRAME_FLAG_CORRUPT != 0 { stats.concealedFrames += 1 }
         return timing()
     }
 

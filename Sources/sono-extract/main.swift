@@ -41,13 +41,12 @@ struct Extract: ParsableCommand {
     @Option(help: "Only the scans of part i of n (i/n), by scan-id order.") var part: String?
     @Option(help: "Target shard size in MiB.") var shardMib = 256
     @Flag(help: "Skip H.264 deblocking (faster; see docs/media.md for its PSNR).") var skipLoopFilter = false
-    @Option(help: "all: decode every frame; planned: decode only the packets the clips need (H.264 with an avcC record; other streams are decoded through), bit-identical output.") var decode = "all"
+    @Option(help: "planned: decode only the packets the clips need, bit-identical to all (H.264, HEVC, MPEG-4 Part 2; other or damaged streams are decoded through, and the summary says why); all: decode every frame.") var decode = ScanDecode.Mode.planned
 
     func validate() throws {
         guard threads >= 1, shardMib >= 1 else { throw ValidationError("--threads and --shard-mib must be at least 1") }
         if let part, ScanPart(parsing: part) == nil { throw ValidationError("--part must be i/n with 0 ≤ i < n") }
         guard !datasets.split(separator: ",").isEmpty else { throw ValidationError("--datasets needs at least one name") }
-        guard ["all", "planned"].contains(decode) else { throw ValidationError("--decode takes all or planned (got \(decode))") }
     }
 
     func run() throws {
@@ -55,7 +54,7 @@ struct Extract: ParsableCommand {
         extractor.jobs = stage.jobs(default: 1)
         extractor.decoderThreads = threads
         extractor.skipLoopFilter = skipLoopFilter
-        extractor.plannedDecode = decode == "planned"
+        extractor.decodeMode = decode
         extractor.targetShardBytes = shardMib << 20
         extractor.part = part.flatMap(ScanPart.init(parsing:))
         extractor.showProgress = !stage.quiet
@@ -67,3 +66,4 @@ struct Extract: ParsableCommand {
 }
 
 SonoExtractCommand.mainWithStageExitCodes()
+extension ScanDecode.Mode: ExpressibleByArgument {}

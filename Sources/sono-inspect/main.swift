@@ -6,6 +6,7 @@ import SonoLoader
 import SonoCLI
 import SonoCore
 import SonoDataset
+import SonoExtract
 import SonoMedia
 import SonoAudio
 import SonoSpectral
@@ -16,7 +17,7 @@ struct SonoInspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sono-inspect",
         abstract: "Inspect the catalog, recordings and (later) shards.",
-        subcommands: [Summary.self, Verify.self, Show.self, Order.self, Decode.self, LogMelCommand.self, Schema.self, Versions.self])
+        subcommands: [Summary.self, Verify.self, Show.self, Order.self, Decode.self, CompareDecode.self, LogMelCommand.self, Schema.self, Versions.self])
 }
 
 extension SonoInspect {
@@ -142,6 +143,36 @@ extension SonoInspect {
                 print("\(row.scanID): not ingested: \(row.error ?? "")")
             }
             if failures > 0 { throw StageExit.someInputsFailed }
+        }
+    }
+
+    /// Extracts scans both ways and compares the records byte for byte (issue 18's proof).
+    struct CompareDecode: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "compare-decode",
+            abstract: "Extract each scan of datasets with --decode all and planned into a temporary folder and compare every record byte for byte.",
+            discussion: "Nothing is written to the catalog or the datasets' folders. Exit status 2 when any scan differs.")
+
+        @OptionGroup var catalog: CatalogOption
+        @Option(help: "Comma-separated dataset names (latest versions).") var datasets: String
+        @Option(help: "Only these scans (comma-separated).") var scans: String?
+        @Option(help: "Decoder threads.") var threads = 2
+
+        func validate() throws {
+            guard (1...64).contains(threads) else { throw ValidationError("--threads must be in 1…64 (got \(threads))") }
+            guard !datasets.split(separator: ",").isEmpty else { throw ValidationError("--datasets needs at least one name") }
+        }
+
+        func run() throws {
+            var comparison = DecodeComparison()
+            comparison.decoderThreads = threads
+            comparison.scans = scans.map { Set($0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }) }
+            let names = datasets.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+            let reports = try comparison.run(catalogPath: catalog.path, datasetNames: names)
+            for r in reports { print(r.line) }
+            let different = reports.filter { !$0.identical }.count
+            print("compare-decode: \(reports.count) scans, \(reports.count - different) identical, \(different) different")
+            if different > 0 { throw StageExit.someInputsFailed }
         }
     }
 

@@ -155,16 +155,27 @@ final class ExtractTests: XCTestCase {
             try p.segment(try p.recipe("labelled", "[frames]\nlabels = \"planes\"\nrate_hz = 0.5\nsize = 32\nclip_s = 1\nclip_frames = 4\n"))
             var e = Extractor()
             e.showProgress = false
-            e.plannedDecode = planned
+            e.decodeMode = planned ? .planned : .all
             let summary = try e.runStage(catalogPath: p.catalogPath, datasetNames: ["short", "long", "labelled"], out: p.dir.file("out"), arguments: [])
             XCTAssertEqual(summary.failed, [:])
             return (p, summary)
         }
         let (all, _) = try pipeline(planned: false)
         let (planned, summary) = try pipeline(planned: true)
-        XCTAssertEqual(summary.plannedScans, 2, summary.report)
-        XCTAssertEqual(summary.unplannedScans, 1, "MPEG-4 Part 2 is decoded through")
+        XCTAssertEqual(summary.plannedScans, 3, summary.report)
+        XCTAssertEqual(summary.decodedThrough, [:], summary.report)
         XCTAssertLessThan(summary.packetsDecoded, summary.packetsTotal * 3 / 4, summary.report)
+        // The catalog's extraction rows say how each scan was decoded.
+        let catalog = try Catalog(path: planned.catalogPath)
+        let decodes = try catalog.extractionDecodes(datasetID: try XCTUnwrap(catalog.latestDataset(named: "short").id))
+        XCTAssertEqual(Set(decodes.keys), ["one", "gops", "m4v"])
+        for (scan, d) in decodes {
+            XCTAssertEqual(d.mode, .planned, scan)
+            XCTAssertLessThan(d.packetsDecoded, try XCTUnwrap(d.packetsTotal), scan)
+        }
+        let fullCatalog = try Catalog(path: all.catalogPath)
+        let fullDecodes = try fullCatalog.extractionDecodes(datasetID: try XCTUnwrap(fullCatalog.latestDataset(named: "short").id))
+        XCTAssertEqual(fullDecodes.values.map(\.mode), [.all, .all, .all])
         for name in ["short", "long", "labelled"] {
             let a = try all.records(name), b = try planned.records(name)
             XCTAssertEqual(a.count, b.count, name)
@@ -177,6 +188,62 @@ final class ExtractTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// `sono-inspect compare-decode` (issue 18's proof) on every kind of media the suite knows:
+    /// both decodes give the same records byte for byte, and the plan is used wherever the
+    /// stream's structure is read. A damaged stream is decoded through and says why.
+    func testCompareDecodeIsIdenticalOnEveryMediaKind() throws {
+        let p = Pipeline()
+        var spec = SampleSpec()
+        spec.name = "base"; spec.width = 160; spec.height = 128; spec.seconds = 8; spec.seed = 12
+        _ = try SampleGenerator.generate(spec, into: p.dir.path)
+        let base = p.dir.file("base.mp4")
+        let x264 = ["-c:v", "libx264", "-preset", "veryfast"]
+        let kinds: [(String, [String])] = [
+            ("bframes.mp4", x264 + ["-g", "60", "-bf", "3", "-x264-params", "b-pyramid=normal", "-c:a", "copy"]),
+            ("nob.mp4", x264 + ["-bf", "0", "-c:a", "copy"]),
+            ("opengop.mp4", x264 + ["-x264-params", "open-gop=1:keyint=30:bframes=3", "-c:a", "copy"]),
+            ("scenecut.mp4", x264 + ["-x264-params", "keyint=240:min-keyint=5:scenecut=90", "-c:a", "copy"]),
+            ("vfr.mp4", ["-vf", "select='not(eq(mod(n,3),2))'", "-fps_mode", "vfr"] + x264 + ["-bf", "3", "-c:a", "copy"]),
+            ("late.mp4", ["-itsoffset", "0.7", "-i", base, "-map", "0:v", "-map", "1:a"] + x264 + ["-c:a", "aac"]),
+            ("hevc.mp4", ["-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "bframes=4:keyint=30:log-level=error", "-tag:v", "hvc1", "-c:a", "copy"]),
+            ("mpeg4.mp4", ["-c:v", "mpeg4", "-q:v", "4", "-bf", "2", "-c:a", "copy"]),
+            ("matroska.mkv", x264 + ["-g", "45", "-c:a", "copy"]),
+            ("tenbit.mp4", x264 + ["-pix_fmt", "yuv420p10le", "-g", "30", "-c:a", "copy"]),
+        ]
+        for (name, args) in kinds { try FFmpegCLI.run(["-i", base] + args + [p.dir.file(name)]) }
+        // Damage: 16 KiB of garbage in the middle of the media data.
+        try FFmpegCLI.run(["-i", base, "-c", "copy", "-movflags", "+faststart", p.dir.file("fast.mp4")])
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: p.dir.file("fast.mp4"))))
+        var rng = SeededGenerator(seed: 3, stream: 1)
+        for i in (bytes.count / 2)..<(bytes.count / 2 + 16_384) { bytes[i] = UInt8(truncatingIfNeeded: rng.next()) }
+        try Data(bytes).write(to: URL(fileURLWithPath: p.dir.file("damaged.mp4")))
+        let files = ["base.mp4", "damaged.mp4"] + kinds.map(\.0)
+        try p.ingest(files.map { "\(($0 as NSString).deletingPathExtension),\($0),," })
+        try p.segment(try p.recipe("short", "[clips]\nlength_s = 2\nstride_s = 3\n[selection]\nmode = \"none\"\n"))
+        try p.segment(try p.recipe("long", "[clips]\nlength_s = 6\nstride_s = 6\n[selection]\nmode = \"none\"\n"))
+        let result = try BuiltProducts.run("sono-inspect", ["compare-decode", "--catalog", p.catalogPath, "--datasets", "short,long"], timeout: 600)
+        print(result.stdout)
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        XCTAssertTrue(result.stdout.contains("compare-decode: \(files.count) scans, \(files.count) identical, 0 different"), result.stdout)
+        let lines = Dictionary(uniqueKeysWithValues: result.stdout.split(separator: "\n").compactMap { line -> (String, String)? in
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            return (String(line[..<colon]), String(line))
+        })
+        for file in files {
+            let scan = (file as NSString).deletingPathExtension
+            let line = try XCTUnwrap(lines[scan], result.stdout)
+            XCTAssertTrue(line.hasSuffix(": identical"), line)
+            if scan == "damaged" {
+                XCTAssertTrue(line.contains("decoded through (damage met"), line)
+            } else {
+                XCTAssertTrue(line.contains(", planned, "), line)
+            }
+        }
+        // Where x264 leaves non-reference B-frames, fewer packets are decoded than the full pass.
+        let decoded = try XCTUnwrap(DecodeComparison().run(catalogPath: p.catalogPath, datasetNames: ["short"]).first { $0.scanID == "bframes" })
+        XCTAssertLessThan(decoded.planned.packetsDecoded, decoded.fullPackets, decoded.line)
     }
 
     /// A 100 ms beep at 3.0 s on the video timeline appears 1.0 s into the clip [2, 4) — whether

@@ -57,12 +57,35 @@ final class DecodePlanTests: XCTestCase {
         }
     }
 
-    func testNonH264IsNotPlanned() throws {
+    /// Streams whose structure is not read are not planned, and say why: another codec, and
+    /// H.264 as an Annex B elementary stream (start codes, no avcC record).
+    func testUnreadStructuresAreNotPlanned() throws {
         let dir = TemporaryDirectory()
-        let path = dir.file("m4v.mp4")
-        try FFmpegCLI.run(["-f", "lavfi", "-i", "testsrc2=size=96x64:rate=10:duration=1", "-c:v", "mpeg4", path])
-        XCTAssertThrowsError(try DecodePlan.packets(path: path)) { error in
-            XCTAssertTrue("\(error)".contains("only H.264 is planned"), "\(error)")
+        let vp9 = dir.file("vp9.mkv"), annexB = dir.file("annexb.h264")
+        try FFmpegCLI.run(["-f", "lavfi", "-i", "testsrc2=size=96x64:rate=10:duration=1", "-c:v", "libvpx-vp9", vp9])
+        try FFmpegCLI.run(["-f", "lavfi", "-i", "testsrc2=size=96x64:rate=10:duration=1", "-c:v", "libx264", "-f", "h264", annexB])
+        XCTAssertThrowsError(try DecodePlan.packets(path: vp9)) { error in
+            XCTAssertTrue("\(error)".contains("codec vp9: only H.264, HEVC and MPEG-4 Part 2 are planned"), "\(error)")
         }
+        XCTAssertThrowsError(try DecodePlan.packets(path: annexB)) { error in
+            XCTAssertTrue(error is DecodePlan.Unplannable, "\(error)")
+        }
+    }
+
+    /// MPEG-4 Part 2's B-VOPs and HEVC's top sub-layer non-reference pictures are read as such.
+    func testMPEG4AndHEVCNonReferencePicturesAreFound() throws {
+        let dir = TemporaryDirectory()
+        let m4v = dir.file("m4v.mp4"), hevc = dir.file("hevc.mp4")
+        try FFmpegCLI.run(["-f", "lavfi", "-i", "testsrc2=size=96x64:rate=10:duration=3", "-c:v", "mpeg4", "-bf", "2", m4v])
+        try FFmpegCLI.run(["-f", "lavfi", "-i", "testsrc2=size=96x64:rate=10:duration=3", "-c:v", "libx265", "-x265-params", "bframes=4:keyint=10:log-level=error", hevc])
+        for path in [m4v, hevc] {
+            let packets = try DecodePlan.packets(path: path)
+            XCTAssertEqual(packets.count, 30, path)
+            XCTAssertTrue(packets.contains { !$0.isReference }, path)
+            XCTAssertTrue(packets.allSatisfy(\.isIntact), path)
+            XCTAssertTrue(packets[0].isReference, path)
+        }
+        XCTAssertTrue(try DecodePlan.packets(path: hevc)[0].isCleanStart, "x265 starts with an IDR")
+        XCTAssertFalse(try DecodePlan.packets(path: m4v).contains(where: \.isCleanStart), "MPEG-4 Part 2 has no clean starts in the plan")
     }
 }
