@@ -78,8 +78,11 @@ public struct ExtractSummary: Codable, Sendable {
 /// transaction); a rerun skips committed scans, deletes what an interrupted run left (temporary
 /// and unindexed shards) and redoes the rest, byte for byte as an uninterrupted run would.
 public struct Extractor: Sendable {
-    public var jobs = 1
-    public var decoderThreads = 2
+    /// Scans in flight; nil: one per core.
+    public var jobs: Int?
+    /// Frame threads per scan; nil: the cores shared among the scans in flight
+    /// (`defaultDecoderThreads`).
+    public var decoderThreads: Int?
     public var skipLoopFilter = false
     /// `.planned`: decode only what the clips need where the stream's structure is read and no
     /// damage is met, otherwise every frame (`ScanDecode.fallback` says why); `.all`: every frame.
@@ -89,6 +92,14 @@ public struct Extractor: Sendable {
     public var showProgress = true
 
     public init() {}
+
+    /// The cores divided among the scans in flight, at least one thread each: N scans on N
+    /// cores with one frame thread each beat one scan at a time with N (benchmarks/extract_jobs.sh,
+    /// docs/media.md: 0.82× the time on 2 cores), since a scan's demuxing, conversion and audio
+    /// are serial; a lone scan keeps every core as frame threads.
+    public static func defaultDecoderThreads(scansInFlight: Int, cores: Int = ProcessInfo.processInfo.activeProcessorCount) -> Int {
+        max(1, cores / max(1, scansInFlight))
+    }
 
     /// With `part`, the work goes to `out` and to a copy of the catalog there
     /// (`out/catalog.part-i-of-n.sqlite`), to be joined with `merge`.
@@ -180,7 +191,9 @@ public struct Extractor: Sendable {
             return total + Int((p?.video.frameCount).map(Double.init) ?? (Double(p?.video.duration ?? 0) / 1e6 * fps))
         }
         let progress = ProgressReporter(label: "extract", total: totalFrames, enabled: showProgress)
-        let options = ScanExtraction.Options(decoderThreads: decoderThreads, skipLoopFilter: skipLoopFilter, targetShardBytes: targetShardBytes, decode: decodeMode)
+        let jobs = jobs ?? ProcessInfo.processInfo.activeProcessorCount
+        let threads = decoderThreads ?? Self.defaultDecoderThreads(scansInFlight: min(jobs, max(1, work.count)))
+        let options = ScanExtraction.Options(decoderThreads: threads, skipLoopFilter: skipLoopFilter, targetShardBytes: targetShardBytes, decode: decodeMode)
         // Scans are extracted in parallel and committed in scan order (shard and record ids
         // then do not depend on which scan finished first).
         let results = ParallelWork.map(work, jobs: jobs, { _, w -> [ScanExtractionResult] in

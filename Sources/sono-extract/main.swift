@@ -37,21 +37,21 @@ struct Extract: ParsableCommand {
     @OptionGroup var stage: StageOptions
     @Option(help: "Comma-separated dataset names (latest versions), e.g. large,medium.") var datasets: String
     @Option(help: "Output folder; each dataset's shards go to OUT/<name>-v<version>.") var out: String?
-    @Option(help: "Decoder threads per scan.") var threads = 2
+    @Option(help: "Decoder threads per scan (default: the cores divided among --jobs, at least 1).") var threads: Int?
     @Option(help: "Only the scans of part i of n (i/n), by scan-id order.") var part: String?
     @Option(help: "Target shard size in MiB.") var shardMib = 256
     @Flag(help: "Skip H.264 deblocking (faster; see docs/media.md for its PSNR).") var skipLoopFilter = false
     @Option(help: "planned: decode only the packets the clips need, bit-identical to all (H.264, HEVC, MPEG-4 Part 2; other or damaged streams are decoded through, and the summary says why); all: decode every frame.") var decode = ScanDecode.Mode.planned
 
     func validate() throws {
-        guard threads >= 1, shardMib >= 1 else { throw ValidationError("--threads and --shard-mib must be at least 1") }
+        guard threads ?? 1 >= 1, shardMib >= 1 else { throw ValidationError("--threads and --shard-mib must be at least 1") }
         if let part, ScanPart(parsing: part) == nil { throw ValidationError("--part must be i/n with 0 ≤ i < n") }
         guard !datasets.split(separator: ",").isEmpty else { throw ValidationError("--datasets needs at least one name") }
     }
 
     func run() throws {
         var extractor = Extractor()
-        extractor.jobs = stage.jobs(default: 1)
+        extractor.jobs = stage.jobs
         extractor.decoderThreads = threads
         extractor.skipLoopFilter = skipLoopFilter
         extractor.decodeMode = decode
