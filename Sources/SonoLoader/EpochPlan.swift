@@ -48,7 +48,7 @@ public struct EpochPlan: Sendable {
 
     public static func make(items: [LoaderItem], weights: [Double]? = nil, datasetOf: ((LoaderItem) -> Int)? = nil,
                             seed: UInt64, epoch: Int, batchSize: Int, worldSize: Int, dropLast: Bool,
-                            maxPerScan: Int?) -> EpochPlan {
+                            maxPerScan: Int?, scanGroup: Int? = nil) -> EpochPlan {
         precondition(batchSize > 0 && worldSize > 0)
         var epochItems = items
         if let weights, let datasetOf {
@@ -66,6 +66,7 @@ public struct EpochPlan: Sendable {
         var rng = SeededGenerator(seed: seed, stream: UInt64(bitPattern: Int64(epoch)))
         var order = epochItems
         shuffle(&order, &rng)
+        if let k = scanGroup, k > 1 { order = groupedByScan(order, size: k) }
         var global = makeBatches(order, batchSize: batchSize, maxPerScan: maxPerScan)
         let rounds: Int
         if dropLast {
@@ -97,6 +98,28 @@ public struct EpochPlan: Sendable {
     /// This rank's i-th batch.
     public func batch(rank: Int, worldSize: Int, step: Int) -> [LoaderItem] {
         batches[step * worldSize + rank]
+    }
+
+    /// The spec's step 2b: the permutation regrouped into runs of `size` items of one scan, so
+    /// that a batch holds other moments of a clip's own scan among its negatives. Walking the
+    /// permutation, each item joins its scan's open run; a run is emitted when it is full; the
+    /// runs still open at the end follow, in the order they were opened.
+    static func groupedByScan(_ order: [LoaderItem], size: Int) -> [LoaderItem] {
+        var out: [LoaderItem] = []
+        out.reserveCapacity(order.count)
+        var open: [Int: [LoaderItem]] = [:]
+        var opened: [Int] = []
+        for item in order {
+            if open[item.scan] == nil { opened.append(item.scan) }
+            open[item.scan, default: []].append(item)
+            if let run = open[item.scan], run.count == size {
+                out += run
+                open[item.scan] = nil
+                opened.removeAll { $0 == item.scan }
+            }
+        }
+        for scan in opened { out += open[scan] ?? [] }
+        return out
     }
 
     static func makeBatches(_ order: [LoaderItem], batchSize: Int, maxPerScan: Int?) -> [[LoaderItem]] {

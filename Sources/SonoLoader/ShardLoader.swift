@@ -19,6 +19,8 @@ public struct LoaderOptions: Sendable {
     public var split: Split?
     /// At most this many clips of one scan in a batch (contrastive negatives from one scan are weak).
     public var maxPerScan: Int?
+    /// Batches made of runs of this many clips of one scan (EpochPlan.groupedByScan); nil: off.
+    public var scanGroup: Int?
     /// Per-dataset weights (1 = each record once per epoch).
     public var weights: [Double]?
     /// (x/255 − mean) / std for video and still; nil leaves x/255.
@@ -145,7 +147,7 @@ public final class ShardLoader: @unchecked Sendable {
         let dataset = itemDataset
         return EpochPlan.make(items: items, weights: options.weights, datasetOf: options.weights == nil ? nil : { dataset[$0.storageIndex] },
                               seed: state.seed, epoch: epoch, batchSize: options.batchSize, worldSize: options.worldSize,
-                              dropLast: options.dropLast, maxPerScan: options.maxPerScan)
+                              dropLast: options.dropLast, maxPerScan: options.maxPerScan, scanGroup: options.scanGroup)
     }
 
     /// The next batch of this epoch, or nil at its end (the state then points at the next epoch).

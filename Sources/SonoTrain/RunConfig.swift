@@ -20,6 +20,10 @@ public struct RunConfig: Equatable, Sendable {
     public var batchSize = 8
     /// At most this many clips of one scan per batch (0: half the batch).
     public var maxPerScan = 0
+    /// Batches made of runs of this many clips of one scan (0 or 1: off), so that other moments
+    /// of a clip's own scan are among its negatives and telling the scans apart does not solve
+    /// the contrastive terms (docs/training.md, "Why it collapsed", session 6).
+    public var scanGroup = 0
     /// Steps in all, or, when `epochs` > 0, epochs × batches per epoch.
     public var steps = 10
     public var epochs = 0
@@ -130,6 +134,7 @@ extension RunConfig {
             },
             int("data.batch_size", \.batchSize, 2...65536),
             int("data.max_per_scan", \.maxPerScan, 0...65536),
+            int("data.scan_group", \.scanGroup, 0...65536),
             int("data.steps", \.steps, 1...Int.max),
             int("data.epochs", \.epochs, 0...1_000_000),
             RunKey(name: "data.seed", render: { "\($0.seed)" }) { c, v throws(RunKeyError) in

@@ -149,6 +149,7 @@ public final class Trainer {
         options.logMelNormalization = (config.logMelMean, config.logMelStd)
         if training {
             options.maxPerScan = config.maxPerScan > 0 ? config.maxPerScan : max(1, config.batchSize / 2)
+            options.scanGroup = config.scanGroup > 1 ? config.scanGroup : nil
             let augmentation = Augmentation(horizontalFlip: config.flip, maxShift: config.maxShift, minCropArea: Double(config.minCropArea),
                                             intensity: Double(config.intensity), independentStill: config.independentStill)
             if augmentation != Augmentation(horizontalFlip: false, maxShift: 0) { options.augmentation = augmentation }

@@ -65,6 +65,7 @@ extension SonoInspect {
         @Option(help: "First step to print (as a resumed run would continue).") var fromStep = 0
         @Option(help: "Only this split (train, val, test).") var split: Split?
         @Option(help: "At most this many clips of one scan per batch.") var maxPerScan: Int?
+        @Option(help: "Batches made of runs of this many clips of one scan, as data.scan_group.") var scanGroup: Int?
         @Flag(help: "Pad the last round instead of dropping it.") var noDropLast = false
         @Option(help: "Per-dataset weights (comma-separated, one per dataset), as data.weights.") var weights: String?
 
@@ -77,6 +78,7 @@ extension SonoInspect {
             guard rank >= 0, rank < worldSize, batchSize > 0, fromStep >= 0 else { throw ValidationError("need 0 ≤ rank < world size, batch size > 0, from-step ≥ 0") }
             guard epoch >= 0 else { throw ValidationError("--epoch must be ≥ 0 (got \(epoch))") }
             if let maxPerScan, maxPerScan < 1 { throw ValidationError("--max-per-scan must be ≥ 1 (got \(maxPerScan))") }
+            if let scanGroup, scanGroup < 1 { throw ValidationError("--scan-group must be ≥ 1 (got \(scanGroup))") }
             if let weights, let parsed = parsedWeights {
                 let count = dataset.split(separator: ",").count
                 guard parsed.count == count, parsed.allSatisfy({ $0.isFinite && $0 > 0 }) else {
@@ -89,6 +91,7 @@ extension SonoInspect {
             var options = LoaderOptions()
             options.batchSize = batchSize; options.rank = rank; options.worldSize = worldSize
             options.split = split; options.maxPerScan = maxPerScan; options.dropLast = !noDropLast
+            options.scanGroup = scanGroup
             options.weights = parsedWeights
             options.prefetch = 0
             let loader = try ShardLoader(catalog: Catalog(path: catalog.path), datasets: dataset.split(separator: ",").map(String.init),

@@ -94,6 +94,22 @@ def _batches(order: List[int], scans: Sequence[int], batch_size: int, max_per_sc
     return batches
 
 
+def grouped_by_scan(order: List[int], scans: Sequence[int], size: int) -> List[int]:
+    """Step 2b: the permutation regrouped into runs of `size` items of one scan (emitted when
+    full; the runs still open at the end follow in the order they were opened)."""
+    out: List[int] = []
+    runs: Dict[int, List[int]] = {}  # insertion order = the order runs were opened
+    for item in order:
+        run = runs.setdefault(scans[item], [])
+        run.append(item)
+        if len(run) == size:
+            out += run
+            del runs[scans[item]]
+    for run in runs.values():
+        out += run
+    return out
+
+
 class EpochPlan:
     """One epoch's global batches of item indices and how many each rank yields.
 
@@ -103,7 +119,8 @@ class EpochPlan:
 
     def __init__(self, scans: Sequence, seed: int, epoch: int, batch_size: int, world_size: int = 1,
                  drop_last: bool = True, max_per_scan: Optional[int] = None,
-                 weights: Optional[Sequence[float]] = None, datasets: Optional[Sequence[int]] = None) -> None:
+                 weights: Optional[Sequence[float]] = None, datasets: Optional[Sequence[int]] = None,
+                 scan_group: Optional[int] = None) -> None:
         if batch_size < 1 or world_size < 1:
             raise ValueError(f"batch_size ({batch_size}) and world_size ({world_size}) must be ≥ 1")
         if max_per_scan is not None and max_per_scan < 1:
@@ -117,6 +134,8 @@ class EpochPlan:
             order = [chosen[k] for k in permutation(len(chosen), seed, epoch)]
         else:
             order = permutation(len(scan_numbers), seed, epoch)
+        if scan_group is not None and scan_group > 1:
+            order = grouped_by_scan(order, scan_numbers, scan_group)
         batches = _batches(order, scan_numbers, batch_size, max_per_scan)
         if drop_last:  # step 4: drop an incomplete last batch, then the incomplete last round
             if batches and len(batches[-1]) < batch_size:

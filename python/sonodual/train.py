@@ -212,6 +212,7 @@ class Run:
         self.records = Records(catalog, d["datasets"], split)
         self.batch, self.seed = d["batch_size"], int(d["seed"])
         self.max_per_scan = d["max_per_scan"] or max(1, self.batch // 2)
+        self.scan_group = d["scan_group"] if d["scan_group"] > 1 else None
         self.pipeline = pixel_pipeline(c, training=True)
         if self.plan(0).batches_per_rank == 0:
             raise UsageError(f"{catalog}: fewer records than one batch of {self.batch} per rank in {','.join(d['datasets'])}")
@@ -251,7 +252,8 @@ class Run:
     def plan(self, epoch: int) -> EpochPlan:
         weights = self.c["data"]["weights"] or None
         return EpochPlan(self.records.scans, seed=self.seed, epoch=epoch, batch_size=self.batch, world_size=self.world,
-                         drop_last=True, max_per_scan=self.max_per_scan, weights=weights, datasets=self.records.datasets)
+                         drop_last=True, max_per_scan=self.max_per_scan, weights=weights, datasets=self.records.datasets,
+                         scan_group=self.scan_group)
 
     def _train_mode(self) -> None:
         self.model.train()

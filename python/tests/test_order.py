@@ -54,6 +54,22 @@ def test_python_order_equals_sono_inspect_order(catalog):
             assert got == expected, (seed, epoch, world, rank, batch, cap, drop, from_step)
 
 
+def test_scan_groups_equal_sono_inspect_order(catalog):
+    ds = Dataset.open(catalog, "d")
+    clip_ids = [row["id"] for row in ds.rows]
+    scans = [row["scan_id"] for row in ds.rows]
+    for seed, epoch, group, cap, drop in itertools.product([0, 5], [0, 1], [2, 3, 4], [None, 3], [True, False]):
+        plan = EpochPlan(scans, seed=seed, epoch=epoch, batch_size=8, drop_last=drop, max_per_scan=cap, scan_group=group)
+        expected = swift_order(catalog, seed=seed, epoch=epoch, batch_size=8, max_per_scan=cap, scan_group=group,
+                               no_drop_last=not drop)
+        got = [[clip_ids[i] for i in b] for b in plan.rank_batches(0)]
+        assert got == expected, (seed, epoch, group, cap, drop)
+        if cap is None:  # runs of `group` clips of one scan, but for the runs left open at the end
+            flat = [scans[i] for b in plan.batches for i in b]
+            full = len(flat) - len(flat) % group
+            assert sum(len(set(flat[k:k + group])) == 1 for k in range(0, full, group)) >= full // group - 5
+
+
 def test_weighted_mixes_equal_sono_inspect_order(catalog):
     parts = [Dataset.open(catalog, name) for name in ("d", "e")]
     clip_ids = [row["id"] for p in parts for row in p.rows]
