@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "sono-eval", targets: ["sono-eval"]),
         .executable(name: "sono-finetune", targets: ["sono-finetune"]),
         .executable(name: "sono-inspect", targets: ["sono-inspect"]),
+        .executable(name: "sono-report", targets: ["sono-report"]),
         .executable(name: "sono-bench", targets: ["sono-bench"]),
     ],
     dependencies: [
@@ -63,6 +64,7 @@ let package = Package(
         .target(name: "SonoEval", dependencies: ["SonoCore", "SonoDataset"]),
         // Looking at what was made; shared command-line parts; test helpers.
         .target(name: "SonoInspection", dependencies: ["SonoCore", "SonoShards", "SonoDataset", "SonoCatalog"]),
+        .target(name: "SonoReport", dependencies: ["SonoCore", "SonoShards", "SonoDataset", "SonoCatalog", "SonoInspection", "SonoMedia", "SonoModels", "SonoTrain", "SonoSegment"]),
         .target(name: "SonoCLI", dependencies: [
             "SonoCore", "SonoDataset", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -98,6 +100,9 @@ let package = Package(
             "SonoMedia", "SonoAudio", "SonoCatalog", "SonoInspection", "SonoLoader", "SonoSpectral", "SonoTensor", "SonoCLI", "SonoExtract",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "sono-report", dependencies: [
+            "SonoReport", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "sono-bench", dependencies: [
             "SonoMedia", "SonoSpectral", "SonoDataset", "SonoCatalog", "SonoShards", "SonoLoader", "SonoTensor", "SonoTestSupport", "SonoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -130,6 +135,10 @@ let package = Package(
         .testTarget(name: "SonoSampleTests", dependencies: ["SonoSample", "SonoDataset", "SonoCore", "SonoTestSupport", "sono-sample"]),
         .testTarget(name: "SonoCLITests", dependencies: [
             "SonoCore", "SonoTestSupport", "sono-ingest", "sono-sample", "sono-inspect",
+        ]),
+        .testTarget(name: "SonoReportTests", dependencies: [
+            "SonoReport", "SonoCore", "SonoTestSupport", "SonoCatalog", "SonoExtract", "SonoSegment", "SonoIngest", "SonoSample",
+            "sono-report", "sono-train",
         ]),
     ],
     swiftLanguageModes: [.v6]

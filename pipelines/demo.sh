@@ -64,4 +64,10 @@ echo "-- saliency: the image encoder + an upsampling decoder fine-tuned on the g
 "$BIN/sono-finetune" saliency --catalog "$EVAL" --dataset saliency --init "checkpoint:$OUT/checkpoints/encoders.safetensors" --epochs 3 --quiet --out "$OUT/eval/saliency-pretrained"
 "$BIN/sono-finetune" saliency --catalog "$EVAL" --dataset saliency --init random:tiny --epochs 3 --quiet --out "$OUT/eval/saliency-random"
 
-echo "== done: catalogs $CATALOG (pretraining) and $EVAL (evaluation), shards under $OUT/datasets and $OUT/eval-datasets, previews in $OUT/previews, checkpoint in $OUT/checkpoints, probe and saliency tables in $OUT/eval"
+echo "== report: one page of the dataset, the pretraining run and the evaluations"
+"$BIN/sono-report" --catalog "$CATALOG" --log "pretrain=$OUT/train.jsonl" \
+  --eval "probe, pretrained=$OUT/eval/probe-pretrained/probe.json" --eval "probe, random init=$OUT/eval/probe-random/probe.json" \
+  --eval "saliency, pretrained=$OUT/eval/saliency-pretrained/report.json" --eval "saliency, random init=$OUT/eval/saliency-random/report.json" \
+  --out "$OUT/report" --title "SonoDual demo"
+
+echo "== done: report $OUT/report/report.html; catalogs $CATALOG (pretraining) and $EVAL (evaluation), shards under $OUT/datasets and $OUT/eval-datasets, previews in $OUT/previews, checkpoint in $OUT/checkpoints, probe and saliency tables in $OUT/eval"

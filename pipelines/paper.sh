@@ -97,4 +97,13 @@ done
 echo "== tables"
 "$BIN/sono-eval" tables "${rows[@]}" "${ablations[@]}" --out "$OUT/tables.md" \
   --note "no-image never runs the image encoder, so its image encoder is its initialisation: the same weights as random's (same seed), and its rows equal random's."
-echo "== done in $(( $(date +%s) - started )) s: $OUT/tables.md"
+echo "== report"
+evals=()
+for dir in "$OUT"/finetune/*/; do
+  name=$(basename "$dir")
+  for task in planes saliency; do [ -f "$dir/$task/report.json" ] && evals+=(--eval "$name, $task=$dir/$task/report.json"); done
+done
+logs=()
+for log in "$OUT"/runs/*.jsonl; do [ -f "$log" ] && logs+=(--log "$(basename "$log" .jsonl)=$log"); done
+"$BIN/sono-report" --catalog "$PRE" "${logs[@]}" "${evals[@]}" --out "$OUT/report" --title "SonoDual: the paper's tables"
+echo "== done in $(( $(date +%s) - started )) s: $OUT/tables.md, $OUT/report/report.html"

@@ -7,6 +7,7 @@ APT_PACKAGES=(
   ffmpeg libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libswscale-dev
   libfftw3-dev libopenblas-dev libsqlite3-dev pkg-config espeak-ng sox fonts-dejavu-core
   python3 python3-pip bc sqlite3
+  chromium  # sono-report's test renders the page in a real browser (headless)
 )
 
 missing=()

@@ -98,26 +98,8 @@ public enum DatasetInspection {
                 try PNGWriter.gray(width: w, height: h, pixels: px).write(to: URL(fileURLWithPath: file))
                 written.append(file)
             }
-            if let video = reader.layout.field(.video), video.shape.count == 3 {
-                let (t, h, w) = (video.shape[0], video.shape[1], video.shape[2])
-                // All frames side by side in one strip.
-                let px = record.u8(.video)
-                var strip = [UInt8](repeating: 0, count: t * w * h)
-                for f in 0..<t { for y in 0..<h { for x in 0..<w { strip[y * t * w + f * w + x] = px[(f * h + y) * w + x] } } }
-                try save("frames", t * w, h, strip)
-            }
-            if let still = reader.layout.field(.still), still.shape.count == 2 {
-                try save("still", still.shape[1], still.shape[0], record.u8(.still))
-            }
-            if let mel = reader.layout.field(.logmel), mel.shape.count == 2 {
-                let v = record.f16AsFloat(.logmel)
-                let (frames, bins) = (mel.shape[0], mel.shape[1])
-                let lo = v.min() ?? 0, hi = max(v.max() ?? 1, lo + 1e-6)
-                var px = [UInt8](repeating: 0, count: frames * bins)
-                for t in 0..<frames { for m in 0..<bins {  // time → x, low mel at the bottom
-                    px[(bins - 1 - m) * frames + t] = UInt8(max(0, min(255, (v[t * bins + m] - lo) / (hi - lo) * 255)))
-                } }
-                try save("logmel", frames, bins, px)
+            for picture in RecordPictures.of(record, layout: reader.layout) {
+                try save(picture.name, picture.width, picture.height, picture.pixels)
             }
             lines.append("  wrote " + written.joined(separator: ", "))
         }

@@ -68,11 +68,7 @@ public enum ClipPlanner {
         var candidates: [(Microseconds, Microseconds)] = []
         switch recipe.selection {
         case .none, .minSpeechRatio:
-            var t = scan.videoStart
-            while t + length <= scan.videoEnd {
-                candidates.append((t, t + length))
-                t += recipe.strideMicros
-            }
+            candidates = gridWindows(recipe, videoStart: scan.videoStart, videoEnd: scan.videoEnd)
         case .speechAligned:
             let (windows, noRoom) = alignedWindows(recipe, scan)
             candidates = windows
@@ -88,6 +84,19 @@ public enum ClipPlanner {
             plan.windows.append(PlannedWindow(start: start, end: end, speechRatio: ratio))
         }
         return plan
+    }
+
+    /// The grid modes' candidates: windows at videoStart + k·stride while the whole window fits
+    /// (those not kept were rejected for too little speech; the report draws them).
+    public static func gridWindows(_ recipe: DatasetRecipe, videoStart: Microseconds, videoEnd: Microseconds) -> [(Microseconds, Microseconds)] {
+        let length = recipe.clipMicros
+        var out: [(Microseconds, Microseconds)] = []
+        var t = videoStart
+        while t + length <= videoEnd {
+            out.append((t, t + length))
+            t += recipe.strideMicros
+        }
+        return out
     }
 
     /// The windows, and how many utterance groups found no room (the clip would have had to

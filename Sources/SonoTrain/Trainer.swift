@@ -110,6 +110,9 @@ public final class Trainer {
         guard loader.batchesPerEpoch > 0 else {
             throw InputError(path: catalog.path, reason: "fewer records than one batch of \(config.batchSize) in \(config.datasets.joined(separator: ","))")
         }
+        if let short = loader.plan(epoch: 0).batches.first(where: { $0.count < 2 }) {
+            throw InputError(path: catalog.path, reason: Self.singleClipBatch(short.count, config: config))
+        }
         totalSteps = config.epochs > 0 ? config.epochs * loader.batchesPerEpoch : config.steps
         pretrainingScans = try Set(config.datasets.flatMap { name in
             try catalog.recordSlots(datasetID: try catalog.latestDataset(named: name).id ?? -1, split: config.split).map(\.scanID)
@@ -215,11 +218,19 @@ public final class Trainer {
         return .completed(steps: completedSteps)
     }
 
+    /// Why a batch of fewer than 2 clips cannot train (batch norm and the contrastive terms need
+    /// two), and what to change.
+    static func singleClipBatch(_ count: Int, config: RunConfig) -> String {
+        let cap = config.maxPerScan > 0 ? config.maxPerScan : max(1, config.batchSize / 2)
+        return "a training batch would hold \(count) clip: batch norm and the contrastive terms need at least 2. A batch takes at most data.max_per_scan = \(cap) clips of one scan, and the clips of \(config.datasets.joined(separator: ",")) (split \(config.split?.rawValue ?? "all")) come from too few scans to fill data.batch_size = \(config.batchSize): raise data.max_per_scan, or add scans"
+    }
+
     /// One optimisation step; nil at an epoch boundary (no batch).
     private func trainStep() throws -> StepLog? {
         let clock = ContinuousClock()
         let start = clock.now
         guard let batch = try loader.next() else { return nil }
+        guard batch.clipIDs.count >= 2 else { throw InputError(path: catalog.path, reason: Self.singleClipBatch(batch.clipIDs.count, config: config)) }
         let waited = (clock.now - start).inSeconds
         let lr = learningRate(at: completedSteps)
         for group in optimizer.groups { group.learningRate = lr }

@@ -60,6 +60,24 @@ final class TrainerTests: XCTestCase {
         XCTAssertTrue(encoders.tensors.contains { $0.0 == "audio.bn0.running_mean" })
     }
 
+    /// Clips of a single scan under the per-scan cap would make batches of one clip, which batch
+    /// norm cannot train on: a clear error up front, not a crash mid-run.
+    func testBatchesOfOneClipAreRefused() throws {
+        let dir = TemporaryDirectory()
+        let catalog = try Catalog(path: dir.file("c.sqlite"))
+        _ = try SyntheticDataset.write(catalog: catalog, root: URL(fileURLWithPath: dir.file("ds")), name: "one",
+                                       layout: RecordLayout.clip(frames: 4, size: 32, melFrames: 64, mels: 64), count: 8, seed: 1,
+                                       targetBytes: 1 << 20, scans: 1)
+        var config = RunConfig()
+        config.datasets = ["one"]; config.split = nil; config.steps = 2; config.batchSize = 2; config.modelSize = .tiny; config.threads = 1
+        XCTAssertThrowsError(try Trainer(catalog: catalog, config: config)) { error in
+            XCTAssertTrue("\(error)".contains("data.max_per_scan = 1"), "\(error)")
+            XCTAssertTrue("\(error)".contains(catalog.path), "\(error)")
+        }
+        config.maxPerScan = 2
+        XCTAssertEqual(try Trainer(catalog: catalog, config: config).run(checkpointDir: nil) { _ in }, .completed(steps: 2))
+    }
+
     /// Stopping after 2 steps and resuming from the checkpoint gives the same 4-step run.
     func testResumeContinuesTheSameRun() throws {
         let dir = TemporaryDirectory()
