@@ -1,15 +1,25 @@
 import Foundation
 
-/// Minimal PNG encoder for 8-bit grayscale previews (`sono-inspect show`): stored (uncompressed)
-/// deflate blocks, so no zlib dependency; previews are small.
+/// Minimal PNG encoder for 8-bit gray and RGB previews (`sono-inspect show`, `sono-report`):
+/// stored (uncompressed) deflate blocks, so no zlib dependency; previews are small.
 public enum PNGWriter {
     public static func gray(width: Int, height: Int, pixels: [UInt8]) -> Data {
-        precondition(pixels.count == width * height)
+        encode(width: width, height: height, channels: 1, pixels: pixels)
+    }
+
+    /// `pixels`: r, g, b per pixel, row-major.
+    public static func rgb(width: Int, height: Int, pixels: [UInt8]) -> Data {
+        encode(width: width, height: height, channels: 3, pixels: pixels)
+    }
+
+    private static func encode(width: Int, height: Int, channels: Int, pixels: [UInt8]) -> Data {
+        precondition(pixels.count == width * height * channels)
+        let row = width * channels
         var raw = [UInt8]()
-        raw.reserveCapacity((width + 1) * height)
+        raw.reserveCapacity((row + 1) * height)
         for y in 0..<height {
             raw.append(0)  // filter: none
-            raw.append(contentsOf: pixels[(y * width)..<((y + 1) * width)])
+            raw.append(contentsOf: pixels[(y * row)..<((y + 1) * row)])
         }
         var zlib: [UInt8] = [0x78, 0x01]
         var offset = 0
@@ -27,7 +37,7 @@ public enum PNGWriter {
 
         var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
         var header = bigEndian(UInt32(width)) + bigEndian(UInt32(height))
-        header += [8, 0, 0, 0, 0]  // 8-bit, grayscale, deflate, no filter method, no interlace
+        header += [8, channels == 3 ? 2 : 0, 0, 0, 0]  // 8-bit, gray (0) or RGB (2), deflate, no filter method, no interlace
         png += chunk("IHDR", header) + chunk("IDAT", zlib) + chunk("IEND", [])
         return Data(png)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import SonoCore
 import SonoEval
+import SonoInspection
 import SonoTrain
 
 /// One evaluation result file, read as whichever kind it is: a plane fine-tune's or a probe's
@@ -8,13 +9,16 @@ import SonoTrain
 public enum EvaluationResult: Sendable {
     case planes(FineTuneReport)
     case probe(FoldedProbeReport)
-    case saliency(SaliencyReport)
+    /// With the example frames and maps its folds wrote beside it (`SaliencyExamples`).
+    case saliency(SaliencyReport, examples: [SaliencyExamples])
 
     public init(path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else { throw InputError(path: path, reason: "cannot read the evaluation report") }
         let decoder = JSONDecoder()
         if let r = try? decoder.decode(FineTuneReport.self, from: data) { self = .planes(r) }
-        else if let r = try? decoder.decode(SaliencyReport.self, from: data) { self = .saliency(r) }
+        else if let r = try? decoder.decode(SaliencyReport.self, from: data) {
+            self = .saliency(r, examples: try SaliencyExamples.read(from: URL(fileURLWithPath: path).deletingLastPathComponent().path))
+        }
         else if let r = try? decoder.decode(FoldedProbeReport.self, from: data) { self = .probe(r) }
         else { throw InputError(path: path, reason: "not a sono-finetune (planes or saliency) or sono-eval probe report.json") }
     }
@@ -61,17 +65,57 @@ public struct EvaluationSection: Sendable {
                                 name: "class-f1-\(k)-\(DatasetSection.fileSafe(name))")
             }
         }
-        let saliency = results.compactMap { r -> (String, SaliencyReport)? in if case .saliency(let s) = r.result { return (r.name, s) } else { return nil } }
+        let saliency = results.compactMap { r -> (String, SaliencyReport, [SaliencyExamples])? in
+            if case .saliency(let s, let examples) = r.result { return (r.name, s, examples) } else { return nil }
+        }
         if !saliency.isEmpty {
             page.heading("Saliency prediction (Table 2's shape)", level: 3)
             var rows: [[String]] = [["run", "KLD ↓", "SIM ↑", "NSS ↑", "CC ↑", "folds"]]
-            for (name, s) in saliency {
+            for (name, s, _) in saliency {
                 let folds = "\(s.folds.count)"
                 rows.append([name, Self.cell(s.kld), Self.cell(s.sim), Self.cell(s.nss), Self.cell(s.cc), folds])
                 let prior: [String] = ["kld", "sim", "nss", "cc"].map { key in s.prior[key].map(Self.cell) ?? "-" }
                 rows.append(["\(name): training-gaze prior"] + prior + [folds])
             }
             page.table(rows)
+            for (k, (name, _, examples)) in saliency.enumerated() {
+                for e in examples {
+                    for i in e.frames.indices {
+                        let pngs = [("frame", nil), ("truth", e.truth[i]), ("predicted", e.predicted[i])].map { part, map in
+                            (name: "saliency-\(k)-\(DatasetSection.fileSafe(name))-fold\(e.fold)-\(i)-\(part)",
+                             data: Self.overlay(e.frames[i], size: e.size, map: map, mapSize: e.mapSize), width: e.size, height: e.size,
+                             scale: e.size < 128 ? 2.0 : 1.0)
+                        }
+                        try page.pictures(pngs, caption: "\(name), fold \(e.fold), test frame \(i + 1): the frame, the gaze map, the prediction (red: more saliency)")
+                    }
+                }
+            }
         }
+    }
+
+    /// The frame in gray with `map` (bilinear to the frame's size, scaled to its maximum) laid
+    /// over it in red; the frame alone when `map` is nil.
+    static func overlay(_ frame: [UInt8], size: Int, map: [Float]?, mapSize m: Int) -> Data {
+        var rgb = [UInt8](repeating: 0, count: size * size * 3)
+        let peak = max(map?.max() ?? 1, 1e-12)
+        for y in 0..<size {
+            for x in 0..<size {
+                let g = Float(frame[y * size + x])
+                var a: Float = 0
+                if let map {
+                    let fy = max(0, min(Float(m - 1), (Float(y) + 0.5) * Float(m) / Float(size) - 0.5))
+                    let fx = max(0, min(Float(m - 1), (Float(x) + 0.5) * Float(m) / Float(size) - 0.5))
+                    let y0 = Int(fy), x0 = Int(fx), y1 = min(m - 1, y0 + 1), x1 = min(m - 1, x0 + 1)
+                    let wy = fy - Float(y0), wx = fx - Float(x0)
+                    let v = (map[y0 * m + x0] * (1 - wx) + map[y0 * m + x1] * wx) * (1 - wy) + (map[y1 * m + x0] * (1 - wx) + map[y1 * m + x1] * wx) * wy
+                    a = 0.7 * max(0, min(1, v / peak))
+                }
+                let k = (y * size + x) * 3
+                rgb[k] = UInt8(max(0, min(255, g * (1 - a) + 255 * a)))
+                rgb[k + 1] = UInt8(max(0, min(255, g * (1 - a))))
+                rgb[k + 2] = UInt8(max(0, min(255, g * (1 - a))))
+            }
+        }
+        return PNGWriter.rgb(width: size, height: size, pixels: rgb)
     }
 }

@@ -62,7 +62,7 @@ public final class HTMLPage {
         table.data td, table.data th { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
         table.data th { background: #f0f0f0; }
         figure { margin: 8px 0 18px; }
-        figure.pictures img { image-rendering: pixelated; margin-right: 6px; border: 1px solid #ddd; vertical-align: top; }
+        figure.pictures img { image-rendering: pixelated; margin-right: 6px; max-width: 100%; height: auto; border: 1px solid #ddd; vertical-align: top; }
         figcaption { font-size: 12px; color: #555; }
         p.note { font-size: 12px; color: #555; }
         </style></head>

@@ -188,7 +188,7 @@ public enum SVGChart {
     public static func heatmap(_ matrix: [[Int]], labels: [String], title: String, cell: Double = 34) -> String {
         let n = matrix.count
         let left = 110.0, top = 110.0
-        let width = left + Double(n) * cell + 20, height = top + Double(n) * cell + 30
+        let width = max(left + Double(n) * cell + 20, 9 * Double(title.count) + 20), height = top + Double(n) * cell + 30
         var body = "<text x=\"10\" y=\"16\" font-size=\"13\" font-weight=\"bold\">\(escape(title))</text>"
         body += "<text x=\"\(left + Double(n) * cell / 2)\" y=\"34\" font-size=\"11\" text-anchor=\"middle\">predicted</text>"
         for (i, row) in matrix.enumerated() {

@@ -94,7 +94,11 @@ public final class SaliencyFineTuning {
             let (encoder, input) = try config.startEncoder()
             let decoder = SaliencyDecoder(inputChannels: encoder.outputFeatures, stages: stages, initialization: .torchvision(seed: config.seed &+ 5))
             try train(encoder, decoder, input, data: data, rows: trainRows, fold: fold, state: run.file(fold: fold, "epoch.safetensors"))
-            let model = score(data: data, rows: test, fold: fold, predicted: predict(encoder, decoder, input, data: data, rows: test))
+            let predicted = predict(encoder, decoder, input, data: data, rows: test)
+            let model = score(data: data, rows: test, fold: fold, predicted: predicted)
+            let shown = Array(test.indices.prefix(SaliencyExamples.perFold))
+            try SaliencyExamples(fold: fold, frames: shown.map { data.pixels[test[$0]] }, truth: shown.map { data.density[test[$0]] },
+                                 predicted: shown.map { predicted[$0].map(Float.init) }, size: data.size, mapSize: m).write(to: out)
             let meanMap = trainRows.reduce(into: [Double](repeating: 0, count: m * m)) { sum, row in
                 for k in sum.indices { sum[k] += Double(data.density[row][k]) / Double(trainRows.count) }
             }
@@ -165,5 +169,46 @@ public final class SaliencyFineTuning {
         }
         let n = Double(rows.count)
         return SaliencyFoldMetrics(fold: fold, frames: rows.count, kld: sums.kld / n, sim: sums.sim / n, nss: sums.nss / n, cc: sums.cc / n)
+    }
+}
+
+/// A few test frames of a saliency fold with their ground-truth and predicted maps, written
+/// beside the fold's weights (`fold-K.examples-*.npy`) so a report can show them.
+public struct SaliencyExamples: Sendable {
+    public var fold: Int
+    /// Frames u8 [n, size, size]; maps (each summing to 1) [n, mapSize, mapSize].
+    public var frames: [[UInt8]], truth: [[Float]], predicted: [[Float]]
+    public var size: Int, mapSize: Int
+
+    public static let perFold = 4
+    static func path(_ dir: String, fold: Int, _ part: String) -> String {
+        URL(fileURLWithPath: dir).appendingPathComponent("fold-\(fold).examples-\(part).npy").path
+    }
+
+    public func write(to dir: String) throws {
+        let n = frames.count
+        try NPYArray(dtype: .uint8, shape: [n, size, size], data: Data(frames.flatMap { $0 })).write(to: Self.path(dir, fold: fold, "frames"))
+        try NPYArray(float32: truth.flatMap { $0 }, shape: [n, mapSize, mapSize]).write(to: Self.path(dir, fold: fold, "truth"))
+        try NPYArray(float32: predicted.flatMap { $0 }, shape: [n, mapSize, mapSize]).write(to: Self.path(dir, fold: fold, "predicted"))
+    }
+
+    /// The examples of every fold found in `dir` (a saliency fine-tune's output), fold order.
+    public static func read(from dir: String) throws -> [SaliencyExamples] {
+        var out: [SaliencyExamples] = []
+        var fold = 0
+        while FileManager.default.fileExists(atPath: path(dir, fold: fold, "frames")) {
+            let f = try NPYArray.read(path(dir, fold: fold, "frames")), t = try NPYArray.read(path(dir, fold: fold, "truth")),
+                p = try NPYArray.read(path(dir, fold: fold, "predicted"))
+            guard f.shape.count == 3, t.shape.count == 3, p.shape == t.shape, f.shape[0] == t.shape[0], f.dtype == .uint8 else {
+                throw InputError(path: path(dir, fold: fold, "frames"), reason: "saliency examples of unexpected shapes \(f.shape), \(t.shape), \(p.shape)")
+            }
+            let n = f.shape[0], s = f.shape[1], m = t.shape[1]
+            let bytes = [UInt8](f.data), tv = t.floats, pv = p.floats
+            out.append(SaliencyExamples(fold: fold, frames: (0..<n).map { Array(bytes[($0 * s * s)..<(($0 + 1) * s * s)]) },
+                                        truth: (0..<n).map { Array(tv[($0 * m * m)..<(($0 + 1) * m * m)]) },
+                                        predicted: (0..<n).map { Array(pv[($0 * m * m)..<(($0 + 1) * m * m)]) }, size: s, mapSize: m))
+            fold += 1
+        }
+        return out
     }
 }

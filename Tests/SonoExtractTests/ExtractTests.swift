@@ -633,6 +633,15 @@ final class ExtractTests: XCTestCase {
             XCTAssertLessThan(fold.kld, SaliencyMetrics.kld(prediction: [Double](repeating: 1, count: 256), density: Self.spot(16, sigma: 6 * 16 / 128)))
         }
         XCTAssertTrue(FileManager.default.fileExists(atPath: p.dir.file("sal/fold-1.safetensors")))
+        // Example frames with their gaze and predicted maps, for the report: the scored maps.
+        let examples = try SaliencyExamples.read(from: p.dir.file("sal"))
+        XCTAssertEqual(examples.map(\.fold), [0, 1])
+        for e in examples {
+            XCTAssertEqual(e.frames.count, SaliencyExamples.perFold)
+            XCTAssertEqual(e.frames.first?.count, 32 * 32)
+            XCTAssertTrue(e.truth.allSatisfy { abs($0.reduce(0, +) - 1) < 1e-3 } && e.predicted.allSatisfy { abs($0.reduce(0, +) - 1) < 1e-3 })
+            XCTAssertGreaterThan(SaliencyMetrics.cc(prediction: e.predicted[0].map(Double.init), density: e.truth[0].map(Double.init)), 0.3, "the prediction stored is the model's")
+        }
         var logged: [String] = []
         let tuning = SaliencyFineTuning(config: config)
         tuning.log = { logged.append($0) }
