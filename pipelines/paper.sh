@@ -101,9 +101,9 @@ echo "== report"
 evals=()
 for dir in "$OUT"/finetune/*/; do
   name=$(basename "$dir")
-  for task in planes saliency; do [ -f "$dir/$task/report.json" ] && evals+=(--eval "$name, $task=$dir/$task/report.json"); done
+  for task in planes saliency; do if [ -f "$dir/$task/report.json" ]; then evals+=(--eval "$name, $task=$dir/$task/report.json"); fi; done
 done
 logs=()
-for log in "$OUT"/runs/*.jsonl; do [ -f "$log" ] && logs+=(--log "$(basename "$log" .jsonl)=$log"); done
+for log in "$OUT"/runs/*.jsonl; do if [ -f "$log" ]; then logs+=(--log "$(basename "$log" .jsonl)=$log"); fi; done
 "$BIN/sono-report" --catalog "$PRE" "${logs[@]}" "${evals[@]}" --out "$OUT/report" --title "SonoDual: the paper's tables"
 echo "== done in $(( $(date +%s) - started )) s: $OUT/tables.md, $OUT/report/report.html"

@@ -91,7 +91,7 @@ final class ReportTests: XCTestCase {
         // A real browser: every image loaded, and the page is not blank.
         let chromium = try XCTUnwrap(["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) },
                                      "chromium is not installed: run scripts/setup.sh")
-        let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--virtual-time-budget=5000", "--window-size=1280,2400"]
+        let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars", "--virtual-time-budget=5000", "--window-size=1280,2400"]
         let url = "file://" + out + "/report.html"
         let dom = try Self.run(chromium, flags + ["--dump-dom", url])
         let images = try XCTUnwrap(Self.attribute("data-images", in: dom), "the page's load handler ran")
