@@ -41,6 +41,18 @@ extension Catalog {
         }
     }
 
+    /// The damage each extracted scan of a dataset met (scans without any are left out).
+    public func extractionDamage(datasetID: Int64) throws -> [String: ScanDamage] {
+        try read { db in
+            var out: [String: ScanDamage] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT scan_id, damage FROM extractions WHERE dataset_id = ? AND damage IS NOT NULL", arguments: [datasetID]) {
+                guard let text: String = row["damage"], let damage = try? JSONDecoder().decode(ScanDamage.self, from: Data(text.utf8)) else { continue }
+                out[row["scan_id"]] = damage
+            }
+            return out
+        }
+    }
+
     /// Indexed shard paths of a dataset (for leftover clean-up).
     public func indexedShardPaths(datasetID: Int64) throws -> Set<String> {
         Set(try shards(datasetID: datasetID).map(\.path))
@@ -58,10 +70,17 @@ public struct ScanDamage: Codable, Sendable, Equatable {
     public var audioCorruptPackets = 0
     /// Gaps in the audio timestamps (zero-filled).
     public var audioGaps = 0
+    /// Where the video damage was (µs on the video timeline: timestamp gaps, rejected packets),
+    /// for the report's timelines; nil in rows written before it was kept.
+    public var videoSpans: [Range<Microseconds>]?
 
     public init() {}
 
-    public var isEmpty: Bool { self == ScanDamage() }
+    public var isEmpty: Bool {
+        var counts = self
+        counts.videoSpans = nil
+        return counts == ScanDamage()
+    }
 
     /// "8 corrupt video packets, 3 frames lost in 1 gap, …"; empty when undamaged.
     public var description: String {

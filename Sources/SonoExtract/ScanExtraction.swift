@@ -278,6 +278,7 @@ final class ScanExtraction {
         damage.videoCorruptPackets = v.corruptPackets
         damage.timestampGaps = v.timestampGaps
         damage.framesLost = v.framesLost
+        if !v.damagedSpans.isEmpty { damage.videoSpans = v.damagedSpans }
         damage.missingTimestamps = v.missingTimestamps
         let a = audio.stats
         damage.audioCorruptPackets = a.corruptPackets

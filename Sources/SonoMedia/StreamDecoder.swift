@@ -17,6 +17,8 @@ final class StreamDecoder {
     /// The frame `receiveFrame` filled; the caller unreferences it when done.
     let frame = Frame()
     private(set) var corruptPackets = 0
+    /// The presentation timestamps (stream time base) of the rejected packets that had one.
+    private(set) var corruptPacketPTS: [Int64] = []
     private(set) var readError: String?
     private(set) var inputEnded = false
     /// When set, packet k of the stream (decode order) is sent only if `plan[k]`; the others
@@ -88,6 +90,7 @@ final class StreamDecoder {
             // EAGAIN is not expected (frames are drained before feeding): count it as corrupt
             // rather than spin, like any other rejected packet.
             corruptPackets += 1
+            if packet.pointer.pointee.pts != FFmpegCodes.noPTS { corruptPacketPTS.append(packet.pointer.pointee.pts) }
             if sent == FFmpegCodes.again { return }
         }
     }

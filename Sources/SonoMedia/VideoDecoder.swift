@@ -62,6 +62,9 @@ public struct DecodeStats: Hashable, Sendable, Codable {
     /// Jumps in the timestamps longer than 1.5 nominal frames, and the frames they are missing
     /// (the jump in nominal frames, less one): frames lost to damage, on a constant-rate stream.
     public var timestampGaps = 0, framesLost = 0
+    /// Where the damage was: each timestamp gap (from the frame before it to the one after) and
+    /// each rejected packet (its own time), µs.
+    public var damagedSpans: [Range<Microseconds>] = []
 }
 
 /// Decodes a recording's video stream in presentation order, one sequential pass, with
@@ -89,6 +92,8 @@ public final class VideoDecoder {
     private var finished = false
     private var hasCurrentFrame = false
     private var lastPTS: Microseconds?
+    /// Rejected packets already placed in `stats.damagedSpans`.
+    private var corruptSeen = 0
     private let nominalFrameDuration: Microseconds
 
     // Cell mode (`nextCell`): the frame handed out is held while the next one is decoded.
@@ -118,7 +123,14 @@ public final class VideoDecoder {
             hasCurrentFrame = false
         }
         guard !finished else { return nil }
-        defer { stats.corruptPackets = decoder.corruptPackets; stats.readError = decoder.readError }
+        defer {
+            for raw in decoder.corruptPacketPTS.dropFirst(corruptSeen) {
+                if let t = info.timeBase.scale(raw, toUnit: 1_000_000) { stats.damagedSpans.append(t..<(t + nominalFrameDuration)) }
+            }
+            corruptSeen = decoder.corruptPacketPTS.count
+            stats.corruptPackets = decoder.corruptPackets
+            stats.readError = decoder.readError
+        }
         guard try decoder.receiveFrame() else {
             finished = true
             return nil
@@ -144,6 +156,7 @@ public final class VideoDecoder {
         }
         if let last = lastPTS, (pts - last) * 2 > nominalFrameDuration * 3 {
             stats.timestampGaps += 1
+            stats.damagedSpans.append(last..<pts)
             stats.framesLost += max(1, Int((Double(pts - last) / Double(nominalFrameDuration)).rounded()) - 1)
         }
         lastPTS = pts

@@ -86,8 +86,17 @@ public struct DatasetSection: Sendable {
         page.paragraph("Per scan: the speech the detector found, and each dataset's clips, coloured by split when extracted and by reason when rejected (grey: planned, not extracted yet).", className: "note")
         var legend: [(String, String)] = [("speech", "#555")] + [Split.train, .val, .test].map { ("extracted, \($0.rawValue)", Self.splitColors[$0] ?? "#000") }
         legend += RejectReason.allCases.map { ("rejected: \($0.rawValue)", Self.color($0)) } + [("planned", "#bbb")]
+        var damage: [String: ScanDamage] = [:]
+        for d in datasets { if let id = d.id { damage.merge(try catalog.extractionDamage(datasetID: id)) { a, _ in a } } }
+        legend.append(("damage: gap or corrupt packet", "#000"))
         for (k, r) in recordings.enumerated() where r.status.isUsable {
             var lanes: [SVGChart.Lane] = []
+            if let spans = damage[r.scanID]?.videoSpans, !spans.isEmpty {
+                lanes.append(.init(name: "damage", marks: spans.map {
+                    .init(start: TimeMath.seconds($0.lowerBound), end: TimeMath.seconds($0.upperBound), color: "#000", kind: "damage",
+                          title: String(format: "damage %.2f–%.2f s", TimeMath.seconds($0.lowerBound), TimeMath.seconds($0.upperBound)))
+                }))
+            }
             if let first = datasets.first(where: { clips[$0.id ?? -1]?[r.scanID] != nil }), let id = first.id {
                 let speech = try catalog.speechIntervals(datasetID: id, scanID: r.scanID)
                 lanes.append(.init(name: "speech", marks: speech.map {

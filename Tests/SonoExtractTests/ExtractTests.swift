@@ -420,6 +420,10 @@ final class ExtractTests: XCTestCase {
         let stored = try catalog.read { db in try String.fetchOne(db, sql: "SELECT damage FROM extractions WHERE scan_id = 'damaged'") }
         let damage = try JSONDecoder().decode(ScanDamage.self, from: Data(try XCTUnwrap(stored).utf8))
         XCTAssertFalse(damage.isEmpty)
+        // Where: spans inside the 10 s video, about the middle of the file where the garbage went.
+        let spans = try XCTUnwrap(catalog.extractionDamage(datasetID: try XCTUnwrap(catalog.latestDataset(named: "grid").id))["damaged"]?.videoSpans)
+        XCTAssertFalse(spans.isEmpty)
+        XCTAssertTrue(spans.allSatisfy { $0.lowerBound >= 0 && $0.upperBound <= 10_500_000 }, "\(spans)")
         // Provenance: the stored times are frames the source holds, in the clip's order.
         let sourceTimes = Set(try MediaProbe.framePresentationTimes(path: p.dir.file("damaged.mp4")))
         let records = try p.records("grid")
