@@ -134,7 +134,7 @@ let package = Package(
         ]),
         .testTarget(name: "SonoSampleTests", dependencies: ["SonoSample", "SonoDataset", "SonoCore", "SonoTestSupport", "sono-sample"]),
         .testTarget(name: "SonoCLITests", dependencies: [
-            "SonoCore", "SonoTestSupport", "sono-ingest", "sono-sample", "sono-inspect",
+            "SonoCore", "SonoTestSupport", "sono-ingest", "sono-sample", "sono-inspect", "sono-report",
         ]),
         .testTarget(name: "SonoReportTests", dependencies: [
             "SonoReport", "SonoCore", "SonoTestSupport", "SonoCatalog", "SonoExtract", "SonoSegment", "SonoIngest", "SonoSample",
