@@ -16,8 +16,8 @@ public struct DatasetSection: Sendable {
     public var histogramRecords = 400
     /// Sample clips shown per dataset.
     public var samplesPerDataset = 6
-    /// Scans whose crop is drawn on a full frame (decoding one frame each).
-    public var cropScans = 12
+    /// At most this many scans get their crop drawn on a frame (decoding one frame each); nil: all.
+    public var cropScans: Int?
 
     public init() {}
 
@@ -186,7 +186,7 @@ public struct DatasetSection: Sendable {
     }
 
     private func crops(_ recordings: [RecordingRecord], _ page: HTMLPage) throws {
-        let shown = recordings.filter { $0.status.isUsable }.prefix(cropScans)
+        let shown = recordings.filter { $0.status.isUsable }.prefix(cropScans ?? Int.max)
         guard !shown.isEmpty else { return }
         page.heading("Crops", level: 3)
         page.paragraph("The crop each scan's frames are cut to, drawn on its frame at 5 s (or its middle): white box.", className: "note")

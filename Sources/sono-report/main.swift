@@ -15,13 +15,13 @@ struct SonoReportCommand: ParsableCommand {
     @Option(help: "A training log, NAME=PATH or PATH (repeatable).") var log: [String] = []
     @Option(help: "An evaluation report.json (sono-finetune planes/saliency, sono-eval probe), NAME=PATH or PATH (repeatable).") var eval: [String] = []
     @Option(help: "Sample clips shown per dataset.") var samples = 6
-    @Option(help: "Scans whose crop is drawn on a frame.") var crops = 12
+    @Option(help: "At most this many scans get their crop drawn on a frame (default: every scan).") var crops: Int?
     @Option(help: "Output folder (report.html and its figures).") var out: String
     @Option(help: "Page title.") var title = "SonoDual report"
 
     func validate() throws {
         guard catalog != nil || !log.isEmpty || !eval.isEmpty else { throw ValidationError("give --catalog, --log or --eval") }
-        guard samples >= 0, crops >= 0 else { throw ValidationError("--samples and --crops must be ≥ 0") }
+        guard samples >= 0, crops ?? 0 >= 0 else { throw ValidationError("--samples and --crops must be ≥ 0") }
         for entry in log + eval where entry.isEmpty { throw ValidationError("--log and --eval need a path") }
     }
 
