@@ -30,3 +30,22 @@ public struct StageOptions: ParsableArguments {
 }
 
 extension Split: ExpressibleByArgument {}
+
+/// The comma-separated lists of names the commands take ("large, medium" → ["large", "medium"]).
+public enum CommaList {
+    public static func items(_ text: String) -> [String] {
+        text.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+    }
+}
+
+/// `--datasets a,b`: datasets by name (their latest versions), for the commands that read several.
+public struct DatasetNamesOption: ParsableArguments {
+    @Option(name: .customLong("datasets"), help: "Comma-separated dataset names (latest versions), e.g. large,medium.") public var text: String
+    public init() {}
+
+    public var names: [String] { CommaList.items(text) }
+
+    public func validate() throws {
+        guard !names.isEmpty else { throw ValidationError("--datasets needs at least one name") }
+    }
+}

@@ -71,16 +71,13 @@ public struct ScanDamage: Codable, Sendable, Equatable {
     /// Gaps in the audio timestamps (zero-filled).
     public var audioGaps = 0
     /// Where the video damage was (µs on the video timeline: timestamp gaps, rejected packets),
-    /// for the report's timelines; nil in rows written before it was kept.
+    /// for the report's timelines; nil in rows written before it was kept, and whenever the
+    /// counts above are all 0 (a span comes with a gap or a rejected packet).
     public var videoSpans: [Range<Microseconds>]?
 
     public init() {}
 
-    public var isEmpty: Bool {
-        var counts = self
-        counts.videoSpans = nil
-        return counts == ScanDamage()
-    }
+    public var isEmpty: Bool { self == ScanDamage() }
 
     /// "8 corrupt video packets, 3 frames lost in 1 gap, …"; empty when undamaged.
     public var description: String {

@@ -158,6 +158,12 @@ final class ScanExtraction {
         return GazeMap(points: points, region: region, mapSize: mapSize, sigmaPixels: saliency.sigmaPixels)
     }
 
+    /// The video has fewer frames than the plan (made from the ingest-time probe) needs.
+    private func endsBefore(_ target: Microseconds, frames: Int) -> MediaError {
+        MediaError(.truncated, path: recording.source.videoPath,
+                   reason: "video ends after \(frames) frames, before \(String(format: "%.3f", TimeMath.seconds(target))) s where a planned clip needs a frame (file shorter than when it was ingested?)")
+    }
+
     /// What the planned pass did, or why the scan must be decoded through.
     private enum PlannedEnd {
         case decoded(ScanDamage, ScanDecode)
@@ -183,10 +189,7 @@ final class ScanExtraction {
         let resolved = FrameCell.resolve(targets.targets.map(\.time), frames: frames, nominal: probe.video.nominalFrameDuration)
         var byFrame: [Microseconds: [Int]] = [:]
         for (k, r) in resolved.enumerated() {
-            guard let r else {
-                throw MediaError(.truncated, path: source.videoPath,
-                                 reason: "video ends after \(frames.count) frames, before \(String(format: "%.3f", TimeMath.seconds(targets.targets[k].time))) s where a planned clip needs a frame (file shorter than when it was ingested?)")
-            }
+            guard let r else { throw endsBefore(targets.targets[k].time, frames: frames.count) }
             byFrame[frames[r], default: []].append(k)
         }
         let index = Dictionary(uniqueKeysWithValues: frames.enumerated().map { ($0.element, $0.offset) })
@@ -269,10 +272,7 @@ final class ScanExtraction {
         if let error = decoder.stats.readError {
             throw MediaError(.truncated, path: source.videoPath, reason: "read error after frame \(decoder.stats.frames): \(error)")
         }
-        if next < targets.targets.count {
-            throw MediaError(.truncated, path: source.videoPath,
-                             reason: "video ends after \(decoder.stats.frames) frames, before \(String(format: "%.3f", TimeMath.seconds(targets.targets[next].time))) s where a planned clip needs a frame (file shorter than when it was ingested?)")
-        }
+        if next < targets.targets.count { throw endsBefore(targets.targets[next].time, frames: decoder.stats.frames) }
         var damage = ScanDamage()
         let v = decoder.stats
         damage.videoCorruptPackets = v.corruptPackets

@@ -192,11 +192,12 @@ extension VideoDecoder {
     /// The frame nearest to `time` (µs, the extraction's rule: `FrameCell`) as gray, decoding
     /// only what it needs where the stream can be planned, otherwise every frame up to it; nil
     /// past the last frame. For pictures of a scan (the report's crop), not for extraction.
-    public static func grab(path: String, at time: Microseconds, conversion: GrayConversion, threads: Int = 2) throws -> GrayImage? {
+    /// - nominalFrameDuration: the stream's (`VideoStreamInfo`, as probed at ingest): the last frame's cell.
+    public static func grab(path: String, at time: Microseconds, nominalFrameDuration: Microseconds, conversion: GrayConversion,
+                            threads: Int = 2) throws -> GrayImage? {
         if let packets = try? DecodePlan.packets(path: path), packets.allSatisfy(\.isIntact) {
             let frames = packets.map(\.pts).sorted()
-            let nominal = try VideoDecoder(path: path, threads: 1).info.nominalFrameDuration
-            guard let index = FrameCell.resolve([time], frames: frames, nominal: nominal).first ?? nil else { return nil }
+            guard let index = FrameCell.resolve([time], frames: frames, nominal: nominalFrameDuration).first ?? nil else { return nil }
             let decoder = try VideoDecoder(path: path, threads: threads, plan: DecodePlan(packets: packets, needed: [frames[index]]))
             while let frame = try decoder.nextFrame(), frame.pts <= frames[index] {
                 if frame.pts == frames[index] { return try decoder.currentImage(conversion) }

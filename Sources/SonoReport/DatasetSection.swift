@@ -142,20 +142,17 @@ public struct DatasetSection: Sendable {
             guard !list.isEmpty else { continue }
             try page.figure(svg: SVGChart.histogram(list.map(\.speechRatio), bins: 20, range: 0...1, title: "\(d.name): speech ratio of planned clips", xLabel: "speech ratio"),
                             name: "speech-ratio-\(Self.fileSafe(d.name))")
-            // Brightness and motion as the clip checks measure them, on a sample of records.
+            // Brightness and motion as the clip checks measure them (`ClipQuality`), on a sample of records.
             var brightness: [Double] = [], motion: [Double] = []
             let extracted = list.filter { $0.status == .extracted }.sorted { ($0.id ?? 0) < ($1.id ?? 0) }
             let step = max(1, extracted.count / max(1, histogramRecords))
+            var shards = ShardCache(catalog: catalog, dataset: d)
             for c in stride(from: 0, to: extracted.count, by: step).map({ extracted[$0] }) {
-                guard let id = c.id, let loc = try catalog.location(ofClip: id) else { continue }
-                let reader = try catalog.openShard(loc.shard, of: d)
+                guard let id = c.id, let (reader, slot) = try shards.record(ofClip: id) else { continue }
                 guard let video = reader.layout.field(.video), video.shape.count == 3 else { break }
-                let px = reader.record(loc.slot).u8(.video)
-                let n = video.shape[1] * video.shape[2]
-                brightness.append(Double(px.reduce(0) { $0 + Int($1) }) / Double(max(1, px.count)))
-                var diff = 0
-                for f in 1..<video.shape[0] { for i in 0..<n { diff += abs(Int(px[f * n + i]) - Int(px[(f - 1) * n + i])) } }
-                motion.append(Double(diff) / Double(max(1, (video.shape[0] - 1) * n)))
+                let px = reader.record(slot).u8(.video)
+                brightness.append(ClipQuality.brightness(px))
+                motion.append(ClipQuality.activity(px, frames: video.shape[0]))
             }
             if !brightness.isEmpty {
                 try page.figure(svg: SVGChart.histogram(brightness, title: "\(d.name): mean gray of extracted clips", xLabel: "mean gray (0–255)"),
@@ -172,10 +169,10 @@ public struct DatasetSection: Sendable {
             let extracted = (clips[d.id ?? -1] ?? [:]).values.flatMap { $0 }.filter { $0.status == .extracted }.sorted { ($0.scanID, $0.startMicros) < ($1.scanID, $1.startMicros) }
             guard !extracted.isEmpty else { continue }
             let picks = (0..<min(samplesPerDataset, extracted.count)).map { extracted[$0 * extracted.count / min(samplesPerDataset, extracted.count)] }
+            var shards = ShardCache(catalog: catalog, dataset: d)
             for c in picks {
-                guard let id = c.id, let loc = try catalog.location(ofClip: id) else { continue }
-                let reader = try catalog.openShard(loc.shard, of: d)
-                let pictures = RecordPictures.of(reader.record(loc.slot), layout: reader.layout)
+                guard let id = c.id, let (reader, slot) = try shards.record(ofClip: id) else { continue }
+                let pictures = RecordPictures.of(reader.record(slot), layout: reader.layout)
                 let pngs = pictures.map { p in
                     (name: "sample-\(Self.fileSafe(d.name))-\(id)-\(p.name)", data: PNGWriter.gray(width: p.width, height: p.height, pixels: p.pixels),
                      width: p.width, height: p.height, scale: p.name == "logmel" ? 1.0 : (p.height <= 64 ? 2.0 : 1.0))
@@ -198,7 +195,8 @@ public struct DatasetSection: Sendable {
             let (ow, oh) = (max(1, Int(Double(w) * scale)), max(1, Int(Double(h) * scale)))
             let rotated = (r.rotation ?? 0) % 180 != 0
             let conversion = GrayConversion(width: rotated ? oh : ow, height: rotated ? ow : oh)
-            guard var image = try? VideoDecoder.grab(path: r.videoPath, at: t, conversion: conversion, threads: 2) else {
+            guard let nominal = r.probeResult?.video.nominalFrameDuration,
+                  var image = try? VideoDecoder.grab(path: r.videoPath, at: t, nominalFrameDuration: nominal, conversion: conversion) else {
                 page.paragraph("\(r.scanID): no frame could be decoded at \(String(format: "%.1f", TimeMath.seconds(t))) s.", className: "note")
                 continue
             }
@@ -209,6 +207,25 @@ public struct DatasetSection: Sendable {
             try page.pictures([(name: "crop-\(Self.fileSafe(r.scanID))", data: PNGWriter.gray(width: image.width, height: image.height, pixels: image.pixels),
                                 width: image.width, height: image.height, scale: 1)],
                               caption: "\(r.scanID): crop \(crop) (\(how))")
+        }
+    }
+
+    /// A dataset's shards opened once each, however many of their records are read.
+    struct ShardCache {
+        let catalog: Catalog
+        let dataset: DatasetRecord
+        private var open: [Int64: ShardReader] = [:]
+
+        init(catalog: Catalog, dataset: DatasetRecord) {
+            self.catalog = catalog
+            self.dataset = dataset
+        }
+
+        /// The reader and slot of a clip's record; nil when it has none.
+        mutating func record(ofClip id: Int64) throws -> (ShardReader, Int)? {
+            guard let loc = try catalog.location(ofClip: id) else { return nil }
+            if open[loc.shard.id ?? -1] == nil { open[loc.shard.id ?? -1] = try catalog.openShard(loc.shard, of: dataset) }
+            return open[loc.shard.id ?? -1].map { ($0, loc.slot) }
         }
     }
 

@@ -74,16 +74,17 @@ public struct TrainingSection: Sendable {
                             name: "train-\(tag)-datawait")
             if !log.validations.isEmpty {
                 let vx = log.validations.map { Double($0.step) }
-                let metrics = ["v2i_latent_r1", "v2a_latent_r1", "v2i_similarity_r1", "v2a_similarity_r1"]
-                let recall = metrics.compactMap { m -> SVGChart.Series? in
-                    let points = zip(vx, log.validations).compactMap { p in p.1.metrics[m].map { (x: p.0, y: $0) } }
-                    return points.isEmpty ? nil : SVGChart.Series(name: m, points: points)
-                } + [SVGChart.Series(name: "chance (1/N)", points: zip(vx, log.validations).map { (x: $0.0, y: 1 / Double(max(1, $0.1.clips))) })]
+                /// The named validation metrics that were logged, and a chance line.
+                func validation(_ names: [String], chance: (ValidationReport) -> Double, chanceName: String) -> [SVGChart.Series] {
+                    names.compactMap { m -> SVGChart.Series? in
+                        let points = zip(vx, log.validations).compactMap { p in p.1.metrics[m].map { (x: p.0, y: $0) } }
+                        return points.isEmpty ? nil : SVGChart.Series(name: m, points: points)
+                    } + [SVGChart.Series(name: chanceName, points: zip(vx, log.validations).map { (x: $0.0, y: chance($0.1)) })]
+                }
+                let recall = validation(["v2i_latent_r1", "v2a_latent_r1", "v2i_similarity_r1", "v2a_similarity_r1"],
+                                        chance: { 1 / Double(max(1, $0.clips)) }, chanceName: "chance (1/N)")
                 try page.figure(svg: SVGChart.lines(recall, title: "Validation retrieval R@1", xLabel: "step", yLabel: "R@1"), name: "train-\(tag)-recall")
-                let ranks = ["v2i_latent_median_rank", "v2a_latent_median_rank"].compactMap { m -> SVGChart.Series? in
-                    let points = zip(vx, log.validations).compactMap { p in p.1.metrics[m].map { (x: p.0, y: $0) } }
-                    return points.isEmpty ? nil : SVGChart.Series(name: m, points: points)
-                } + [SVGChart.Series(name: "chance", points: zip(vx, log.validations).map { (x: $0.0, y: Double($0.1.clips + 1) / 2) })]
+                let ranks = validation(["v2i_latent_median_rank", "v2a_latent_median_rank"], chance: { Double($0.clips + 1) / 2 }, chanceName: "chance")
                 try page.figure(svg: SVGChart.lines(ranks, title: "Validation median rank", xLabel: "step", yLabel: "median rank"), name: "train-\(tag)-rank")
             }
         }

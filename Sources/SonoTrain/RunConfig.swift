@@ -20,6 +20,8 @@ public struct RunConfig: Equatable, Sendable {
     public var batchSize = 8
     /// At most this many clips of one scan per batch (0: half the batch).
     public var maxPerScan = 0
+    /// `maxPerScan` as the loader applies it (0 resolved to half the batch, at least 1).
+    public var resolvedMaxPerScan: Int { maxPerScan > 0 ? maxPerScan : max(1, batchSize / 2) }
     /// Batches made of runs of this many clips of one scan (0 or 1: off), so that other moments
     /// of a clip's own scan are among its negatives and telling the scans apart does not solve
     /// the contrastive terms (docs/training.md, "Why it collapsed", session 6).

@@ -151,7 +151,7 @@ public final class Trainer {
         options.standardizePerSample = config.perSample
         options.logMelNormalization = (config.logMelMean, config.logMelStd)
         if training {
-            options.maxPerScan = config.maxPerScan > 0 ? config.maxPerScan : max(1, config.batchSize / 2)
+            options.maxPerScan = config.resolvedMaxPerScan
             options.scanGroup = config.scanGroup > 1 ? config.scanGroup : nil
             let augmentation = Augmentation(horizontalFlip: config.flip, maxShift: config.maxShift, minCropArea: Double(config.minCropArea),
                                             intensity: Double(config.intensity), independentStill: config.independentStill)
@@ -221,8 +221,7 @@ public final class Trainer {
     /// Why a batch of fewer than 2 clips cannot train (batch norm and the contrastive terms need
     /// two), and what to change.
     static func singleClipBatch(_ count: Int, config: RunConfig) -> String {
-        let cap = config.maxPerScan > 0 ? config.maxPerScan : max(1, config.batchSize / 2)
-        return "a training batch would hold \(count) clip: batch norm and the contrastive terms need at least 2. A batch takes at most data.max_per_scan = \(cap) clips of one scan, and the clips of \(config.datasets.joined(separator: ",")) (split \(config.split?.rawValue ?? "all")) come from too few scans to fill data.batch_size = \(config.batchSize): raise data.max_per_scan, or add scans"
+        "a training batch would hold \(count) clip: batch norm and the contrastive terms need at least 2. A batch takes at most data.max_per_scan = \(config.resolvedMaxPerScan) clips of one scan, and the clips of \(config.datasets.joined(separator: ",")) (split \(config.split?.rawValue ?? "all")) come from too few scans to fill data.batch_size = \(config.batchSize): raise data.max_per_scan, or add scans"
     }
 
     /// One optimisation step; nil at an epoch boundary (no batch).

@@ -35,7 +35,7 @@ struct Extract: ParsableCommand {
         discussion: "Resumable: committed scans are skipped; an interrupted run is cleaned up and finished. Exit status: 0 all scans extracted, 2 some failed (the others are committed), 1 usage error.")
 
     @OptionGroup var stage: StageOptions
-    @Option(help: "Comma-separated dataset names (latest versions), e.g. large,medium.") var datasets: String
+    @OptionGroup var datasets: DatasetNamesOption
     @Option(help: "Output folder; each dataset's shards go to OUT/<name>-v<version>.") var out: String?
     @Option(help: "Decoder threads per scan (default: the cores divided among --jobs, at least 1).") var threads: Int?
     @Option(help: "Only the scans of part i of n (i/n), by scan-id order.") var part: String?
@@ -46,7 +46,6 @@ struct Extract: ParsableCommand {
     func validate() throws {
         guard threads ?? 1 >= 1, shardMib >= 1 else { throw ValidationError("--threads and --shard-mib must be at least 1") }
         if let part, ScanPart(parsing: part) == nil { throw ValidationError("--part must be i/n with 0 ≤ i < n") }
-        guard !datasets.split(separator: ",").isEmpty else { throw ValidationError("--datasets needs at least one name") }
     }
 
     func run() throws {
@@ -58,8 +57,7 @@ struct Extract: ParsableCommand {
         extractor.targetShardBytes = shardMib << 20
         extractor.part = part.flatMap(ScanPart.init(parsing:))
         extractor.showProgress = !stage.quiet
-        let names = datasets.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
-        let summary = try extractor.runStage(catalogPath: stage.catalog, datasetNames: names, out: out, arguments: CommandLine.arguments)
+        let summary = try extractor.runStage(catalogPath: stage.catalog, datasetNames: datasets.names, out: out, arguments: CommandLine.arguments)
         print(summary.report)
         if !summary.failed.isEmpty { throw StageExit.someInputsFailed }
     }

@@ -157,21 +157,19 @@ extension SonoInspect {
             discussion: "Nothing is written to the catalog or the datasets' folders. Exit status 2 when any scan differs.")
 
         @OptionGroup var catalog: CatalogOption
-        @Option(help: "Comma-separated dataset names (latest versions).") var datasets: String
+        @OptionGroup var datasets: DatasetNamesOption
         @Option(help: "Only these scans (comma-separated).") var scans: String?
         @Option(help: "Decoder threads.") var threads = 2
 
         func validate() throws {
             guard (1...64).contains(threads) else { throw ValidationError("--threads must be in 1…64 (got \(threads))") }
-            guard !datasets.split(separator: ",").isEmpty else { throw ValidationError("--datasets needs at least one name") }
         }
 
         func run() throws {
             var comparison = DecodeComparison()
             comparison.decoderThreads = threads
-            comparison.scans = scans.map { Set($0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }) }
-            let names = datasets.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
-            let reports = try comparison.run(catalogPath: catalog.path, datasetNames: names)
+            comparison.scans = scans.map { Set(CommaList.items($0)) }
+            let reports = try comparison.run(catalogPath: catalog.path, datasetNames: datasets.names)
             for r in reports { print(r.line) }
             let different = reports.filter { !$0.identical }.count
             print("compare-decode: \(reports.count) scans, \(reports.count - different) identical, \(different) different")

@@ -29,7 +29,7 @@ struct SonoReportCommand: ParsableCommand {
         var report = Report()
         report.catalogPath = catalog
         report.title = title
-        report.dataset.datasetNames = datasets.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? []
+        report.dataset.datasetNames = datasets.map(CommaList.items) ?? []
         report.dataset.samplesPerDataset = samples
         report.dataset.cropScans = crops
         report.logs = log.map(Self.named)
