@@ -19,14 +19,23 @@ public struct Augmentation: Sendable, Hashable {
     public var intensity = 0.0
     /// The still draws its own flip, shift, crop and intensity instead of sharing its clip's.
     public var independentStill = false
+    /// Rotation about the frame's centre by an angle drawn from ±this many degrees. 0: off.
+    /// With `maxZoom`, what makes two views of a moment disagree on the pose of the anatomy
+    /// (where the probe holds it), so matching them needs its shape (docs/training.md, session 7).
+    public var maxRotation = 0.0
+    /// Zoom about the centre by a factor drawn log-uniformly from 1/this…this (below 1 the frame
+    /// shrinks inside black). 1: off.
+    public var maxZoom = 1.0
 
     public init(horizontalFlip: Bool = true, maxShift: Int = 8, minCropArea: Double = 1, intensity: Double = 0,
-                independentStill: Bool = false) {
+                independentStill: Bool = false, maxRotation: Double = 0, maxZoom: Double = 1) {
         self.horizontalFlip = horizontalFlip
         self.maxShift = maxShift
         self.minCropArea = minCropArea
         self.intensity = intensity
         self.independentStill = independentStill
+        self.maxRotation = maxRotation
+        self.maxZoom = maxZoom
     }
 
     /// The draws for one clip: one for all its frames, one for its still (equal unless `independentStill`).
@@ -57,6 +66,9 @@ public struct Augmentation: Sendable, Hashable {
             t.brightness = Float(1 + intensity * (2 * rng.nextUnit() - 1))
             t.contrast = Float(1 + intensity * (2 * rng.nextUnit() - 1))
         }
+        // After the older draws, so runs without them keep their pixels.
+        if maxRotation > 0 { t.rotation = maxRotation * Double.pi / 180 * (2 * rng.nextUnit() - 1) }
+        if maxZoom > 1 { t.zoom = exp(log(maxZoom) * (2 * rng.nextUnit() - 1)) }
         return t
     }
 }
@@ -72,8 +84,10 @@ struct FrameTransform: Hashable {
     var dx = 0, dy = 0
     var crop: CropRect?
     var brightness: Float = 1, contrast: Float = 1
+    /// Radians (clockwise on screen) and zoom factor about the frame's centre.
+    var rotation = 0.0, zoom = 1.0
 
-    var isIdentity: Bool { !flip && dx == 0 && dy == 0 && crop == nil && brightness == 1 && contrast == 1 }
+    var isIdentity: Bool { !flip && dx == 0 && dy == 0 && crop == nil && brightness == 1 && contrast == 1 && rotation == 0 && zoom == 1 }
 
     /// Writes the transformed `side`² frame as `x·scale + bias` (the loader's normalisation), after
     /// intensity p → ((p·b − m)·c + m) on p = x in 0…255 with m the frame's mean after brightness.
@@ -85,6 +99,10 @@ struct FrameTransform: Hashable {
         let gain = brightness * contrast
         let offset = (1 - contrast) * mean * brightness
         let s = scale * gain, b = bias + scale * offset
+        if rotation != 0 || zoom != 1 {
+            applyAffine(src, side: n, into: dst, scale: s, bias: b, black: bias)
+            return
+        }
         guard let crop else {
             for y in 0..<n {
                 let sy = y - dy
@@ -108,6 +126,35 @@ struct FrameTransform: Hashable {
                 let ox = flip ? n - 1 - ox0 : ox0
                 let px = min(last, max(0, crop.x + (Double(ox) + 0.5) * fx - 0.5))
                 let ix = min(n - 2, Int(px)), wx = Float(px - Double(ix))
+                let r0 = iy * n + ix, r1 = r0 + n
+                let top = Float(src[r0]) * (1 - wx) + Float(src[r0 + 1]) * wx
+                let bottom = Float(src[r1]) * (1 - wx) + Float(src[r1 + 1]) * wx
+                dst[y * n + x] = (top * (1 - wy) + bottom * wy) * s + b
+            }
+        }
+    }
+
+    /// The general path: output pixel → (shift, flip) → rotation and zoom about the centre →
+    /// crop rectangle → bilinear sample. A point that falls outside the source frame is black.
+    private func applyAffine(_ src: UnsafePointer<UInt8>, side n: Int, into dst: UnsafeMutablePointer<Float>,
+                             scale s: Float, bias b: Float, black: Float) {
+        let half = Double(n) / 2, last = Double(n - 1)
+        let c = cos(rotation) / zoom, sn = sin(rotation) / zoom
+        let r = crop ?? CropRect(x: 0, y: 0, width: Double(n), height: Double(n))
+        let fx = r.width / Double(n), fy = r.height / Double(n)
+        for y in 0..<n {
+            let oy = y - dy
+            for x in 0..<n {
+                let ox0 = x - dx
+                if oy < 0 || oy >= n || ox0 < 0 || ox0 >= n { dst[y * n + x] = black; continue }
+                let ox = flip ? n - 1 - ox0 : ox0
+                let u = Double(ox) + 0.5 - half, v = Double(oy) + 0.5 - half
+                let px = r.x + (c * u - sn * v + half) * fx - 0.5
+                let py = r.y + (sn * u + c * v + half) * fy - 0.5
+                if px < -0.5 || px > last + 0.5 || py < -0.5 || py > last + 0.5 { dst[y * n + x] = black; continue }
+                let qx = min(last, max(0, px)), qy = min(last, max(0, py))
+                let ix = min(n - 2, Int(qx)), iy = min(n - 2, Int(qy))
+                let wx = Float(qx - Double(ix)), wy = Float(qy - Double(iy))
                 let r0 = iy * n + ix, r1 = r0 + n
                 let top = Float(src[r0]) * (1 - wx) + Float(src[r0 + 1]) * wx
                 let bottom = Float(src[r1]) * (1 - wx) + Float(src[r1 + 1]) * wx

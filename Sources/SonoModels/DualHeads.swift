@@ -44,6 +44,11 @@ public struct DualObjectiveConfig: Sendable, Equatable {
     /// β Σ_m (1/d) Σ_{j≠k} C_jk² with C = Z_mᵀ Z_m / N over the batch's MMCL latents (centred and
     /// scaled by the latent batch norm where it is on); 0: off [C].
     public var decorrelation: Float = 0
+    /// Weight γ of an image-only contrastive term γ·L(z_i, z_i′) between the still and a second
+    /// view of the moment through the same encoder and projection (SLIP's SimCLR term beside
+    /// CLIP's): the cross-modal terms alone let the image encoder match its clip by cues of the
+    /// moment that are not the anatomy (docs/training.md, session 7); 0: off [C].
+    public var imageSelf: Float = 0
 
     public init() {}
 }
@@ -91,14 +96,27 @@ public struct LossTerms: Codable, Sendable, Equatable {
     public var mmcl: Float?, mmsl: Float?
     /// The decorrelation term before its weight (`decorrelation` > 0).
     public var decorrelation: Float?
+    /// L(z_i, z_i′), the image-only term before its weight (`imageSelf` > 0 and a second view).
+    public var nceImageImage: Float?
     public var total: Float = 0
+
+    /// Each term by its log name (`CodingKeys`), nil where the objective has none; mmcl, mmsl and
+    /// the total aside.
+    public var named: [(name: String, value: Float?)] {
+        [("nce_a_v", nceAudioVideo), ("nce_v_va", nceVideoFusedAudio), ("nce_i_v", nceImageVideo), ("nce_v_vi", nceVideoFusedImage),
+         ("nce_i_i", nceImageImage), ("rank_v_a", rankVideoAudio), ("rank_v_i", rankVideoImage), ("rank_a_i", rankAudioImage),
+         ("decorrelation", decorrelation)]
+    }
+
+    public static let termNames = LossTerms().named.map(\.name)
 
     /// The terms' mean over several batches (a term missing from any is missing).
     public static func mean(of all: [LossTerms]) -> LossTerms {
         guard let first = all.first else { return LossTerms() }
         var m = LossTerms()
         let paths: [WritableKeyPath<LossTerms, Float?>] = [\.nceAudioVideo, \.nceVideoFusedAudio, \.nceImageVideo, \.nceVideoFusedImage,
-                                                          \.rankVideoAudio, \.rankVideoImage, \.rankAudioImage, \.mmcl, \.mmsl, \.decorrelation]
+                                                          \.rankVideoAudio, \.rankVideoImage, \.rankAudioImage, \.mmcl, \.mmsl, \.decorrelation,
+                                                          \.nceImageImage]
         for path in paths where first[keyPath: path] != nil {
             let values = all.compactMap { $0[keyPath: path] }
             if values.count == all.count { m[keyPath: path] = values.reduce(0, +) / Float(values.count) }
@@ -110,6 +128,7 @@ public struct LossTerms: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case nceAudioVideo = "nce_a_v", nceVideoFusedAudio = "nce_v_va", nceImageVideo = "nce_i_v", nceVideoFusedImage = "nce_v_vi"
         case rankVideoAudio = "rank_v_a", rankVideoImage = "rank_v_i", rankAudioImage = "rank_a_i"
+        case nceImageImage = "nce_i_i"
         case mmcl, mmsl, decorrelation, total
     }
 }
@@ -170,19 +189,22 @@ public final class DualHeads {
     }
 
     /// L for encoder features F_v [N, Dv], F_a [N, Da], F_i [N, Di] of N synchronised samples
-    /// (`fi` is not used, and may be nil, when the objective has no image).
-    public func loss(video fv: Tensor, audio fa: Tensor, image fi: Tensor?) -> Losses {
+    /// (`fi` is not used, and may be nil, when the objective has no image); `imageView` F_i′ is
+    /// the image encoder's features of a second view of each moment, for the `imageSelf` term.
+    public func loss(video fv: Tensor, audio fa: Tensor, image fi: Tensor?, imageView: Tensor? = nil) -> Losses {
         let c = config
         let image = c.useImage ? fi : nil
         var terms = LossTerms()
         var latents: [String: Tensor] = [:]
         var total: Tensor? = nil
         func add(_ t: Tensor) { total = total.map { $0 + t } ?? t }
+        var imageLatent: Tensor? = nil
         if c.mmcl {
             let zv = projectV(fv), za = projectA(fa)   // (2)
             latents["v"] = zv; latents["a"] = za
             let zi = image.map { projectI($0) }
             if let zi { latents["i"] = zi }
+            imageLatent = zi
             let av = contrastive(za, zv)
             terms.nceAudioVideo = av.item
             var mmclA = av
@@ -209,6 +231,11 @@ public final class DualHeads {
                 terms.decorrelation = decorrelation.item
                 add(decorrelation.scaled(by: c.decorrelation))
             }
+        }
+        if c.imageSelf > 0, let fi = image, let view = imageView {
+            let ii = contrastive(imageLatent ?? projectI(fi), projectI(view))
+            terms.nceImageImage = ii.item
+            add(ii.scaled(by: c.imageSelf))
         }
         if c.mmsl {
             // µ(v) once per step: its batch norm sees each batch once (running statistics).

@@ -36,12 +36,6 @@ public struct TrainingSection: Sendable {
     public var logs: [TrainingLog]
     public init(logs: [TrainingLog]) { self.logs = logs }
 
-    /// Each term by its log name (docs/training.md), nil where the objective has none.
-    static let termNames = ["nce_a_v", "nce_v_va", "nce_i_v", "nce_v_vi", "rank_v_a", "rank_v_i", "rank_a_i", "decorrelation"]
-    static func terms(_ t: LossTerms) -> [(String, Float?)] {
-        [("nce_a_v", t.nceAudioVideo), ("nce_v_va", t.nceVideoFusedAudio), ("nce_i_v", t.nceImageVideo), ("nce_v_vi", t.nceVideoFusedImage),
-         ("rank_v_a", t.rankVideoAudio), ("rank_v_i", t.rankVideoImage), ("rank_a_i", t.rankAudioImage), ("decorrelation", t.decorrelation)]
-    }
 
     public func render(into page: HTMLPage) throws {
         guard !logs.isEmpty else { return }
@@ -58,7 +52,7 @@ public struct TrainingSection: Sendable {
                 return points.isEmpty ? nil : SVGChart.Series(name: name, points: points)
             }
             var lossSeries = [series("total", log.steps.map { Double($0.loss) })].compactMap { $0 }
-            lossSeries += Self.termNames.enumerated().compactMap { k, name in series(name, log.steps.map { Self.terms($0.terms)[k].1.map(Double.init) }) }
+            lossSeries += LossTerms.termNames.enumerated().compactMap { k, name in series(name, log.steps.map { $0.terms.named[k].value.map(Double.init) }) }
             try page.figure(svg: SVGChart.lines(lossSeries, title: "Loss terms", xLabel: "step", yLabel: "loss"), name: "train-\(tag)-loss")
             if let gaps = log.steps.first?.diagnostics?.gapToTrivial, !gaps.isEmpty {
                 let names = gaps.keys.sorted()

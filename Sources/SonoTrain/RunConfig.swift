@@ -78,6 +78,10 @@ public struct RunConfig: Equatable, Sendable {
     public var minCropArea: Float = 1
     public var intensity: Float = 0
     public var independentStill = false
+    /// Rotation (± degrees) and zoom (1/z…z) about the centre, each view its own draw with
+    /// `independentStill` (docs/training.md, session 7). 0 and 1: off.
+    public var maxRotation: Float = 0
+    public var maxZoom: Float = 1
     public var specAugment = false
     // [normalize]: (x/255 − mean)/std for pixels, (x − mean)/std for the log-mel.
     public var pixelMean: Float = 0, pixelStd: Float = 1
@@ -187,11 +191,14 @@ extension RunConfig {
             bool("objective.latent_batch_norm", \.objective.latentBatchNorm),
             int("objective.projector_hidden", \.objective.projectorHidden, 0...65536),
             float("objective.decorrelation", \.objective.decorrelation, 0...1000),
+            float("objective.image_self", \.objective.imageSelf, 0...1000),
             bool("augment.flip", \.flip),
             int("augment.max_shift", \.maxShift, 0...64),
             float("augment.min_crop_area", \.minCropArea, 0.05...1),
             float("augment.intensity", \.intensity, 0...0.9),
             bool("augment.independent_still", \.independentStill),
+            float("augment.max_rotation", \.maxRotation, 0...180),
+            float("augment.max_zoom", \.maxZoom, 1...4),
             bool("augment.spec_augment", \.specAugment),
             float("normalize.pixel_mean", \.pixelMean, -10...10),
             float("normalize.pixel_std", \.pixelStd, 1e-6...100),

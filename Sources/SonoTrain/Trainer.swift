@@ -154,7 +154,8 @@ public final class Trainer {
             options.maxPerScan = config.resolvedMaxPerScan
             options.scanGroup = config.scanGroup > 1 ? config.scanGroup : nil
             let augmentation = Augmentation(horizontalFlip: config.flip, maxShift: config.maxShift, minCropArea: Double(config.minCropArea),
-                                            intensity: Double(config.intensity), independentStill: config.independentStill)
+                                            intensity: Double(config.intensity), independentStill: config.independentStill,
+                                            maxRotation: Double(config.maxRotation), maxZoom: Double(config.maxZoom))
             if augmentation != Augmentation(horizontalFlip: false, maxShift: 0) { options.augmentation = augmentation }
         } else {
             options.dropLast = false
@@ -234,10 +235,12 @@ public final class Trainer {
         let lr = learningRate(at: completedSteps)
         for group in optimizer.groups { group.learningRate = lr }
         heads.config.maxViolation = completedSteps >= config.maxViolationAfter
-        let inputs = BatchInputs(batch, needsImage: heads.config.useImage, video: videoNormalization, image: imageNormalization)
+        let inputs = BatchInputs(batch, needsImage: heads.config.useImage, secondView: heads.config.imageSelf > 0,
+                                 video: videoNormalization, image: imageNormalization)
         let fi = inputs.still.map { still in encode(.image) { image(still) } }
+        let fiView = inputs.frame.map { frame in encode(.image) { image(frame) } }
         let fv = encode(.video) { video(inputs.clip) }, fa = encode(.audio) { audio(inputs.mel) }
-        let losses = heads.loss(video: fv, audio: fa, image: fi)
+        let losses = heads.loss(video: fv, audio: fa, image: fi, imageView: fiView)
         losses.total.backward()
         var diagnostics = TrainingDiagnostics()
         diagnostics.gapToTrivial = TrainingDiagnostics.gaps(losses.terms, batch: batch.clipIDs.count, objective: heads.config)
@@ -305,19 +308,33 @@ public final class Trainer {
 struct BatchInputs {
     let clip: Tensor
     let still: Tensor?
+    /// The middle frame of each clip as an image (`secondView`): the second view of the moment
+    /// for `objective.image_self`, augmented as its clip (the still has its own draw with
+    /// `augment.independent_still`).
+    let frame: Tensor?
     let mel: Tensor
 
-    init(_ batch: Batch, needsImage: Bool, video: InputNormalization? = nil, image: InputNormalization? = nil) {
+    init(_ batch: Batch, needsImage: Bool, secondView: Bool = false, video: InputNormalization? = nil, image: InputNormalization? = nil) {
         let b = batch.clipIDs.count
         let gray = Tensor(shape: [b, 1, batch.frames, batch.size, batch.size], data: batch.video)
         let rgb = Tensor.concat([gray, gray, gray], axis: 1)
         clip = video.map { $0.apply(to: rgb) } ?? rgb
-        if needsImage {
-            let still1 = Tensor(shape: [b, 1, batch.size, batch.size], data: batch.still)
-            let still3 = Tensor.concat([still1, still1, still1], axis: 1)
-            still = image.map { $0.apply(to: still3) } ?? still3
+        func asImage(_ pixels: [Float]) -> Tensor {
+            let one = Tensor(shape: [b, 1, batch.size, batch.size], data: pixels)
+            let three = Tensor.concat([one, one, one], axis: 1)
+            return image.map { $0.apply(to: three) } ?? three
+        }
+        still = needsImage ? asImage(batch.still) : nil
+        if needsImage && secondView {
+            let area = batch.size * batch.size, middle = batch.frames / 2
+            var pixels = [Float](repeating: 0, count: b * area)
+            for k in 0..<b {
+                let from = (k * batch.frames + middle) * area
+                pixels[(k * area)..<((k + 1) * area)] = batch.video[from..<(from + area)]
+            }
+            frame = asImage(pixels)
         } else {
-            still = nil
+            frame = nil
         }
         mel = Tensor(shape: [b, 1, batch.melFrames, batch.mels], data: batch.logMel)
     }

@@ -34,12 +34,11 @@ public struct TrainingDiagnostics: Codable, Sendable, Equatable {
         let negatives = objective.maxViolation ? 1 : Double(b - 1)  // the hardest, or all (the warm-up)
         let rank = 2 * Double(b) * negatives * Double(objective.margin) / (objective.rankingReduction == .sum ? 1 : Double(b))
         var gaps: [String: Double] = [:]
-        let pairs: [(String, Float?, Double)] = [
-            ("nce_a_v", terms.nceAudioVideo, nce), ("nce_v_va", terms.nceVideoFusedAudio, nce), ("nce_i_v", terms.nceImageVideo, nce),
-            ("nce_v_vi", terms.nceVideoFusedImage, nce), ("rank_v_a", terms.rankVideoAudio, rank), ("rank_v_i", terms.rankVideoImage, rank),
-            ("rank_a_i", terms.rankAudioImage, rank),
-        ]
-        for (name, value, trivial) in pairs { if let value { gaps[name] = Double(value) - trivial } }
+        for (name, value) in terms.named {
+            // InfoNCE terms against ln B, ranking terms against their all-equal value; no trivial value for the rest.
+            guard let value, let trivial = name.hasPrefix("nce_") ? nce : name.hasPrefix("rank_") ? rank : nil else { continue }
+            gaps[name] = Double(value) - trivial
+        }
         return gaps
     }
 

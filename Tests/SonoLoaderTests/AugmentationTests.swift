@@ -44,6 +44,33 @@ final class AugmentationTests: XCTestCase {
         }
     }
 
+    /// A quarter turn about the centre maps pixel centres onto pixel centres: out(x, y) = src(y, n−1−x)
+    /// (numpy's rot90, python/tests/test_train.py); zoom ½ shrinks the frame inside black.
+    func testRotationAndZoomAboutTheCentre() {
+        let turned = apply(FrameTransform(rotation: Double.pi / 2), scale: 1, bias: 0)
+        for y in 0..<side {
+            for x in 0..<side {
+                XCTAssertEqual(turned[y * side + x], Float(frame[(side - 1 - y) + x * side]), accuracy: 1e-3, "(\(x), \(y))")
+            }
+        }
+        let shrunk = apply(FrameTransform(zoom: 0.5), scale: 1, bias: -7)
+        for i in 0..<side {
+            XCTAssertEqual(shrunk[i], -7)                 // top row
+            XCTAssertEqual(shrunk[i * side], -7)          // left column
+        }
+        for y in 4..<12 { for x in 4..<12 { XCTAssertNotEqual(shrunk[y * side + x], -7) } }
+        // The draws come after the older ones: a run without rotation and zoom keeps its pixels.
+        let old = Augmentation(horizontalFlip: true, maxShift: 6, minCropArea: 0.5, intensity: 0.3)
+        var new = old
+        new.maxRotation = 30
+        new.maxZoom = 1.3
+        let a = old.draw(seed: 3, clipID: 9, epoch: 1, size: 64).video, b = new.draw(seed: 3, clipID: 9, epoch: 1, size: 64).video
+        XCTAssertEqual([a.flip ? 1 : 0, a.dx, a.dy], [b.flip ? 1 : 0, b.dx, b.dy])
+        XCTAssertEqual(a.crop, b.crop)
+        XCTAssertEqual(a.brightness, b.brightness)
+        XCTAssertTrue(abs(b.rotation) <= 30 * Double.pi / 180 && b.rotation != 0 && b.zoom >= 1 / 1.3 && b.zoom <= 1.3)
+    }
+
     /// Brightness b and contrast c about the mean m after brightness: ((p·b − m·b)·c + m·b), then the normalisation.
     func testIntensity() {
         let mean = Float(frame.reduce(0) { $0 + Int($1) }) / Float(frame.count)

@@ -4,7 +4,7 @@ arithmetic, so a PyTorch run sees the batches `sono-train` sees, augmentations i
 
 Per record: each frame u8 → `x·scale + bias` (scale = 1/(255·std), bias = −mean/std of
 `normalize.pixel_*`) through its draw (flip, shift with black fill, random resized crop resampled
-bilinearly, brightness/contrast), then `normalize.per_sample`; the log-mel (x − mean)/std."""
+bilinearly, brightness/contrast, rotation and zoom about the centre), then `normalize.per_sample`; the log-mel (x − mean)/std."""
 from __future__ import annotations
 
 import dataclasses
@@ -27,10 +27,13 @@ class Augmentation:
     min_crop_area: float = 1.0
     intensity: float = 0.0
     independent_still: bool = False
+    max_rotation: float = 0.0  # degrees
+    max_zoom: float = 1.0
 
     @property
     def is_off(self) -> bool:
-        return not self.flip and self.max_shift == 0 and self.min_crop_area >= 1 and self.intensity == 0
+        return (not self.flip and self.max_shift == 0 and self.min_crop_area >= 1 and self.intensity == 0
+                and self.max_rotation == 0 and self.max_zoom <= 1)
 
     def draw(self, seed: int, clip_id: int, epoch: int, size: int) -> Tuple["FrameTransform", "FrameTransform"]:
         """The clip's transform and its still's (the same unless `independent_still`)."""
@@ -58,7 +61,9 @@ class Augmentation:
         if self.intensity > 0:
             brightness = _F(1 + self.intensity * (2 * unit() - 1))
             contrast = _F(1 + self.intensity * (2 * unit() - 1))
-        return FrameTransform(flip, dx, dy, crop, brightness, contrast)
+        rotation = self.max_rotation * math.pi / 180 * (2 * unit() - 1) if self.max_rotation > 0 else 0.0
+        zoom = math.exp(math.log(self.max_zoom) * (2 * unit() - 1)) if self.max_zoom > 1 else 1.0
+        return FrameTransform(flip, dx, dy, crop, brightness, contrast, rotation, zoom)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +74,8 @@ class FrameTransform:
     crop: Optional[Tuple[float, float, float, float]] = None  # x, y, width, height (source pixels)
     brightness: np.float32 = _F(1)
     contrast: np.float32 = _F(1)
+    rotation: float = 0.0  # radians, about the centre
+    zoom: float = 1.0
 
     def apply(self, frames: np.ndarray, scale: np.float32, bias: np.float32) -> np.ndarray:
         """Square u8 frames [..., n, n] → float32, each as Swift's `FrameTransform.apply` (the
@@ -86,6 +93,8 @@ class FrameTransform:
         ox0 = np.arange(n) - self.dx
         inside = ((oy >= 0) & (oy < n))[:, None] & ((ox0 >= 0) & (ox0 < n))[None, :]
         ox = n - 1 - ox0 if self.flip else ox0
+        if self.rotation != 0 or self.zoom != 1:
+            return self._apply_affine(frames, n, oy, ox, inside, s, b, bias)
         if self.crop is None:
             src = frames[..., np.clip(oy, 0, n - 1)[:, None], np.clip(ox, 0, n - 1)[None, :]].astype(_F)
             out = src * s + b
@@ -102,6 +111,27 @@ class FrameTransform:
             bottom = f[..., iyc + 1, ixc] * (_F(1) - wx) + f[..., iyc + 1, ixc + 1] * wx
             out = (top * (_F(1) - wy) + bottom * wy) * s + b
         return np.where(inside, out, bias).astype(_F)
+
+    def _apply_affine(self, frames, n, oy, ox, inside, s, b, bias):
+        """Swift's `FrameTransform.applyAffine`: rotation and zoom about the centre, then the crop
+        rectangle, bilinear; points outside the source frame are black."""
+        half, last = n / 2, float(n - 1)
+        c, sn = math.cos(self.rotation) / self.zoom, math.sin(self.rotation) / self.zoom
+        cx, cy, cw, ch = self.crop if self.crop is not None else (0.0, 0.0, float(n), float(n))
+        fx, fy = cw / n, ch / n
+        u = ox.astype(np.float64)[None, :] + 0.5 - half
+        v = oy.astype(np.float64)[:, None] + 0.5 - half
+        px = cx + (c * u - sn * v + half) * fx - 0.5
+        py = cy + (sn * u + c * v + half) * fy - 0.5
+        valid = inside & (px >= -0.5) & (px <= last + 0.5) & (py >= -0.5) & (py <= last + 0.5)
+        qx, qy = np.minimum(last, np.maximum(0.0, px)), np.minimum(last, np.maximum(0.0, py))
+        ix, iy = np.minimum(n - 2, qx.astype(np.int64)), np.minimum(n - 2, qy.astype(np.int64))
+        wx, wy = (qx - ix).astype(_F), (qy - iy).astype(_F)
+        f = frames.astype(_F)
+        top = f[..., iy, ix] * (_F(1) - wx) + f[..., iy, ix + 1] * wx
+        bottom = f[..., iy + 1, ix] * (_F(1) - wx) + f[..., iy + 1, ix + 1] * wx
+        out = (top * (_F(1) - wy) + bottom * wy) * s + b
+        return np.where(valid, out, bias).astype(_F)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -35,6 +35,7 @@ class ObjectiveConfig:
     latent_batch_norm: bool = False
     projector_hidden: int = 0
     decorrelation: float = 0.0     # β of (1/d) Σ_{j≠k} C_jk², C = ZᵀZ/N per MMCL latent
+    image_self: float = 0.0        # γ of L(z_i, z_i′), the still against a second view through the image branch
 
     def with_preset(self, preset: str) -> "ObjectiveConfig":
         if preset not in PRESETS:
@@ -120,12 +121,15 @@ class DualHeads(nn.Module):
     def _embed(head: nn.Sequential, f: torch.Tensor) -> torch.Tensor:
         return F.normalize(head(f), dim=1, eps=1e-12)
 
-    def loss(self, fv: torch.Tensor, fa: torch.Tensor, fi: Optional[torch.Tensor]) -> Tuple[torch.Tensor, Dict[str, float]]:
-        """L (13) and its terms under the Swift log's names (nce_a_v, …, mmcl, mmsl, total)."""
+    def loss(self, fv: torch.Tensor, fa: torch.Tensor, fi: Optional[torch.Tensor],
+             fi_view: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, Dict[str, float]]:
+        """L (13) and its terms under the Swift log's names (nce_a_v, …, mmcl, mmsl, total);
+        `fi_view`: the image features of a second view of each moment (the `image_self` term)."""
         c = self.config
         image = fi if c.use_image else None
         terms: Dict[str, float] = {}
         total: Optional[torch.Tensor] = None
+        zi = None
         if c.mmcl:
             zv, za = self.project("v", fv), self.project("a", fa)
             zi = self.project("i", image) if image is not None else None
@@ -149,6 +153,10 @@ class DualHeads(nn.Module):
                 decorrelation = sum(off_diagonal_covariance(z) for z in [zv, za] + ([zi] if zi is not None else []))
                 terms["decorrelation"] = decorrelation.item()
                 total = total + c.decorrelation * decorrelation
+        if c.image_self > 0 and image is not None and fi_view is not None:
+            ii = info_nce(zi if zi is not None else self.project("i", image), self.project("i", fi_view), c.temperature, c.symmetric)
+            terms["nce_i_i"] = ii.item()
+            total = c.image_self * ii if total is None else total + c.image_self * ii
         if c.mmsl:
             mv, ma = self._embed(self.head_v, fv), self._embed(self.head_a, fa)
             mmsl = max_violation(mv @ ma.t(), c.margin, c.ranking_reduction, c.max_violation)

@@ -50,13 +50,15 @@ def objective_config(c: run_config.Config) -> ObjectiveConfig:
     return ObjectiveConfig(temperature=o["temperature"], pi=o["pi"], symmetric=o["symmetric"], shared_fusion=o["shared_fusion"],
                            margin=o["margin"], ranking_reduction=o["ranking_reduction"], audio_image_pair=o["audio_image_pair"],
                            lam=o["lambda"], fusion_target=o["fusion_target"], latent_batch_norm=o["latent_batch_norm"],
-                           projector_hidden=o["projector_hidden"], decorrelation=o["decorrelation"])
+                           projector_hidden=o["projector_hidden"], decorrelation=o["decorrelation"],
+                           image_self=o["image_self"])
 
 
 def pixel_pipeline(c: run_config.Config, training: bool) -> PixelPipeline:
     a, n = c["augment"], c["normalize"]
     augmentation = Augmentation(flip=a["flip"], max_shift=a["max_shift"], min_crop_area=a["min_crop_area"],
-                                intensity=a["intensity"], independent_still=a["independent_still"]) if training else None
+                                intensity=a["intensity"], independent_still=a["independent_still"],
+                                max_rotation=a["max_rotation"], max_zoom=a["max_zoom"]) if training else None
     return PixelPipeline(augmentation, n["pixel_mean"], n["pixel_std"], n["per_sample"], n["logmel_mean"], n["logmel_std"])
 
 
@@ -135,7 +137,12 @@ class Objective(nn.Module):
                 return getattr(m, name)(x)
 
         fi = run("image", image) if m.heads.config.use_image else None
-        return m.heads.loss(run("video", clip), run("audio", mel), fi)
+        fi_view = None
+        if fi is not None and m.heads.config.image_self > 0:
+            # Swift's BatchInputs.frame: the middle frame of each augmented clip, as an image.
+            _, frame, _ = self.inputs(video, video[:, video.shape[1] // 2], logmel)
+            fi_view = run("image", frame)
+        return m.heads.loss(run("video", clip), run("audio", mel), fi, fi_view)
 
 
 def peak_rss_mib() -> float:

@@ -5,6 +5,7 @@ per-sample standardisation and dropout masks included), and `torchrun --nproc-pe
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -28,6 +29,7 @@ ENV = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
 # The defaults but for a run small enough for CI: tiny model, batch 4, every augmentation on.
 RUN = ["--set", "model.size=tiny", "--set", "data.batch_size=4", "--set", "data.seed=5", "--set", "data.threads=2",
        "--set", "augment.min_crop_area=0.6", "--set", "augment.intensity=0.2", "--set", "augment.independent_still=true",
+       "--set", "augment.max_rotation=30", "--set", "augment.max_zoom=1.3", "--set", "objective.image_self=1",
        "--set", "optimizer.warmup_steps=2", "--set", "objective.max_violation_after=3", "--set", "checkpoints.every=1",
        "--set", "checkpoints.keep_last=10", "--set", "validation.every=1"]
 
@@ -168,6 +170,26 @@ def test_bad_arguments_name_the_option(catalog, tmp_path):
                            (["--catalog", catalog, "--workers", "-1"], "--workers")]:
         r = subprocess.run([sys.executable, "-m", "sonodual.train", *args], capture_output=True, text=True, env=ENV, timeout=120)
         assert r.returncode == 1 and expected in r.stderr, (args, r.stderr)
+
+
+def test_rotation_and_zoom_follow_the_frame_centre():
+    from sonodual.augment import FrameTransform
+    frame = np.random.default_rng(0).integers(0, 256, (2, 16, 16)).astype(np.uint8)
+    one, zero = np.float32(1), np.float32(0)
+    # A quarter turn maps pixel centres onto pixel centres: exactly numpy's rot90 (counter-clockwise in array terms).
+    out = FrameTransform(rotation=math.pi / 2).apply(frame, one, zero)
+    assert np.allclose(out, np.rot90(frame, k=1, axes=(1, 2)), atol=1e-3)
+    # Zoom 2 about the centre: output pixel (y, x) samples source (y/2 + n/4 - 1/4, …), bilinear.
+    out = FrameTransform(zoom=2.0).apply(frame, one, zero)
+    f = frame.astype(np.float64)
+    y = x = 7
+    sy = sx = (y + 0.5 - 8) / 2 + 8 - 0.5
+    i, w = int(sy), sy - int(sy)
+    expected = (f[:, i, i] * (1 - w) + f[:, i, i + 1] * w) * (1 - w) + (f[:, i + 1, i] * (1 - w) + f[:, i + 1, i + 1] * w) * w
+    assert np.allclose(out[:, y, x], expected, atol=1e-3)
+    # Zoom 1/2: the frame shrinks inside black.
+    out = FrameTransform(zoom=0.5).apply(frame, one, np.float32(-7))
+    assert (out[:, 0, :] == -7).all() and (out[:, :, 0] == -7).all() and (out[:, 4:12, 4:12] != -7).all()
 
 
 def test_augmentation_draws_follow_the_seed():
