@@ -7,17 +7,26 @@ Everything goes through the stage executables: labelled sample recordings (`sono
 4 s clips, split by scan; run data-manifests/runs/learning.toml) and one for the probe (other
 recordings, `planes` frames at the pretraining size, k folds by scan), so no objective ever sees
 a probe scan. Each run is compared with random initialisation on the same input. Usage (benchmarks/learning.sh):
-    python3 benchmarks/learning.py BIN WORK [--scans 48] [--seconds 60] [--steps 300] [--every 100]
-        [--model tiny] [--config NAME=KEY=VALUE,KEY=VALUE ...]
-"""
-import argparse, json, os, re, subprocess, sys, time
+    python3 benchmarks/learning.py BIN WORK [--scans 48] [--seconds 60] [--steps 600] [--every 300]
+        [--model tiny] [--seeds 0,1] [--config NAME=KEY=VALUE,KEY=VALUE ...]
 
+The gain is per fold: the pretrained probe's accuracy on a fold minus the mean of the random
+initialisations' on the same fold, with a 95 % t-interval over the folds; with several --seeds
+(data.seed: weights, order, augmentation), each seed is a run and the last lines give the gain
+over all (seed, fold) pairs, so the spread between seeds is in the interval.
+"""
+import argparse, json, math, os, re, statistics, subprocess, sys, time, tomllib
+
+# What the learning run adds to sono-train's defaults (data-manifests/runs/learning.toml), undone.
+UNDO_LEARNING = ["objective.image_self=0", "objective.projector_hidden=0", "augment.max_rotation=0", "augment.max_zoom=1",
+                 "augment.intensity=0", "augment.max_shift=6", "augment.independent_still=false", "optimizer.schedule=\"constant\""]
 CONFIGS = {
     # The paper's objective and input as reconstructed (docs/training.md), with its augmentation (flip, shift).
-    "paper": ["objective.fusion_target=\"video\"", "objective.ranking_reduction=\"sum\"", "objective.max_violation_after=0",
-              "objective.latent_batch_norm=false", "optimizer.lr=3e-3", "optimizer.warmup_steps=0", "normalize.per_sample=false",
-              "augment.independent_still=false", "augment.min_crop_area=1"],
-    # The learning check's run (data-manifests/runs/learning.toml: the defaults and two views of each moment).
+    "paper": UNDO_LEARNING + ["objective.fusion_target=\"video\"", "objective.ranking_reduction=\"sum\"", "objective.max_violation_after=0",
+                              "objective.latent_batch_norm=false", "optimizer.lr=3e-3", "optimizer.warmup_steps=0", "normalize.per_sample=false"],
+    # sono-train's defaults on the same clips (sessions 4-6 of docs/training.md).
+    "defaults": UNDO_LEARNING,
+    # The learning check's run (data-manifests/runs/learning.toml).
     "learning": [],
 }
 
@@ -64,11 +73,28 @@ def recordings(bin_dir, work, prefix, count, seconds, seed):
 
 
 def probe(bin_dir, catalog, features):
-    text = run(bin_dir, "sono-eval", ["probe", "--catalog", catalog, "--dataset", "planes", "--features", features])
+    """(accuracy, sd over folds, macro F1 over the planes, per-fold accuracies)."""
+    out = features[:-4] + "-probe"
+    text = run(bin_dir, "sono-eval", ["probe", "--catalog", catalog, "--dataset", "planes", "--features", features, "--out", out])
     m = re.search(r"accuracy ([0-9.]+) \(([0-9.]+)\), macro F1 over the planes ([0-9.]+)", text)
     if not m:
         sys.exit(f"no accuracy in: {text}")
-    return float(m.group(1)), float(m.group(2)), float(m.group(3))
+    folds = [f["accuracy"] for f in json.load(open(os.path.join(out, "probe.json")))["folds"]]
+    return float(m.group(1)), float(m.group(2)), float(m.group(3)), folds
+
+
+# Two-sided 95 % quantiles of Student's t by degrees of freedom (1…30; beyond, the normal's).
+T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+       2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+
+
+def interval(gains):
+    """Mean and 95 % t-interval of paired per-fold gains."""
+    m = statistics.mean(gains)
+    if len(gains) < 2:
+        return m, float("nan"), float("nan")
+    half = (T95[len(gains) - 2] if len(gains) - 1 <= len(T95) else 1.96) * statistics.stdev(gains) / math.sqrt(len(gains))
+    return m, m - half, m + half
 
 
 def main():
@@ -77,8 +103,12 @@ def main():
     p.add_argument("--scans", type=int, default=48); p.add_argument("--seconds", type=int, default=60)
     p.add_argument("--probe-scans", type=int, default=8); p.add_argument("--folds", type=int, default=4)
     p.add_argument("--size", type=int, default=64)
-    p.add_argument("--steps", type=int, default=300); p.add_argument("--every", type=int, default=100)
-    p.add_argument("--batch-size", type=int, default=16); p.add_argument("--model", default="tiny")
+    # Steps, cadence and batch default to the learning run config's (data-manifests/runs/learning.toml).
+    learning = tomllib.load(open(RUN, "rb"))
+    p.add_argument("--steps", type=int, default=learning["data"]["steps"])
+    p.add_argument("--every", type=int, default=learning["validation"]["every"])
+    p.add_argument("--batch-size", type=int, default=learning["data"]["batch_size"]); p.add_argument("--model", default="tiny")
+    p.add_argument("--seeds", default="0", help="comma-separated data.seed values: one run per seed and config")
     p.add_argument("--config", action="append", default=[], help="NAME=KEY=VALUE,KEY=VALUE over the learning run (or a predefined NAME)")
     a = p.parse_args()
     configs = {}
@@ -119,13 +149,17 @@ def main():
             run(b, "sono-embed", ["--catalog", probe_db, "--dataset", "planes", "--model", a.model, "--seed", str(seed),
                                   "--per-sample" if per_sample else "--no-per-sample", "--out", features])
             randoms.setdefault(per_sample, []).append(probe(b, probe_db, features))
-    random_mean = {k: sum(r[0] for r in v) / len(v) for k, v in randoms.items()}
-    print("| run | step | probe accuracy (sd over folds) | − random | macro F1 (planes) | val v→i R@1 (× chance) | val v→i median rank | val v→a R@1 |")
+    random_folds = {k: [statistics.mean(f) for f in zip(*(r[3] for r in v))] for k, v in randoms.items()}
+    print("| run | step | probe accuracy (sd over folds) | − random (95 % interval over folds) | macro F1 (planes) | val v→i R@1 (× chance) | val v→i median rank | val v→a R@1 |")
     print("|---|---:|---|---:|---:|---:|---:|---:|")
     for per_sample, rs in randoms.items():
         for seed, r in enumerate(rs):
             print(f"| random init, seed {seed}{'' if per_sample else ', raw input'} | 0 | {r[0]:.3f} ({r[1]:.3f}) | | {r[2]:.3f} | | | |", flush=True)
-    for name, sets in configs.items():
+    seeds = [int(x) for x in a.seeds.split(",") if x]
+    pooled = {}  # (config, step) → per-(seed, fold) gains
+    for (name, sets), seed in [(c, k) for c in configs.items() for k in seeds]:
+        if len(seeds) > 1 or seed != 0:
+            name, sets = f"{name}-s{seed}", sets + [f"data.seed={seed}"]
         out, log = os.path.join(work, "run-" + name), os.path.join(work, name + ".jsonl")
         if os.path.exists(log):
             os.remove(log)
@@ -138,7 +172,7 @@ def main():
         run(b, "sono-train", args)
         seconds = time.time() - t
         # The run's own input, as it resolved it, picks its random-init baseline.
-        baseline = random_mean[not re.search(r"(?m)^per_sample = false", open(os.path.join(out, "run.toml")).read())]
+        baseline_input = not re.search(r"(?m)^per_sample = false", open(os.path.join(out, "run.toml")).read())
         validations = {}
         for line in open(log):
             v = json.loads(line).get("validation")
@@ -147,13 +181,19 @@ def main():
         for step in range(a.every, a.steps + 1, a.every):
             run(b, "sono-embed", ["--catalog", probe_db, "--dataset", "planes", "--checkpoint",
                                   os.path.join(out, f"step-{step:06d}.safetensors"), "--out", features])
-            acc, sd, f1 = probe(b, probe_db, features)
-
+            acc, sd, f1, folds = probe(b, probe_db, features)
+            gains = [x - y for x, y in zip(folds, random_folds[baseline_input])]
+            pooled.setdefault((name.rsplit("-s", 1)[0] if len(seeds) > 1 else name, step), []).extend(gains)
+            g, lo, hi = interval(gains)
             m, clips = validations.get(step, ({}, 1))
             r1 = m.get("v2i_latent_r1", float("nan"))
-            print(f"| {name} | {step} | {acc:.3f} ({sd:.3f}) | {acc - baseline:+.3f} | {f1:.3f} | {r1:.3f} ({r1 * clips:.1f}×) | "
+            print(f"| {name} | {step} | {acc:.3f} ({sd:.3f}) | {g:+.3f} [{lo:+.3f}, {hi:+.3f}] | {f1:.3f} | {r1:.3f} ({r1 * clips:.1f}×) | "
                   f"{m.get('v2i_latent_median_rank', float('nan')):.1f} of {clips} | {m.get('v2a_latent_r1', float('nan')):.3f} |", flush=True)
         print(f"<!-- {name}: {' '.join(sets) or 'defaults'}; {seconds:.0f} s of training -->", flush=True)
+    if len(seeds) > 1:
+        for (name, step), gains in pooled.items():
+            g, lo, hi = interval(gains)
+            print(f"<!-- {name} at {step} over seeds {a.seeds} × {a.folds} folds: gain {g:+.3f} [{lo:+.3f}, {hi:+.3f}] -->", flush=True)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 #   1. LearningTests (Tests/SonoTrainTests/LearningTests.swift: a short pretraining must lift the
 #      frozen probe above random initialisation and validation retrieval above chance);
 #   2. learning curves (benchmarks/learning.py): the frozen image probe and validation retrieval
-#      against steps, for the paper's objective and the defaults, against random initialisation.
+#      against steps, for the paper's objective and the learning run (data-manifests/runs/learning.toml),
+#      against random initialisation; `--config defaults` adds sono-train's defaults, `--seeds 0,1` a run per seed.
 # Usage: benchmarks/learning.sh [WORK=/tmp/sonodual-learning] [learning.py options…]
 set -euo pipefail
 cd "$(dirname "$0")/.."

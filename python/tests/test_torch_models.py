@@ -201,6 +201,9 @@ def test_one_step_equals_swift(swift_run):
     after2 = compare(model, ck2, ck1)
     print(f"step 2: loss torch {loss2.item():.7f} swift {steps[1]['loss']:.7f}; {after2}")
     # Adam's second step is continuous in g: the video gradient's float32 noise (~0.5%, above) moves
-    # the update by about as much; an element with m ≈ 0 and g ≈ 0 may still step differently.
-    assert after2["max_abs"] <= 2 * LR + 1e-6 and after2["update_rel"] < 0.1, after2  # measured 0.043
+    # the update by about as much; an element with m ≈ 0 and g ≈ 0 may still step differently. The
+    # worst tensors are the stem and layer-1 video convolutions, where Swift steps every element by
+    # exactly ±lr and that noise flips some of the signs: measured 0.043 with
+    # OpenBLAS's Haswell kernels, 0.12 with its Zen kernels (AMD EPYC, 2026-12-04).
+    assert after2["max_abs"] <= 2 * LR + 1e-6 and after2["update_rel"] < 0.2, after2
     assert after2["running_stats_rel"] < 1e-4, after2
