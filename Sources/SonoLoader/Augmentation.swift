@@ -17,11 +17,11 @@ public struct Augmentation: Sendable, Hashable {
     public var minCropArea = 1.0
     /// Brightness and contrast factors drawn from 1 ± this (contrast about the frame's mean). 0: off.
     public var intensity = 0.0
-    /// The still draws its own flip, shift, crop and intensity instead of sharing its clip's.
+    /// The still draws its own flip, shift, crop, intensity, rotation and zoom instead of sharing its clip's.
     public var independentStill = false
     /// Rotation about the frame's centre by an angle drawn from ±this many degrees. 0: off.
     /// With `maxZoom`, what makes two views of a moment disagree on the pose of the anatomy
-    /// (where the probe holds it), so matching them needs its shape (docs/training.md, session 7).
+    /// (where the sonographer held the transducer), so matching them needs its shape (docs/training.md, session 7).
     public var maxRotation = 0.0
     /// Zoom about the centre by a factor drawn log-uniformly from 1/this…this (below 1 the frame
     /// shrinks inside black). 1: off.
@@ -84,7 +84,7 @@ struct FrameTransform: Hashable {
     var dx = 0, dy = 0
     var crop: CropRect?
     var brightness: Float = 1, contrast: Float = 1
-    /// Radians (clockwise on screen) and zoom factor about the frame's centre.
+    /// Rotation (radians) and zoom factor about the frame's centre.
     var rotation = 0.0, zoom = 1.0
 
     var isIdentity: Bool { !flip && dx == 0 && dy == 0 && crop == nil && brightness == 1 && contrast == 1 && rotation == 0 && zoom == 1 }
