@@ -7,7 +7,7 @@ Everything goes through the stage executables: labelled sample recordings (`sono
 4 s clips, split by scan; run data-manifests/runs/learning.toml) and one for the probe (other
 recordings, `planes` frames at the pretraining size, k folds by scan), so no objective ever sees
 a probe scan. Each run is compared with random initialisation on the same input. Usage (benchmarks/learning.sh):
-    python3 benchmarks/learning.py BIN WORK [--scans 48] [--seconds 60] [--steps 600] [--every 300]
+    python3 benchmarks/learning.py BIN WORK [--scans 48] [--seconds 60] [--steps 900] [--every 300]
         [--model tiny] [--seeds 0,1] [--config NAME=KEY=VALUE,KEY=VALUE ...]
 
 The gain is per fold: the pretrained probe's accuracy on a fold minus the mean of the random
