@@ -99,44 +99,23 @@ struct FrameTransform: Hashable {
         let gain = brightness * contrast
         let offset = (1 - contrast) * mean * brightness
         let s = scale * gain, b = bias + scale * offset
-        if rotation != 0 || zoom != 1 {
-            applyAffine(src, side: n, into: dst, scale: s, bias: b, black: bias)
+        if crop != nil || rotation != 0 || zoom != 1 {
+            resample(src, side: n, into: dst, scale: s, bias: b, black: bias)
             return
         }
-        guard let crop else {
-            for y in 0..<n {
-                let sy = y - dy
-                for x in 0..<n {
-                    let sx0 = x - dx
-                    let sx = flip ? n - 1 - sx0 : sx0
-                    dst[y * n + x] = sy < 0 || sy >= n || sx0 < 0 || sx0 >= n ? bias : Float(src[sy * n + sx]) * s + b
-                }
-            }
-            return
-        }
-        let fx = crop.width / Double(n), fy = crop.height / Double(n)
-        let last = Double(n - 1)
         for y in 0..<n {
-            let oy = y - dy
-            let py = min(last, max(0, crop.y + (Double(oy) + 0.5) * fy - 0.5))
-            let iy = min(n - 2, Int(py)), wy = Float(py - Double(iy))
+            let sy = y - dy
             for x in 0..<n {
-                let ox0 = x - dx
-                if oy < 0 || oy >= n || ox0 < 0 || ox0 >= n { dst[y * n + x] = bias; continue }
-                let ox = flip ? n - 1 - ox0 : ox0
-                let px = min(last, max(0, crop.x + (Double(ox) + 0.5) * fx - 0.5))
-                let ix = min(n - 2, Int(px)), wx = Float(px - Double(ix))
-                let r0 = iy * n + ix, r1 = r0 + n
-                let top = Float(src[r0]) * (1 - wx) + Float(src[r0 + 1]) * wx
-                let bottom = Float(src[r1]) * (1 - wx) + Float(src[r1 + 1]) * wx
-                dst[y * n + x] = (top * (1 - wy) + bottom * wy) * s + b
+                let sx0 = x - dx
+                let sx = flip ? n - 1 - sx0 : sx0
+                dst[y * n + x] = sy < 0 || sy >= n || sx0 < 0 || sx0 >= n ? bias : Float(src[sy * n + sx]) * s + b
             }
         }
     }
 
-    /// The general path: output pixel → (shift, flip) → rotation and zoom about the centre →
+    /// Crop, rotation and zoom: output pixel → (shift, flip) → rotation and zoom about the centre →
     /// crop rectangle → bilinear sample. A point that falls outside the source frame is black.
-    private func applyAffine(_ src: UnsafePointer<UInt8>, side n: Int, into dst: UnsafeMutablePointer<Float>,
+    private func resample(_ src: UnsafePointer<UInt8>, side n: Int, into dst: UnsafeMutablePointer<Float>,
                              scale s: Float, bias b: Float, black: Float) {
         let half = Double(n) / 2, last = Double(n - 1)
         let c = cos(rotation) / zoom, sn = sin(rotation) / zoom

@@ -93,27 +93,13 @@ class FrameTransform:
         ox0 = np.arange(n) - self.dx
         inside = ((oy >= 0) & (oy < n))[:, None] & ((ox0 >= 0) & (ox0 < n))[None, :]
         ox = n - 1 - ox0 if self.flip else ox0
-        if self.rotation != 0 or self.zoom != 1:
-            return self._apply_affine(frames, n, oy, ox, inside, s, b, bias)
-        if self.crop is None:
-            src = frames[..., np.clip(oy, 0, n - 1)[:, None], np.clip(ox, 0, n - 1)[None, :]].astype(_F)
-            out = src * s + b
-        else:
-            cx, cy, cw, ch = self.crop
-            last = float(n - 1)
-            py = np.minimum(last, np.maximum(0.0, cy + (oy.astype(np.float64) + 0.5) * (ch / n) - 0.5))
-            px = np.minimum(last, np.maximum(0.0, cx + (ox.astype(np.float64) + 0.5) * (cw / n) - 0.5))
-            iy, ix = np.minimum(n - 2, py.astype(np.int64)), np.minimum(n - 2, px.astype(np.int64))
-            wy, wx = (py - iy).astype(_F)[:, None], (px - ix).astype(_F)[None, :]
-            f = frames.astype(_F)
-            iyc, ixc = np.clip(iy, 0, n - 2)[:, None], np.clip(ix, 0, n - 2)[None, :]
-            top = f[..., iyc, ixc] * (_F(1) - wx) + f[..., iyc, ixc + 1] * wx
-            bottom = f[..., iyc + 1, ixc] * (_F(1) - wx) + f[..., iyc + 1, ixc + 1] * wx
-            out = (top * (_F(1) - wy) + bottom * wy) * s + b
-        return np.where(inside, out, bias).astype(_F)
+        if self.crop is not None or self.rotation != 0 or self.zoom != 1:
+            return self._resample(frames, n, oy, ox, inside, s, b, bias)
+        src = frames[..., np.clip(oy, 0, n - 1)[:, None], np.clip(ox, 0, n - 1)[None, :]].astype(_F)
+        return np.where(inside, src * s + b, bias).astype(_F)
 
-    def _apply_affine(self, frames, n, oy, ox, inside, s, b, bias):
-        """Swift's `FrameTransform.applyAffine`: rotation and zoom about the centre, then the crop
+    def _resample(self, frames, n, oy, ox, inside, s, b, bias):
+        """Swift's `FrameTransform.resample`: rotation and zoom about the centre, then the crop
         rectangle, bilinear; points outside the source frame are black."""
         half, last = n / 2, float(n - 1)
         c, sn = math.cos(self.rotation) / self.zoom, math.sin(self.rotation) / self.zoom
