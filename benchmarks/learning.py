@@ -10,12 +10,12 @@ a probe scan. Each run is compared with random initialisation on the same input.
     python3 benchmarks/learning.py BIN WORK [--scans 48] [--seconds 60] [--steps 900] [--every 300]
         [--model tiny] [--seeds 0,1] [--config NAME=KEY=VALUE,KEY=VALUE ...]
 
-The gain is per fold: the pretrained probe's accuracy on a fold minus the mean of the random
-initialisations' on the same fold, with a 95 % t-interval over the folds; with several --seeds
+The gain is `sono-eval compare`'s, per fold: the pretrained probe's accuracy on a fold minus the
+mean of the random initialisations' on the same fold, with a 95 % t-interval over the folds; with several --seeds
 (data.seed: weights, order, augmentation), each seed is a run and the last lines give the gain
 over all (seed, fold) pairs, so the spread between seeds is in the interval.
 """
-import argparse, json, math, os, re, statistics, subprocess, sys, time, tomllib
+import argparse, json, os, re, subprocess, sys, time, tomllib
 
 # What the learning run adds to sono-train's defaults (data-manifests/runs/learning.toml), undone.
 UNDO_LEARNING = ["objective.image_self=0", "objective.projector_hidden=0", "augment.max_rotation=0", "augment.max_zoom=1",
@@ -72,29 +72,24 @@ def recordings(bin_dir, work, prefix, count, seconds, seed):
     return path
 
 
-def probe(bin_dir, catalog, features):
-    """(accuracy, sd over folds, macro F1 over the planes, per-fold accuracies)."""
-    out = features[:-4] + "-probe"
+def probe(bin_dir, catalog, features, out):
+    """(accuracy, sd over folds, macro F1 over the planes); the report is out/probe.json."""
     text = run(bin_dir, "sono-eval", ["probe", "--catalog", catalog, "--dataset", "planes", "--features", features, "--out", out])
     m = re.search(r"accuracy ([0-9.]+) \(([0-9.]+)\), macro F1 over the planes ([0-9.]+)", text)
     if not m:
         sys.exit(f"no accuracy in: {text}")
-    folds = [f["accuracy"] for f in json.load(open(os.path.join(out, "probe.json")))["folds"]]
-    return float(m.group(1)), float(m.group(2)), float(m.group(3)), folds
+    return float(m.group(1)), float(m.group(2)), float(m.group(3))
 
 
-# Two-sided 95 % quantiles of Student's t by degrees of freedom (1…30; beyond, the normal's).
-T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-       2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
-
-
-def interval(gains):
-    """Mean and 95 % t-interval of paired per-fold gains."""
-    m = statistics.mean(gains)
-    if len(gains) < 2:
-        return m, float("nan"), float("nan")
-    half = (T95[len(gains) - 2] if len(gains) - 1 <= len(T95) else 1.96) * statistics.stdev(gains) / math.sqrt(len(gains))
-    return m, m - half, m + half
+def gain(bin_dir, candidates, baselines):
+    """sono-eval compare's paired accuracy gain over the folds: (gain, lower, upper) of its 95 % interval."""
+    args = ["compare"] + [x for c in candidates for x in ("--candidate", os.path.join(c, "probe.json"))]
+    args += [x for b in baselines for x in ("--baseline", os.path.join(b, "probe.json"))]
+    text = run(bin_dir, "sono-eval", args)
+    m = re.search(r"^accuracy [0-9.]+ vs [0-9.]+: gain ([-+0-9.]+)(?: \[95 %: ([-+0-9.]+), ([-+0-9.]+)\])?", text, re.M)
+    if not m:
+        sys.exit(f"no gain in: {text}")
+    return tuple(float(x) if x else float("nan") for x in m.groups())
 
 
 def main():
@@ -141,22 +136,23 @@ def main():
     print(f"data: {a.scans} pretraining recordings of {a.seconds} s, {a.probe_scans} probe recordings "
           f"({time.time() - t0:.0f} s)", flush=True)
 
-    features = os.path.join(work, "features.npy")
+    features, probes = os.path.join(work, "features.npy"), os.path.join(work, "probes")
     # Random initialisation with each input: standardised per sample (the default) and as it is (the paper's).
-    randoms = {}
+    randoms, random_dirs = {}, {}
     for per_sample in (True, False):
         for seed in (0, 1):
             run(b, "sono-embed", ["--catalog", probe_db, "--dataset", "planes", "--model", a.model, "--seed", str(seed),
                                   "--per-sample" if per_sample else "--no-per-sample", "--out", features])
-            randoms.setdefault(per_sample, []).append(probe(b, probe_db, features))
-    random_folds = {k: [statistics.mean(f) for f in zip(*(r[3] for r in v))] for k, v in randoms.items()}
+            d = os.path.join(probes, f"random-{a.model}-{'per-sample' if per_sample else 'raw'}-s{seed}")
+            randoms.setdefault(per_sample, []).append(probe(b, probe_db, features, d))
+            random_dirs.setdefault(per_sample, []).append(d)
     print("| run | step | probe accuracy (sd over folds) | − random (95 % interval over folds) | macro F1 (planes) | val v→i R@1 (× chance) | val v→i median rank | val v→a R@1 |")
     print("|---|---:|---|---:|---:|---:|---:|---:|")
     for per_sample, rs in randoms.items():
         for seed, r in enumerate(rs):
             print(f"| random init, seed {seed}{'' if per_sample else ', raw input'} | 0 | {r[0]:.3f} ({r[1]:.3f}) | | {r[2]:.3f} | | | |", flush=True)
     seeds = [int(x) for x in a.seeds.split(",") if x]
-    pooled = {}  # (config, step) → per-(seed, fold) gains
+    pooled = {}  # (config, step) → ([probe folders of its seeds], baselines)
     for (name, sets), seed in [(c, k) for c in configs.items() for k in seeds]:
         if len(seeds) > 1 or seed != 0:
             name, sets = f"{name}-s{seed}", sets + [f"data.seed={seed}"]
@@ -181,18 +177,18 @@ def main():
         for step in range(a.every, a.steps + 1, a.every):
             run(b, "sono-embed", ["--catalog", probe_db, "--dataset", "planes", "--checkpoint",
                                   os.path.join(out, f"step-{step:06d}.safetensors"), "--out", features])
-            acc, sd, f1, folds = probe(b, probe_db, features)
-            gains = [x - y for x, y in zip(folds, random_folds[baseline_input])]
-            pooled.setdefault((name.rsplit("-s", 1)[0] if len(seeds) > 1 else name, step), []).extend(gains)
-            g, lo, hi = interval(gains)
+            d = os.path.join(probes, f"{name}-{step:06d}")
+            acc, sd, f1 = probe(b, probe_db, features, d)
+            pooled.setdefault((name.rsplit("-s", 1)[0] if len(seeds) > 1 else name, step), ([], random_dirs[baseline_input]))[0].append(d)
+            g, lo, hi = gain(b, [d], random_dirs[baseline_input])
             m, clips = validations.get(step, ({}, 1))
             r1 = m.get("v2i_latent_r1", float("nan"))
             print(f"| {name} | {step} | {acc:.3f} ({sd:.3f}) | {g:+.3f} [{lo:+.3f}, {hi:+.3f}] | {f1:.3f} | {r1:.3f} ({r1 * clips:.1f}×) | "
                   f"{m.get('v2i_latent_median_rank', float('nan')):.1f} of {clips} | {m.get('v2a_latent_r1', float('nan')):.3f} |", flush=True)
         print(f"<!-- {name}: {' '.join(sets) or 'defaults'}; {seconds:.0f} s of training -->", flush=True)
     if len(seeds) > 1:
-        for (name, step), gains in pooled.items():
-            g, lo, hi = interval(gains)
+        for (name, step), (candidates, baselines) in pooled.items():
+            g, lo, hi = gain(b, candidates, baselines)
             print(f"<!-- {name} at {step} over seeds {a.seeds} × {a.folds} folds: gain {g:+.3f} [{lo:+.3f}, {hi:+.3f}] -->", flush=True)
 
 

@@ -1,3 +1,5 @@
+import Foundation
+import SonoCore
 import SonoDataset
 
 /// The probe evaluation of a labelled dataset over its folds by scan (the paper's protocol):
@@ -13,6 +15,17 @@ public struct FoldedProbeReport: Codable, Sendable, Equatable {
     public var chosenC: [Double]
     public var summary: FoldSummary
     public var allFitsConverged: Bool
+
+    /// A report `sono-eval probe --out` wrote (probe.json).
+    public static func read(_ path: String) throws(InputError) -> FoldedProbeReport {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw InputError(path: path, reason: "cannot read: \(error.localizedDescription)")
+        }
+        do { return try JSONDecoder().decode(FoldedProbeReport.self, from: data) } catch {
+            throw InputError(path: path, reason: "not a probe report of sono-eval probe (probe.json): \(error)")
+        }
+    }
 }
 
 public enum FoldedProbe {

@@ -11,7 +11,7 @@ import SonoTrain
 struct SonoEvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sono-eval", abstract: "Evaluate pretrained encoders: a linear probe on frozen features, and retrieval.",
-        subcommands: [Probe.self, Retrieval.self, Tables.self])
+        subcommands: [Probe.self, Compare.self, Retrieval.self, Tables.self])
 }
 
 /// `sono-eval probe`: multinomial logistic regression per fold by scan.
@@ -40,6 +40,30 @@ struct Probe: ParsableCommand {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             try EvalJSON.encode(report).write(to: URL(fileURLWithPath: out).appendingPathComponent("probe.json"))
             try s.markdownTable().write(toFile: out + "/probe.md", atomically: true, encoding: .utf8)
+        }
+    }
+}
+
+/// `sono-eval compare`: is a pretrained encoder's probe better than random initialisation's?
+struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Paired comparison of probe reports over the same folds: the candidates' accuracy and macro F1 (planes) minus the baselines' mean, fold by fold, with the mean gain, its sd over folds and a 95 % t-interval.",
+        discussion: "Several --candidate reports (e.g. one pretraining seed each) pool their (candidate, fold) differences; several --baseline reports (e.g. random initialisations of different seeds) are averaged per fold.")
+    @Option(help: "probe.json of the encoder under test (repeatable).") var candidate: [String] = []
+    @Option(help: "probe.json of the reference, e.g. random initialisation (repeatable).") var baseline: [String] = []
+    @Option(help: "Folder for comparison.json and comparison.md.") var out: String?
+
+    func validate() throws {
+        guard !candidate.isEmpty, !baseline.isEmpty else { throw ValidationError("give at least one --candidate and one --baseline probe.json") }
+    }
+
+    func run() throws {
+        let comparison = try ProbeComparison(candidates: candidate.map(FoldedProbeReport.read), baselines: baseline.map(FoldedProbeReport.read))
+        for line in comparison.summaryLines() { print(line) }
+        if let out {
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            try EvalJSON.encode(comparison).write(to: URL(fileURLWithPath: out).appendingPathComponent("comparison.json"))
+            try comparison.markdownTable().write(toFile: out + "/comparison.md", atomically: true, encoding: .utf8)
         }
     }
 }
