@@ -2,17 +2,17 @@
 image encoder's linear probe and of validation retrieval against pretraining steps, for named
 run configurations, against the same probe on random initialisations.
 
-Everything goes through the stage executables: labelled sample recordings (`sono-sample
---labelled`), one catalog for pretraining (data-manifests/recipes/learning.toml: speech-aligned
-4 s clips, split by scan; run data-manifests/runs/learning.toml) and one for the probe (other
-recordings, `planes` frames at the pretraining size, k folds by scan), so no objective ever sees
-a probe scan. Each run is compared with random initialisation on the same input. Usage (benchmarks/learning.sh):
+Everything goes through the stage executables, on pipelines/learning-set.sh's labelled sample
+recordings: one catalog for pretraining (speech-aligned 4 s clips, split by scan; run
+data-manifests/runs/learning.toml) and one for the probe (other recordings, `planes` frames at the
+pretraining size, four folds by scan), so no objective ever sees a probe scan. Each run is
+compared with random initialisation on the same input. Usage (benchmarks/learning.sh):
     python3 benchmarks/learning.py BIN WORK [--scans 48] [--seconds 60] [--steps 900] [--every 300]
         [--model tiny] [--seeds 0,1] [--config NAME=KEY=VALUE,KEY=VALUE ...]
 
 The gain is `sono-eval compare`'s, per fold: the pretrained probe's accuracy on a fold minus the
-mean of the random initialisations' on the same fold, with a 95 % t-interval over the folds; with several --seeds
-(data.seed: weights, order, augmentation), each seed is a run and the last lines give the gain
+mean of the random initialisations' on the same fold, with a 95 % t-interval over the folds;
+with several --seeds (data.seed: weights, order, augmentation), each seed is a run and the last lines give the gain
 over all (seed, fold) pairs, so the spread between seeds is in the interval.
 """
 import argparse, json, os, re, subprocess, sys, time, tomllib
@@ -30,26 +30,10 @@ CONFIGS = {
     "learning": [],
 }
 
-# The pretraining recipe and run config the learning test uses too; --size replaces the recipe's frame size.
+# The run config the learning test uses too; the data are pipelines/learning-set.sh's.
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CLIPS = os.path.join(ROOT, "data-manifests", "recipes", "learning.toml")
 RUN = os.path.join(ROOT, "data-manifests", "runs", "learning.toml")
-
-PLANES = """name = "planes"
-[frames]
-labels = "planes"
-rate_hz = 2.0
-max_per_span = 10
-size = {size}
-[split]
-train = 0.8
-val = 0.1
-test = 0.1
-seed = 2024
-[folds]
-k = {folds}
-seed = 2024
-"""
+LEARNING_SET = os.path.join(ROOT, "pipelines", "learning-set.sh")
 
 
 def run(bin_dir, name, args, quiet=True):
@@ -57,19 +41,6 @@ def run(bin_dir, name, args, quiet=True):
     if out.returncode != 0:
         sys.exit(f"{name} {' '.join(args)}: exit {out.returncode}\n{out.stderr}")
     return out.stdout
-
-
-def recordings(bin_dir, work, prefix, count, seconds, seed):
-    rows = ["scan_id,video"]
-    for k in range(count):
-        name = f"{prefix}{k}"
-        if not os.path.exists(os.path.join(work, "rec", name + ".mp4")):
-            run(bin_dir, "sono-sample", ["--out", os.path.join(work, "rec"), "--name", name, "--seconds", str(seconds),
-                                         "--size", "320x256", "--fps", "15", "--seed", str(seed + k), "--labelled"])
-        rows.append(f"{name},{os.path.join(work, 'rec', name + '.mp4')}")
-    path = os.path.join(work, prefix + ".csv")
-    open(path, "w").write("\n".join(rows) + "\n")
-    return path
 
 
 def probe(bin_dir, catalog, features, out):
@@ -96,8 +67,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("bin"); p.add_argument("work")
     p.add_argument("--scans", type=int, default=48); p.add_argument("--seconds", type=int, default=60)
-    p.add_argument("--probe-scans", type=int, default=8); p.add_argument("--folds", type=int, default=4)
-    p.add_argument("--size", type=int, default=64)
+    p.add_argument("--probe-scans", type=int, default=8)
     # Steps, cadence and batch default to the learning run config's (data-manifests/runs/learning.toml).
     learning = tomllib.load(open(RUN, "rb"))
     p.add_argument("--steps", type=int, default=learning["data"]["steps"])
@@ -117,22 +87,8 @@ def main():
     b = a.bin
     t0 = time.time()
     pre, probe_db = os.path.join(work, "pre.sqlite"), os.path.join(work, "probe.sqlite")
-    if not os.path.exists(pre):
-        recipe = re.sub(r"(?m)^frame_size = \d+", f"frame_size = {a.size}", open(CLIPS).read())
-        open(os.path.join(work, "clips.toml"), "w").write(recipe)
-        run(b, "sono-ingest", ["--catalog", pre, "--manifest", recordings(b, work, "p", a.scans, a.seconds, 100), "--quiet"])
-        run(b, "sono-segment", ["--catalog", pre, "--recipe", os.path.join(work, "clips.toml"), "--quiet"])
-        run(b, "sono-extract", ["--catalog", pre, "--datasets", "clips", "--out", os.path.join(work, "pre-shards"), "--quiet"])
-    if not os.path.exists(probe_db):
-        open(os.path.join(work, "planes.toml"), "w").write(PLANES.format(size=a.size, folds=a.folds))
-        run(b, "sono-ingest", ["--catalog", probe_db, "--manifest", recordings(b, work, "q", a.probe_scans, 40, 200), "--quiet"])
-        labels = ["scan_id,start_s,end_s,label"]
-        for k in range(a.probe_scans):
-            labels += open(os.path.join(work, "rec", f"q{k}.planes.csv")).read().splitlines()[1:]
-        open(os.path.join(work, "planes.csv"), "w").write("\n".join(labels) + "\n")
-        run(b, "sono-ingest", ["labels", "--catalog", probe_db, "--planes", os.path.join(work, "planes.csv"), "--name", "planes"])
-        run(b, "sono-segment", ["--catalog", probe_db, "--recipe", os.path.join(work, "planes.toml"), "--quiet"])
-        run(b, "sono-extract", ["--catalog", probe_db, "--datasets", "planes", "--out", os.path.join(work, "probe-shards"), "--quiet"])
+    subprocess.run(["bash", LEARNING_SET, b, work, str(a.scans), str(a.seconds), str(a.probe_scans)], check=True,
+                   stdout=subprocess.DEVNULL)
     print(f"data: {a.scans} pretraining recordings of {a.seconds} s, {a.probe_scans} probe recordings "
           f"({time.time() - t0:.0f} s)", flush=True)
 
@@ -189,7 +145,7 @@ def main():
     if len(seeds) > 1:
         for (name, step), (candidates, baselines) in pooled.items():
             g, lo, hi = gain(b, candidates, baselines)
-            print(f"<!-- {name} at {step} over seeds {a.seeds} × {a.folds} folds: gain {g:+.3f} [{lo:+.3f}, {hi:+.3f}] -->", flush=True)
+            print(f"<!-- {name} at {step} over seeds {a.seeds} and every fold: gain {g:+.3f} [{lo:+.3f}, {hi:+.3f}] -->", flush=True)
 
 
 if __name__ == "__main__":

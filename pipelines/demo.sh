@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
-# The main job end to end on sample recordings it makes itself:
-# sample → ingest → segment (large, medium) → extract both in one pass per scan → inspect →
-# a few pretraining steps of a small (narrow) dual model from the shards → labelled sample scans
-# → plane and gaze labels → labelled frame datasets → frozen features → linear probe against
-# random initialisation → saliency fine-tuning (pretrained against random initialisation).
-# Usage: pipelines/demo.sh [OUT_DIR]   (default out/demo)
+# The main job end to end on sample recordings it makes itself, in two parts.
+#  1. The paper's data plane: sample → ingest → segment (large, medium) → extract both in one pass
+#     per scan → inspect → three steps of the dual model on the large dataset's shards.
+#  2. Does pretraining learn? pipelines/learning-set.sh's labelled sample recordings (48 to
+#     pretrain on, 8 others with plane and gaze labels) → the learning run
+#     (data-manifests/runs/learning.toml, about 17 minutes on 2 cores) → frozen features → linear
+#     probe of the pretrained and the randomly initialised image encoder → their paired gain over
+#     the folds → saliency fine-tuning from both → one HTML report of it all.
+# Usage: pipelines/demo.sh [--quick] [OUT_DIR]   (default out/demo; --quick: 8 short recordings
+#   and 30 steps, every stage in a few minutes, too short to learn; default folder out/demo-quick)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-OUT="${1:-out/demo}"
+QUICK=0
+if [ "${1:-}" = "--quick" ]; then QUICK=1; shift; fi
+case "${1:-}" in -*) echo "error: unknown option $1 (usage: pipelines/demo.sh [--quick] [OUT_DIR])" >&2; exit 1 ;; esac
+if [ $QUICK = 1 ]; then OUT="${1:-out/demo-quick}"; SET=(8 30 8); STEPS=(--steps 30 --batch-size 8 --set validation.every=15 --set checkpoints.every=15)
+else OUT="${1:-out/demo}"; SET=(48 60 8); STEPS=(); fi
 bash scripts/setup.sh
 swift build -c release
 BIN="$(swift build -c release --show-bin-path)"
 mkdir -p "$OUT/recordings"
 CATALOG="$OUT/catalog.sqlite"
-# The labelled evaluation scans live in a catalog of their own: a rerun segments the pretraining
-# recipes over every recording of its catalog, and must not pull them into pretraining.
-EVAL="$OUT/eval.sqlite"
+LEARNING="$OUT/learning"
 
 echo "== sample recordings (2 scans of 60 s, 1008x784, 30 fps, stereo speech)"
 "$BIN/sono-sample" --out "$OUT/recordings" --name demo_scan_a --seconds 60 --seed 1 >/dev/null
@@ -36,38 +42,41 @@ echo "== inspect"
 "$BIN/sono-inspect" summary --catalog "$CATALOG"
 "$BIN/sono-inspect" verify --catalog "$CATALOG"
 "$BIN/sono-inspect" show --catalog "$CATALOG" 1 --png "$OUT/previews"
-echo "== pretrain: 3 steps of the tiny dual model (R(2+1)D-18, ResNet-18, CNN14 narrowed; MMCL + MMSL)"
-"$BIN/sono-train" --catalog "$CATALOG" --datasets large --split all --model tiny --steps 3 --batch-size 4 --out "$OUT/checkpoints" --quiet --log "$OUT/train.jsonl"
-tail -n 1 "$OUT/train.jsonl"
+echo "== pretrain: 3 steps of the tiny dual model on the large dataset (R(2+1)D-18, ResNet-18, CNN14 narrowed; MMCL + MMSL)"
+# A rerun trains again: its log starts empty (sono-train appends, so that --resume continues one).
+rm -f "$OUT/train-large.jsonl" "$OUT/train.jsonl"
+"$BIN/sono-train" --catalog "$CATALOG" --datasets large --split all --model tiny --steps 3 --batch-size 4 --out "$OUT/checkpoints-large" --quiet --log "$OUT/train-large.jsonl"
 
-echo "== evaluate: labelled sample scans (synthetic standard views, plane labels, gaze) never seen in pretraining"
-for i in 1 2 3; do
-  "$BIN/sono-sample" --out "$OUT/labelled" --name demo_labelled_$i --seconds 30 --size 320x256 --fps 15 --seed $((10 + i)) --labelled >/dev/null
-done
-printf 'scan_id,video\n' > "$OUT/labelled.csv"
-for i in 1 2 3; do printf 'demo_labelled_%s,labelled/demo_labelled_%s.mp4\n' $i $i >> "$OUT/labelled.csv"; done
-"$BIN/sono-ingest" --catalog "$EVAL" --manifest "$OUT/labelled.csv" --quiet
-merge_csv() { head -1 "$1"; for f in "$@"; do tail -n +2 "$f"; done; }
-merge_csv "$OUT"/labelled/demo_labelled_*.planes.csv > "$OUT/planes.csv"
-merge_csv "$OUT"/labelled/demo_labelled_*.gaze.csv > "$OUT/gaze.csv"
-"$BIN/sono-ingest" labels --catalog "$EVAL" --planes "$OUT/planes.csv" --name planes
-"$BIN/sono-ingest" labels --catalog "$EVAL" --gaze "$OUT/gaze.csv" --name gaze
-"$BIN/sono-segment" --catalog "$EVAL" --recipe data-manifests/recipes/planes.toml --quiet
-"$BIN/sono-segment" --catalog "$EVAL" --recipe data-manifests/recipes/saliency.toml --quiet
-"$BIN/sono-extract" --catalog "$EVAL" --datasets planes,saliency --out "$OUT/eval-datasets" --quiet
+echo "== learning set: ${SET[0]} labelled recordings of ${SET[1]} s to pretrain on, ${SET[2]} others to evaluate on (synthetic standard views, plane labels, gaze)"
+bash pipelines/learning-set.sh "$BIN" "$LEARNING" "${SET[@]}"
+EVAL="$LEARNING/probe.sqlite"
+
+echo "== pretrain: the learning run (data-manifests/runs/learning.toml; validation retrieval every 300 steps)"
+"$BIN/sono-train" --catalog "$LEARNING/pre.sqlite" --config data-manifests/runs/learning.toml ${STEPS[@]+"${STEPS[@]}"} \
+  --out "$OUT/checkpoints" --log "$OUT/train.jsonl"
+
+echo "== evaluate: the frozen image encoder on the labelled frames of the evaluation recordings, never seen in pretraining"
 "$BIN/sono-embed" --catalog "$EVAL" --dataset planes --checkpoint "$OUT/checkpoints/encoders.safetensors" --out "$OUT/eval/pretrained.npy"
-"$BIN/sono-embed" --catalog "$EVAL" --dataset planes --model tiny --seed 0 --out "$OUT/eval/random.npy"
-echo "-- linear probe, folds by scan (pretrained image encoder, then the same network at its random initialisation):"
+echo "-- linear probe, four folds by scan (pretrained image encoder, then the same network at two random initialisations):"
 "$BIN/sono-eval" probe --catalog "$EVAL" --dataset planes --features "$OUT/eval/pretrained.npy" --out "$OUT/eval/probe-pretrained"
-"$BIN/sono-eval" probe --catalog "$EVAL" --dataset planes --features "$OUT/eval/random.npy" --out "$OUT/eval/probe-random"
+for seed in 0 1; do
+  "$BIN/sono-embed" --catalog "$EVAL" --dataset planes --model tiny --seed $seed --out "$OUT/eval/random-$seed.npy"
+  "$BIN/sono-eval" probe --catalog "$EVAL" --dataset planes --features "$OUT/eval/random-$seed.npy" --out "$OUT/eval/probe-random-$seed"
+done
+echo "-- the pretrained probe against random init, fold by fold:"
+"$BIN/sono-eval" compare --candidate "$OUT/eval/probe-pretrained/probe.json" \
+  --baseline "$OUT/eval/probe-random-0/probe.json" --baseline "$OUT/eval/probe-random-1/probe.json" --out "$OUT/eval/probe-gain"
 echo "-- saliency: the image encoder + an upsampling decoder fine-tuned on the gaze maps, folds by scan (pretrained, then random init):"
+"$BIN/sono-segment" --catalog "$EVAL" --recipe data-manifests/recipes/saliency.toml --quiet
+"$BIN/sono-extract" --catalog "$EVAL" --datasets saliency --out "$LEARNING/probe-shards" --quiet
 "$BIN/sono-finetune" saliency --catalog "$EVAL" --dataset saliency --init "checkpoint:$OUT/checkpoints/encoders.safetensors" --epochs 3 --quiet --out "$OUT/eval/saliency-pretrained"
 "$BIN/sono-finetune" saliency --catalog "$EVAL" --dataset saliency --init random:tiny --epochs 3 --quiet --out "$OUT/eval/saliency-random"
 
 echo "== report: one page of the dataset, the pretraining run and the evaluations"
-"$BIN/sono-report" --catalog "$CATALOG" --log "pretrain=$OUT/train.jsonl" \
-  --eval "probe, pretrained=$OUT/eval/probe-pretrained/probe.json" --eval "probe, random init=$OUT/eval/probe-random/probe.json" \
+"$BIN/sono-report" --catalog "$CATALOG" --log "large, 3 steps=$OUT/train-large.jsonl" --log "learning run=$OUT/train.jsonl" \
+  --eval "probe, pretrained=$OUT/eval/probe-pretrained/probe.json" --eval "probe, random init 0=$OUT/eval/probe-random-0/probe.json" \
+  --eval "probe, random init 1=$OUT/eval/probe-random-1/probe.json" --eval "probe, pretrained − random init=$OUT/eval/probe-gain/comparison.json" \
   --eval "saliency, pretrained=$OUT/eval/saliency-pretrained/report.json" --eval "saliency, random init=$OUT/eval/saliency-random/report.json" \
   --out "$OUT/report" --title "SonoDual demo"
 
-echo "== done: report $OUT/report/report.html; catalogs $CATALOG (pretraining) and $EVAL (evaluation), shards under $OUT/datasets and $OUT/eval-datasets, previews in $OUT/previews, checkpoint in $OUT/checkpoints, probe and saliency tables in $OUT/eval"
+echo "== done: report $OUT/report/report.html; catalogs $CATALOG (large, medium), $LEARNING/pre.sqlite (learning run) and $EVAL (evaluation), shards under $OUT/datasets and $LEARNING, previews in $OUT/previews, checkpoints in $OUT/checkpoints, probe, gain and saliency tables in $OUT/eval"

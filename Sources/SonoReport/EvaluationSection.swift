@@ -5,12 +5,14 @@ import SonoInspection
 import SonoTrain
 
 /// One evaluation result file, read as whichever kind it is: a plane fine-tune's or a probe's
-/// `report.json` (classification over folds), or a saliency fine-tune's.
+/// `report.json` (classification over folds), a saliency fine-tune's, or a probe comparison's.
 public enum EvaluationResult: Sendable {
     case planes(FineTuneReport)
     case probe(FoldedProbeReport)
     /// With the example frames and maps its folds wrote beside it (`SaliencyExamples`).
     case saliency(SaliencyReport, examples: [SaliencyExamples])
+    /// `sono-eval compare`'s comparison.json: a probe's gain over a baseline on the same folds.
+    case comparison(ProbeComparison)
 
     public init(path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else { throw InputError(path: path, reason: "cannot read the evaluation report") }
@@ -20,7 +22,8 @@ public enum EvaluationResult: Sendable {
             self = .saliency(r, examples: try SaliencyExamples.read(from: URL(fileURLWithPath: path).deletingLastPathComponent().path))
         }
         else if let r = try? decoder.decode(FoldedProbeReport.self, from: data) { self = .probe(r) }
-        else { throw InputError(path: path, reason: "not a sono-finetune (planes or saliency) or sono-eval probe report.json") }
+        else if let r = try? decoder.decode(ProbeComparison.self, from: data) { self = .comparison(r) }
+        else { throw InputError(path: path, reason: "not a sono-finetune (planes or saliency) report.json, a sono-eval probe.json or a sono-eval compare comparison.json") }
     }
 
     /// The classification part (fine-tune or probe): per-fold metrics and their summary.
@@ -28,7 +31,7 @@ public enum EvaluationResult: Sendable {
         switch self {
         case .planes(let r): return (r.folds, r.summary)
         case .probe(let r): return (r.folds, r.summary)
-        case .saliency: return nil
+        case .saliency, .comparison: return nil
         }
     }
 }
@@ -64,6 +67,22 @@ public struct EvaluationSection: Sendable {
                 try page.figure(svg: SVGChart.bars(c.summary.perClass.map { (label: $0.id, value: $0.f1.mean) }, title: "\(name): F1 per class (mean over folds)", yLabel: "F1"),
                                 name: "class-f1-\(k)-\(DatasetSection.fileSafe(name))")
             }
+        }
+        let comparisons = results.compactMap { r -> (String, ProbeComparison)? in
+            if case .comparison(let c) = r.result { return (r.name, c) } else { return nil }
+        }
+        if !comparisons.isEmpty {
+            page.heading("Probe gains over a baseline", level: 3)
+            page.paragraph("Per fold, the candidate minus the baselines' mean on the same scans; the gain is their mean, the spread their sd, the interval Student's t at 95 %.", className: "note")
+            var rows: [[String]] = [["comparison", "metric", "candidate", "baseline", "gain", "95 % interval", "sd of the differences", "differences"]]
+            for (name, c) in comparisons {
+                for (metric, g) in [("accuracy", c.accuracy), ("macro F1 (planes)", c.macroF1Planes)] {
+                    let interval = g.lower.map { String(format: "%+.3f … %+.3f", $0, g.upper ?? $0) } ?? "-"
+                    rows.append([name, metric, Self.cell(g.candidate), Self.cell(g.baseline), String(format: "%+.3f", g.gain.mean), interval,
+                                 g.gain.sd.map { String(format: "%.3f", $0) } ?? "-", "\(g.differences.count)"])
+                }
+            }
+            page.table(rows)
         }
         let saliency = results.compactMap { r -> (String, SaliencyReport, [SaliencyExamples])? in
             if case .saliency(let s, let examples) = r.result { return (r.name, s, examples) } else { return nil }

@@ -22,11 +22,17 @@ public enum BuiltProducts {
     /// `timedOut`), so a hang fails the test instead of stalling it.
     public static func run(_ name: String, _ args: [String], environment: [String: String] = [:],
                            timeout: TimeInterval? = nil) throws -> Result {
+        try run(executable: directory + "/" + name, args, environment: environment, timeout: timeout)
+    }
+
+    /// Runs any program (a pipeline script through /bin/bash, say) the same way.
+    public static func run(executable: String, _ args: [String], environment: [String: String] = [:],
+                           timeout: TimeInterval? = nil) throws -> Result {
         let process = Process()
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
-        process.executableURL = URL(fileURLWithPath: directory + "/" + name)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = args
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

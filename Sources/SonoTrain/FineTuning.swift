@@ -21,7 +21,7 @@ public enum FineTuneStart: Sendable, Equatable {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         switch (parts.first, parts.count) {
         case ("random", 1): self = .random(.full)
-        case ("random", 2): guard let size = ModelSize(rawValue: parts[1]) else { throw InputError(path: "--init", reason: "random:SIZE takes full or tiny") }; self = .random(size)
+        case ("random", 2): guard let size = ModelSize(rawValue: parts[1]) else { throw InputError(path: "--init", reason: "random:SIZE takes \(ModelSize.allCases.map(\.rawValue).joined(separator: ", ")), not \(parts[1])") }; self = .random(size)
         case ("imagenet", 2): self = .imagenet(parts[1])
         case ("checkpoint", 2): self = .checkpoint(parts[1])
         default: throw InputError(path: "--init", reason: "\(text): expected random[:tiny], imagenet:FILE or checkpoint:FILE")

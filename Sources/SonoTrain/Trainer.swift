@@ -98,7 +98,7 @@ public final class Trainer {
         audio.dropoutSeed = config.seed
         audio.specAugment = config.specAugment ? SpecAugment() : nil
         var objective = config.resolvedObjective
-        if size == .tiny { objective.latent = 32 }
+        if let latent = size.latent { objective.latent = latent }
         try Self.initialise(video: video, image: image, audio: audio, config: config)
         for encoder in config.frozen { Self.module(encoder, video, image, audio).setTraining(false) }
         videoNormalization = config.initVideo.isEmpty ? nil : PretrainedLayout.torchvisionR2Plus1D18.inputNormalization

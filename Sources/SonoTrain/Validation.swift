@@ -63,6 +63,17 @@ public struct ValidationReport: Codable, Sendable {
         ["\(name)_r1": scores.r1, "\(name)_r5": scores.r5, "\(name)_r10": scores.r10, "\(name)_median_rank": scores.medianRank]
     }
 
+    /// "step 900, 94 clips: v→i R@1 0.043 (4.0× chance), median rank 16 (chance 47.5); v→a …", in
+    /// the MMCL latent: what a researcher reads first of a run.
+    public var summary: String {
+        let chance = Double(clips + 1) / 2
+        let pairs = [("v→i", "v2i"), ("v→a", "v2a")].compactMap { label, key -> String? in
+            guard let r1 = metrics["\(key)_latent_r1"], let rank = metrics["\(key)_latent_median_rank"] else { return nil }
+            return String(format: "%@ R@1 %.3f (%.1f× chance), median rank %.1f (chance %.1f)", label, r1, r1 * Double(clips), rank, chance)
+        }
+        return "step \(step), \(clips) clips: " + (pairs.isEmpty ? "no retrieval" : pairs.joined(separator: "; "))
+    }
+
     /// Whether `value` of `metric` beats `best` (lower is better for ranks and the loss).
     public static func isBetter(_ value: Double, than best: Double?, metric: String) -> Bool {
         guard let best else { return true }

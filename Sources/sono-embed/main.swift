@@ -14,7 +14,7 @@ struct SonoEmbedCommand: ParsableCommand {
 
     @OptionGroup var catalog: CatalogOption
     @Option(help: "A sono-train checkpoint (last/best/encoders.safetensors); without it, random initialisation.") var checkpoint: String?
-    @Option(help: "Model size for random initialisation (full, tiny).") var model = "full"
+    @Option(help: "Model size for random initialisation (full, small, tiny).") var model = "full"
     @Option(help: "Seed for random initialisation.") var seed: UInt64 = 0
     @Option(help: "Encoder: image, video or audio.") var encoder: FeatureEncoder = .image
     @Option(help: "Dataset name (latest version).") var dataset: String
@@ -25,7 +25,7 @@ struct SonoEmbedCommand: ParsableCommand {
     @Flag(help: "Embed scans the checkpoint was pretrained on (otherwise refused: an evaluation on them measures memorisation).") var allowOverlap = false
 
     func validate() throws {
-        guard ModelSize(rawValue: model) != nil else { throw ValidationError("--model must be full or tiny") }
+        guard ModelSize(rawValue: model) != nil else { throw ValidationError("--model must be one of \(ModelSize.allCases.map(\.rawValue).joined(separator: ", ")), not \(model)") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         guard perSample == nil || checkpoint == nil else {
             throw ValidationError("--per-sample and --no-per-sample apply to random initialisation only: a checkpoint carries its run's normalisation")

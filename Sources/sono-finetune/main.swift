@@ -17,7 +17,7 @@ struct SonoFinetuneCommand: ParsableCommand {
 struct FineTuneOptions: ParsableArguments {
     @OptionGroup var catalog: CatalogOption
     @Option(help: "A labelled frame dataset with folds (data-manifests/recipes/planes.toml or saliency.toml).") var dataset: String
-    @Option(name: .customLong("init"), help: "Start: random[:tiny], imagenet:FILE (torchvision resnet18 safetensors) or checkpoint:FILE (sono-train).") var initialisation: String = "random"
+    @Option(name: .customLong("init"), help: "Start: random[:small|:tiny], imagenet:FILE (torchvision resnet18 safetensors) or checkpoint:FILE (sono-train).") var initialisation: String = "random"
     @Option(help: "Epochs per fold.") var epochs = 10
     @Option(help: "Batch size.") var batchSize = 16
     @Option(help: "Learning rate (Adam).") var lr: Float = 1e-3

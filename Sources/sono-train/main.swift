@@ -26,7 +26,7 @@ struct SonoTrainCommand: ParsableCommand {
     @Option(help: "Batch size: data.batch_size.") var batchSize: Int?
     @Option(help: "Learning rate: optimizer.lr.") var lr: Double?
     @Option(help: "Weight decay: optimizer.weight_decay.") var weightDecay: Double?
-    @Option(help: "Model size (full, tiny): model.size.") var model: String?
+    @Option(help: "Model size (full, small, tiny): model.size.") var model: String?
     @Option(help: "Objective (full, mmcl-only, mmsl-only, no-image): objective.preset.") var preset: String?
     @Option(help: "Seed: data.seed.") var seed: UInt64?
     @Option(help: "Threads: data.threads.") var threads: Int?
@@ -69,11 +69,17 @@ struct SonoTrainCommand: ParsableCommand {
         if let resume { try trainer.resume(from: resume, allowConfigChange: allowConfigChange) }
         let output = try TrainingLogFile(path: log)
         let signals = StopOnSignals(trainer.stop)
-        let outcome = try trainer.run(checkpointDir: out) { try output.write($0) }
+        var lastValidation: ValidationReport?
+        let outcome = try trainer.run(checkpointDir: out) { event in
+            if case .validation(let v) = event { lastValidation = v }
+            try output.write(event)
+        }
         signals.cancel()
         try output.close()
         switch outcome {
-        case .completed(let steps): if let out { print("done: \(steps) steps; checkpoints in \(out)") }
+        case .completed(let steps):
+            if let out { print("done: \(steps) steps; checkpoints in \(out)") }
+            if let lastValidation, log != nil { print("last validation retrieval, \(lastValidation.summary)") }
         case .interrupted(let steps): printError("interrupted: checkpoint at step \(steps) in \(out ?? "(no --out: nothing saved)")/last.safetensors; --resume it")
         }
     }

@@ -55,9 +55,15 @@ final class ReportTests: XCTestCase {
         let probe = try FoldedProbe.evaluate(try FeatureMatrix(rowArrays: features), labels: labels, scans: scans,
                                              foldOfScan: ["s0": 0, "s1": 0, "s2": 1, "s3": 1], classes: .paper, grid: [0.1, 1])
         try EvalJSON.encode(probe).write(to: URL(fileURLWithPath: dir.file("probe.json")))
+        // And its gain over a probe of features that tell nothing (the same folds).
+        let blind = try FoldedProbe.evaluate(try FeatureMatrix(rowArrays: features.map { _ in [rng.nextGaussian()] }), labels: labels, scans: scans,
+                                             foldOfScan: ["s0": 0, "s1": 0, "s2": 1, "s3": 1], classes: .paper, grid: [0.1, 1])
+        let comparison = try ProbeComparison(candidates: [probe], baselines: [blind])
+        try EvalJSON.encode(comparison).write(to: URL(fileURLWithPath: dir.file("comparison.json")))
 
         let out = dir.file("report")
         let made = try BuiltProducts.run("sono-report", ["--catalog", catalogPath, "--log", "tiny=\(log)", "--eval", "probe=" + dir.file("probe.json"),
+                                                         "--eval", "gain=" + dir.file("comparison.json"),
                                                          "--out", out], timeout: 600)
         XCTAssertEqual(made.status, 0, made.stderr)
         let page = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
@@ -84,6 +90,7 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(page.contains("Validation retrieval R@1"))
         // The evaluation: the table row holds the probe's accuracy, the confusion matrix its counts.
         XCTAssertTrue(page.contains(String(format: "<td>%.3f (%.3f)</td>", probe.summary.accuracy.mean, probe.summary.accuracy.sd ?? 0)), "accuracy in Table 1's row")
+        XCTAssertTrue(page.contains(String(format: "<td>%+.3f</td>", comparison.accuracy.gain.mean)), "the probe's gain in the comparison table")
         XCTAssertEqual(page.components(separatedBy: "class=\"cell\"").count - 1, 9, "3 × 3 confusion matrix")
         let counted = page.components(separatedBy: "class=\"cell\"").dropFirst().compactMap { Self.attribute("data-count", in: $0).flatMap { Int($0) } }
         XCTAssertEqual(counted.reduce(0, +), features.count, "every probed frame is in the confusion matrix once")

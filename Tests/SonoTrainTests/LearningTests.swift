@@ -11,56 +11,25 @@ import SonoTestSupport
 /// fell 0.09 below it; sono-train's defaults stay within ±0.05 of it); issue 14's target, +0.15,
 /// with SONO_LEARNING_PROBE=1 (docs/training.md, "Why it collapsed", session 7).
 ///
-/// The whole pipeline runs through the stage executables (sono-sample → ingest → segment →
-/// extract → train → embed → eval probe), pretraining scans and probe scans in separate
-/// catalogs (disjoint by construction). Seeded end to end; small media (8 frames of 64² per
+/// The whole pipeline runs through the stage executables (pipelines/learning-set.sh: sono-sample →
+/// ingest → segment → extract; then train → embed → eval probe → eval compare), pretraining scans
+/// and probe scans in separate catalogs (disjoint by construction). Seeded end to end; small media (8 frames of 64² per
 /// 4 s clip). scripts/test.sh runs it in a release build (about 25 minutes on 2 cores); the
 /// debug suite skips it there and only there.
 final class LearningTests: XCTestCase {
-    /// 48 scans of 60 s for pretraining (36 train, 12 val by the recipe's seeded split), 8 of
-    /// 40 s for the probe (4 folds by scan): benchmarks/learning.py's defaults.
-    static let pretrainScans = 48, probeScans = 8, pretrainSeconds = "60", probeSeconds = "40"
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
-    /// Speech-aligned 4 s clips, split 0.75 / 0.25 by scan; the run config; shared with benchmarks/learning.py.
-    static let clipsRecipe = repository.appendingPathComponent("data-manifests/recipes/learning.toml").path
+    /// The run config; shared with benchmarks/learning.py and pipelines/demo.sh.
     static let runConfig = repository.appendingPathComponent("data-manifests/runs/learning.toml").path
+    /// pipelines/learning-set.sh: 48 labelled scans of 60 s for pretraining (36 train, 12 val by the
+    /// recipe's seeded split, speech-aligned 4 s clips), 8 of 40 s for the probe (4 folds by scan).
+    static let learningSet = repository.appendingPathComponent("pipelines/learning-set.sh").path
 
     func testShortPretrainingLearns() throws {
         let dir = TemporaryDirectory("learning")
-        try sample(dir, prefix: "p", count: Self.pretrainScans, seconds: Self.pretrainSeconds, seed: 100)
-        try sample(dir, prefix: "q", count: Self.probeScans, seconds: Self.probeSeconds, seed: 200)
-        // The probe's labelled frames, at the pretraining clips' frame size.
-        try write(dir.file("planes.toml"), """
-            name = "planes"
-            [frames]
-            labels = "planes"
-            rate_hz = 2.0
-            max_per_span = 10
-            size = 64
-            [split]
-            train = 0.8
-            val = 0.1
-            test = 0.1
-            seed = 2024
-            [folds]
-            k = 4
-            seed = 2024
-            """)
+        let set = try BuiltProducts.run(executable: "/bin/bash", [Self.learningSet, BuiltProducts.directory, dir.path], timeout: 1800)
+        XCTAssertEqual(set.status, 0, "pipelines/learning-set.sh: \(set.stderr)")
+        guard set.status == 0 else { return }
         let pre = dir.file("pre.sqlite"), probe = dir.file("probe.sqlite")
-        try stage("sono-ingest", ["--catalog", pre, "--manifest", dir.file("p.csv"), "--quiet"])
-        try stage("sono-segment", ["--catalog", pre, "--recipe", Self.clipsRecipe, "--quiet"])
-        try stage("sono-extract", ["--catalog", pre, "--datasets", "clips", "--out", dir.file("pre-shards"), "--quiet"])
-        try stage("sono-ingest", ["--catalog", probe, "--manifest", dir.file("q.csv"), "--quiet"])
-        var planes = "scan_id,start_s,end_s,label\n"
-        for k in 0..<Self.probeScans {
-            let text = try String(contentsOfFile: dir.file("rec/q\(k).planes.csv"), encoding: .utf8)
-            planes += text.split(separator: "\n").dropFirst().joined(separator: "\n") + "\n"
-        }
-        try write(dir.file("planes.csv"), planes)
-        try stage("sono-ingest", ["labels", "--catalog", probe, "--planes", dir.file("planes.csv"), "--name", "planes"])
-        try stage("sono-segment", ["--catalog", probe, "--recipe", dir.file("planes.toml"), "--quiet"])
-        try stage("sono-extract", ["--catalog", probe, "--datasets", "planes", "--out", dir.file("probe-shards"), "--quiet"])
-
         try stage("sono-train", ["--catalog", pre, "--config", Self.runConfig, "--out", dir.file("run"), "--log", dir.file("train.jsonl"), "--quiet"],
                       timeout: 3600)
         let validation = try lastValidation(dir.file("train.jsonl"))
@@ -68,17 +37,22 @@ final class LearningTests: XCTestCase {
         let medianRank = try XCTUnwrap(validation["v2i_latent_median_rank"])
         try stage("sono-embed", ["--catalog", probe, "--dataset", "planes", "--checkpoint", dir.file("run/encoders.safetensors"),
                                  "--out", dir.file("pre.npy")])
-        let pretrained = try probeAccuracy(probe, dir.file("pre.npy"))
+        try stage("sono-eval", ["probe", "--catalog", probe, "--dataset", "planes", "--features", dir.file("pre.npy"), "--out", dir.file("probe-pre")])
         // The baseline: the same network at two random initialisations, with the run's input (per-sample standardisation).
-        var random = 0.0
+        var compare = ["compare", "--candidate", dir.file("probe-pre/probe.json"), "--out", dir.file("comparison")]
         for seed in 0..<2 {
             try stage("sono-embed", ["--catalog", probe, "--dataset", "planes", "--model", "tiny", "--seed", "\(seed)",
                                      "--out", dir.file("rand\(seed).npy")])
-            random += try probeAccuracy(probe, dir.file("rand\(seed).npy")) / 2
+            try stage("sono-eval", ["probe", "--catalog", probe, "--dataset", "planes", "--features", dir.file("rand\(seed).npy"),
+                                    "--out", dir.file("probe-rand\(seed)")])
+            compare += ["--baseline", dir.file("probe-rand\(seed)/probe.json")]
         }
+        try stage("sono-eval", compare)
+        let accuracy = try probeGain(dir.file("comparison/comparison.json"))
+        let pretrained = accuracy.candidate, random = accuracy.baseline
         let chanceRank = (clips + 1) / 2
-        print(String(format: "learning: probe %.3f pretrained vs %.3f random (%+.3f); val v→i R@1 %.3f (chance %.3f), median rank %.1f of %.0f (chance %.1f)",
-                     pretrained, random, pretrained - random, r1, 1 / clips, medianRank, clips, chanceRank))
+        print(String(format: "learning: probe %.3f pretrained vs %.3f random (%+.3f, 95 %% interval over folds %+.3f … %+.3f); val v→i R@1 %.3f (chance %.3f), median rank %.1f of %.0f (chance %.1f)",
+                     pretrained, random, pretrained - random, accuracy.lower, accuracy.upper, r1, 1 / clips, medianRank, clips, chanceRank))
         // Measured (docs/training.md, "Why it collapsed", session 7) at 900 steps: probe +0.150 and +0.183 above
         // random init (data.seed 0, as here, and 1), median rank 16 and 13.5 of 94; with an MLP head at 600 steps
         // seed 1 gained only +0.048, so the bound stays below every run measured.
@@ -95,26 +69,11 @@ final class LearningTests: XCTestCase {
     /// clear it; sono-train's defaults, within ±0.05 of random init, would not always).
     static let rankFraction = 0.6, probeGain = 0.0
 
-    private func sample(_ dir: TemporaryDirectory, prefix: String, count: Int, seconds: String, seed: Int) throws {
-        var manifest = "scan_id,video\n"
-        for k in 0..<count {
-            try stage("sono-sample", ["--out", dir.file("rec"), "--name", "\(prefix)\(k)", "--seconds", seconds, "--size", "320x256",
-                                      "--fps", "15", "--seed", "\(seed + k)", "--labelled"])
-            manifest += "\(prefix)\(k),\(dir.file("rec/\(prefix)\(k).mp4"))\n"
-        }
-        try write(dir.file("\(prefix).csv"), manifest)
-    }
-
     /// Runs a stage executable; a hang fails after `timeout` seconds (the pretraining takes about 17 minutes on 2 idle cores).
     private func stage(_ name: String, _ args: [String], timeout: Double = 900) throws {
         let run = try BuiltProducts.run(name, args, timeout: timeout)
         XCTAssertEqual(run.status, 0, "\(name) \(args.joined(separator: " ")): \(run.stderr)")
         if run.status != 0 { throw StageFailed(stage: name) }
-    }
-
-    private func write(_ path: String, _ text: String) throws {
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
     /// The metrics of the log's last validation line, and its clip count as "clips".
@@ -131,15 +90,12 @@ final class LearningTests: XCTestCase {
         return [:]
     }
 
-    private func probeAccuracy(_ catalog: String, _ features: String) throws -> Double {
-        let run = try BuiltProducts.run("sono-eval", ["probe", "--catalog", catalog, "--dataset", "planes", "--features", features], timeout: 600)
-        XCTAssertEqual(run.status, 0, run.stderr)
-        guard let range = run.stdout.range(of: "accuracy "),
-              let value = Double(run.stdout[range.upperBound...].prefix { $0 != " " }) else {
-            XCTFail("no accuracy in: \(run.stdout)")
-            return .nan
-        }
-        return value
+    /// The accuracy row of `sono-eval compare`'s comparison.json: the means and the gain's 95 % interval.
+    private func probeGain(_ path: String) throws -> (candidate: Double, baseline: Double, lower: Double, upper: Double) {
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any]
+        let accuracy = try XCTUnwrap(object?["accuracy"] as? [String: Any], "no accuracy in \(path)")
+        func mean(_ key: String) throws -> Double { try XCTUnwrap((accuracy[key] as? [String: Any])?["mean"] as? Double, "\(key) in \(path)") }
+        return (try mean("candidate"), try mean("baseline"), try XCTUnwrap(accuracy["lower"] as? Double), try XCTUnwrap(accuracy["upper"] as? Double))
     }
 }
 

@@ -186,7 +186,9 @@ class Cnn14(nn.Module):
         return self._dropout(F.relu(self.fc1(x)), 0.5, sub(101))
 
 
-SIZES = {"full": dict(video=64, image=64, audio=64, latent=512), "tiny": dict(video=8, image=8, audio=4, latent=32)}
+# Swift's ModelSize: first-stage widths and the MMCL latent.
+SIZES = {"full": dict(video=64, image=64, audio=64, latent=512), "small": dict(video=16, image=16, audio=8, latent=64),
+         "tiny": dict(video=8, image=8, audio=4, latent=32)}
 
 
 class DualModel(nn.Module):

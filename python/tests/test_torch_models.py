@@ -134,6 +134,22 @@ def test_swift_checkpoint_loads_by_name(swift_run):
     assert sum(p.numel() for p in full.audio.parameters()) == 79_673_792
 
 
+def test_small_checkpoint_loads_by_name(swift_run, tmp_path):
+    """The mid width (Swift's ModelSize.small, SIZES["small"]): one Swift step's checkpoint loads
+    into DualModel("small") with every tensor's name and shape."""
+    cat, _, _ = swift_run
+    subprocess.run([os.path.join(BIN, "sono-train"), "--catalog", cat, "--datasets", "clip2s", "--split", "train", "--model", "small",
+                    "--steps", "1", "--batch-size", "2", "--threads", "2", "--set", "data.max_per_scan=2",
+                    "--out", str(tmp_path / "run"), "--quiet"], check=True, capture_output=True, timeout=900)
+    ck, meta = read_safetensors(str(tmp_path / "run" / "last.safetensors"))
+    assert meta["model_size"] == "small"
+    model = DualModel("small", ObjectiveConfig(latent_batch_norm=True))  # sono-train's default heads
+    assert load_swift_state(model, ck) == ([], [])
+    for k, v in params_and_buffers(model).items():
+        assert np.array_equal(v.numpy(), ck[k]), k
+    assert model.image.fc.__class__.__name__ == "Identity" and ck["image.layer4.1.bn2.weight"].shape == (128,)
+
+
 @pytest.mark.parametrize("preset", ["full", "mmcl-only", "mmsl-only", "no-image"])
 def test_presets_match_swift_terms(preset):
     config = ObjectiveConfig().with_preset(preset)
