@@ -18,7 +18,7 @@ over all (seed, fold) pairs, so the spread between seeds is in the interval.
 import argparse, json, os, re, subprocess, sys, time, tomllib
 
 # What the learning run adds to sono-train's defaults (data-manifests/runs/learning.toml), undone.
-UNDO_LEARNING = ["objective.image_self=0", "objective.projector_hidden=0", "augment.max_rotation=0", "augment.max_zoom=1",
+UNDO_LEARNING = ["objective.image_self=0", "objective.pi=0.5", "objective.projector_hidden=0", "augment.max_rotation=0", "augment.max_zoom=1",
                  "augment.intensity=0", "augment.max_shift=6", "augment.independent_still=false", "optimizer.schedule=\"constant\""]
 CONFIGS = {
     # The paper's objective and input as reconstructed (docs/training.md), with its augmentation (flip, shift).

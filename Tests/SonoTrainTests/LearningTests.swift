@@ -4,12 +4,12 @@ import SonoTestSupport
 
 /// Issue 14: pretraining must learn, not only run. A short pretraining of the tiny model
 /// (data-manifests/runs/learning.toml: sono-train's defaults plus two views of each moment that
-/// disagree on the pose and the image-only term, 900 steps) on the speech-aligned
+/// disagree on the pose, the image-only term and the image branch weighted 0.8, 900 steps) on the speech-aligned
 /// clips of labelled sample recordings must (1) rank a clip's own still well above chance among
 /// all validation stills and (2) lift the frozen image encoder's linear probe on other scans
 /// above random initialisation with the same input (the paper's objective as first implemented
 /// fell 0.09 below it; sono-train's defaults stay within ±0.05 of it); issue 14's target, +0.15,
-/// with SONO_LEARNING_PROBE=1 (docs/training.md, "Why it collapsed", session 7).
+/// with SONO_LEARNING_PROBE=1 (docs/training.md, "Why it collapsed", sessions 7 and 8).
 ///
 /// The whole pipeline runs through the stage executables (pipelines/learning-set.sh: sono-sample →
 /// ingest → segment → extract; then train → embed → eval probe → eval compare), pretraining scans
@@ -53,21 +53,25 @@ final class LearningTests: XCTestCase {
         let chanceRank = (clips + 1) / 2
         print(String(format: "learning: probe %.3f pretrained vs %.3f random (%+.3f, 95 %% interval over folds %+.3f … %+.3f); val v→i R@1 %.3f (chance %.3f), median rank %.1f of %.0f (chance %.1f)",
                      pretrained, random, pretrained - random, accuracy.lower, accuracy.upper, r1, 1 / clips, medianRank, clips, chanceRank))
-        // Measured (docs/training.md, "Why it collapsed", session 7) at 900 steps: probe +0.150 and +0.183 above
-        // random init (data.seed 0, as here, and 1), median rank 16 and 13.5 of 94; with an MLP head at 600 steps
-        // seed 1 gained only +0.048, so the bound stays below every run measured.
+        // Measured on exactly this run (data.seed 0; docs/training.md, "Why it collapsed", session 8): probe +0.125
+        // above random init [+0.038, +0.212], median rank 11 of 94 (R@1 8× chance); seeds 1–3 gained +0.220,
+        // +0.172 and +0.170 with median ranks 8, 23 and 18.5 and R@1 7×, 6× and 5×: every bound holds for every seed.
         XCTAssertLessThanOrEqual(medianRank, Self.rankFraction * chanceRank, "a clip's still ranks near chance among the validation stills: no cross-modal learning")
-        XCTAssertGreaterThanOrEqual(pretrained - random, Self.probeGain, "the pretrained image encoder probes worse than random init: it did not learn the views")
-        // Issue 14's target, pretrained ≥ random + 0.15 on every run, with SONO_LEARNING_PROBE=1.
+        XCTAssertGreaterThanOrEqual((r1 * clips).rounded(), Self.recallOverChance, "validation v→i R@1 is not clearly above chance: the video encoder does not find a clip's own still")
+        XCTAssertGreaterThanOrEqual(pretrained - random, Self.probeGain, "the pretrained image encoder probes less than \(Self.probeGain) above random init: it did not learn the views")
+        // Issue 14's target for one run, pretrained ≥ random + 0.15, with SONO_LEARNING_PROBE=1: seed 0 misses it
+        // (+0.125); over seeds 0–3 the pooled gain is +0.172 [+0.127, +0.216] (benchmarks/learning.py --seeds 0,1,2,3).
         if ProcessInfo.processInfo.environment["SONO_LEARNING_PROBE"] == "1" {
             XCTAssertGreaterThanOrEqual(pretrained - random, 0.15, "the pretrained image encoder probes less than 0.15 above random init")
         }
     }
 
     /// What the suite requires: the validation median rank of a clip's own still at most this
-    /// fraction of chance, and the probe at least this far above random init (both seeds measured
-    /// clear it; sono-train's defaults, within ±0.05 of random init, would not always).
-    static let rankFraction = 0.6, probeGain = 0.0
+    /// fraction of chance, its R@1 at least this many times chance, and the probe at least this far
+    /// above random init. Every seed measured clears them by a margin (gain ≥ +0.125, R@1 ≥ 5×,
+    /// median rank ≤ 0.49 × chance); sono-train's defaults (within ±0.05 of random init) and the
+    /// learning run at the paper's π = 0.5 (seed 2: +0.081, R@1 0×) would not always.
+    static let rankFraction = 0.6, recallOverChance = 3.0, probeGain = 0.05
 
     /// Runs a stage executable; a hang fails after `timeout` seconds (the pretraining takes about 17 minutes on 2 idle cores).
     private func stage(_ name: String, _ args: [String], timeout: Double = 900) throws {
