@@ -17,9 +17,25 @@ over all (seed, fold) pairs, so the spread between seeds is in the interval.
 """
 import argparse, json, os, re, subprocess, sys, time, tomllib
 
-# What the learning run adds to sono-train's defaults (data-manifests/runs/learning.toml), undone.
-UNDO_LEARNING = ["objective.image_self=0", "objective.pi=0.5", "objective.projector_hidden=0", "augment.max_rotation=0", "augment.max_zoom=1",
-                 "augment.intensity=0", "augment.max_shift=6", "augment.independent_still=false", "optimizer.schedule=\"constant\""]
+# The run config the learning test uses too; the data are pipelines/learning-set.sh's.
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RUN = os.path.join(ROOT, "data-manifests", "runs", "learning.toml")
+# sono-train's defaults, every key (Swift's RunConfig().toml; TrainerTests keeps them equal).
+RUN_DEFAULTS = os.path.join(ROOT, "python", "sonodual", "run_defaults.toml")
+LEARNING_SET = os.path.join(ROOT, "pipelines", "learning-set.sh")
+
+
+def undo_learning():
+    """--set values that take every training key learning.toml sets (its optimizer, objective and augment
+    tables) back to sono-train's default, so the file stays the one owner of what the learning run adds."""
+    learning, defaults = (tomllib.load(open(path, "rb")) for path in (RUN, RUN_DEFAULTS))
+    def value(v):
+        return json.dumps(v) if isinstance(v, (bool, str)) else repr(v)
+    return [f"{table}.{key}={value(defaults[table][key])}" for table in ("optimizer", "objective", "augment")
+            for key in learning.get(table, {})]
+
+
+UNDO_LEARNING = undo_learning()
 CONFIGS = {
     # The paper's objective and input as reconstructed (docs/training.md), with its augmentation (flip, shift).
     "paper": UNDO_LEARNING + ["objective.fusion_target=\"video\"", "objective.ranking_reduction=\"sum\"", "objective.max_violation_after=0",
@@ -29,12 +45,6 @@ CONFIGS = {
     # The learning check's run (data-manifests/runs/learning.toml).
     "learning": [],
 }
-
-# The run config the learning test uses too; the data are pipelines/learning-set.sh's.
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RUN = os.path.join(ROOT, "data-manifests", "runs", "learning.toml")
-LEARNING_SET = os.path.join(ROOT, "pipelines", "learning-set.sh")
-
 
 def run(bin_dir, name, args, quiet=True):
     out = subprocess.run([os.path.join(bin_dir, name)] + args, capture_output=True, text=True)
